@@ -1,0 +1,1 @@
+"""Trading system: ML signal pipeline plus broker adapters (Kraken first)."""

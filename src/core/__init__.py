@@ -1,0 +1,1 @@
+"""Broker-neutral domain types, protocols and trading logic; imports no broker and no ML."""

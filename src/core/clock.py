@@ -1,0 +1,61 @@
+"""Clocks: one protocol so that backtest, paper and live run the same code path."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from typing import Protocol, runtime_checkable
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """Time source; ``monotonic`` for intervals, ``now`` for wall-clock UTC."""
+
+    def monotonic(self) -> float: ...
+
+    def now(self) -> datetime: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))
+
+
+class ManualClock:
+    """A clock that moves only when told to; ``sleep`` advances it instantly.
+
+    Used by unit tests and by simulated runs: nothing ever really waits.
+    """
+
+    def __init__(self, start: float = 0.0, wall_start: datetime | None = None) -> None:
+        self._t = start
+        self._wall0 = wall_start or datetime(2024, 1, 1, tzinfo=UTC)
+        self._t0 = start
+
+    def monotonic(self) -> float:
+        return self._t
+
+    def now(self) -> datetime:
+        from datetime import timedelta
+
+        return self._wall0 + timedelta(seconds=self._t - self._t0)
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("seconds: a clock cannot go backwards")
+        self._t += seconds
+
+    async def sleep(self, seconds: float) -> None:
+        self.advance(max(0.0, seconds))
+        await asyncio.sleep(0)

@@ -1,0 +1,376 @@
+"""Orders, fills, balances and the ExecutionEngine protocol that every broker implements.
+
+Prices and quantities are ``Decimal`` (floats accepted and converted as written); timestamps
+are timezone-aware UTC. Results that the user's guide indexes like a venue dict (``order.get(
+'descr', {})``) keep the venue payload in ``raw`` and answer ``get``/``[]`` from it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from types import TracebackType
+from typing import Any, Protocol, Self, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from src.core.decimals import to_decimal
+from src.core.instruments import Instrument
+
+
+class Side(StrEnum):
+    """Order side."""
+
+    BUY = "buy"
+    SELL = "sell"
+
+    @property
+    def sign(self) -> int:
+        """+1 for buys, -1 for sells."""
+        return 1 if self is Side.BUY else -1
+
+
+class OrderType(StrEnum):
+    """Order types, valued as Kraken spells them (other brokers translate)."""
+
+    MARKET = "market"
+    LIMIT = "limit"
+    STOP_LOSS = "stop-loss"
+    TAKE_PROFIT = "take-profit"
+    STOP_LOSS_LIMIT = "stop-loss-limit"
+    TAKE_PROFIT_LIMIT = "take-profit-limit"
+    TRAILING_STOP = "trailing-stop"
+
+    @property
+    def needs_limit_price(self) -> bool:
+        return self in (OrderType.LIMIT, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT)
+
+    @property
+    def needs_stop_price(self) -> bool:
+        return self in (
+            OrderType.STOP_LOSS,
+            OrderType.TAKE_PROFIT,
+            OrderType.STOP_LOSS_LIMIT,
+            OrderType.TAKE_PROFIT_LIMIT,
+        )
+
+
+class TimeInForce(StrEnum):
+    """How long an order stays working."""
+
+    GTC = "GTC"
+    IOC = "IOC"
+    GTD = "GTD"
+
+
+class OrderStatus(StrEnum):
+    """Lifecycle state of an order."""
+
+    NEW = "new"  # created locally, not yet sent
+    PENDING = "pending"  # sent / accepted but not yet live on the book
+    OPEN = "open"
+    PARTIALLY_FILLED = "partially_filled"
+    FILLED = "filled"
+    CANCELED = "canceled"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    UNKNOWN = "unknown"  # outcome of a request not known; resolve by asking the venue
+
+    @property
+    def is_final(self) -> bool:
+        return self in _FINAL_STATUSES
+
+
+_FINAL_STATUSES = frozenset(
+    {OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
+)
+
+
+class Liquidity(StrEnum):
+    """Whether a fill added (maker) or took (taker) liquidity."""
+
+    MAKER = "maker"
+    TAKER = "taker"
+    UNKNOWN = "unknown"
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+def ensure_utc(value: datetime, field: str = "timestamp") -> datetime:
+    """Return ``value`` in UTC; a naive datetime is refused rather than guessed."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{field}: naive datetime {value!r}; pass a timezone-aware UTC datetime")
+    return value.astimezone(UTC)
+
+
+def _dec(value: Any, field: str) -> Decimal:
+    return to_decimal(value, field=field)
+
+
+class _RawMapping:
+    """Read-only dict access to the venue payload kept in ``raw``."""
+
+    raw: Mapping[str, Any]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.raw.get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.raw[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.raw
+
+    def keys(self) -> Any:
+        return self.raw.keys()
+
+
+class Order(BaseModel):
+    """An order request, broker-neutral. Symbol in "BASE/QUOTE" form for crypto ("BTC/USD").
+
+    Exactly one of ``quantity`` (base units) and ``notional`` (quote currency) is given.
+    """
+
+    model_config = ConfigDict(validate_assignment=True, extra="forbid")
+
+    symbol: str
+    side: Side
+    quantity: Decimal | None = None
+    order_type: OrderType = OrderType.MARKET
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    trail_offset: Decimal | None = None
+    trail_percent: bool = False
+    notional: Decimal | None = None
+    time_in_force: TimeInForce = TimeInForce.GTC
+    expire_at: datetime | None = None
+    post_only: bool = False
+    reduce_only: bool = False
+    leverage: Decimal | None = None
+    client_order_id: str = Field(default_factory=lambda: str(uuid.uuid4()))
+
+    @field_validator("symbol")
+    @classmethod
+    def _symbol(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("symbol: must not be empty")
+        return value
+
+    @field_validator(
+        "quantity", "limit_price", "stop_price", "trail_offset", "notional", "leverage", mode="before"
+    )
+    @classmethod
+    def _decimal(cls, value: Any, info: Any) -> Decimal | None:
+        if value is None:
+            return None
+        result = _dec(value, info.field_name)
+        if result <= 0:
+            raise ValueError(f"{info.field_name}: must be greater than 0, got {result}")
+        return result
+
+    @field_validator("expire_at")
+    @classmethod
+    def _expire(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else ensure_utc(value, "expire_at")
+
+    @field_validator("client_order_id")
+    @classmethod
+    def _cloid(cls, value: str) -> str:
+        if not value or len(value) > 64:
+            raise ValueError("client_order_id: must be 1 to 64 characters")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if (self.quantity is None) == (self.notional is None):
+            raise ValueError("quantity: give exactly one of quantity (base units) or notional")
+        if self.order_type.needs_limit_price and self.limit_price is None:
+            raise ValueError(f"limit_price: required for a {self.order_type.value} order")
+        if self.order_type is OrderType.MARKET and self.limit_price is not None:
+            raise ValueError("limit_price: a market order takes no limit price")
+        if self.order_type.needs_stop_price and self.stop_price is None:
+            raise ValueError(f"stop_price: required for a {self.order_type.value} order")
+        if self.order_type is OrderType.TRAILING_STOP and self.trail_offset is None:
+            raise ValueError("trail_offset: required for a trailing-stop order")
+        if self.time_in_force is TimeInForce.GTD and self.expire_at is None:
+            raise ValueError("expire_at: required when time_in_force is GTD")
+        if self.post_only and self.order_type is not OrderType.LIMIT:
+            raise ValueError("post_only: only limit orders can be post-only")
+        return self
+
+
+class OrderAck(BaseModel):
+    """The venue's answer to one submitted order."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    client_order_id: str
+    order_id: str | None
+    symbol: str
+    status: OrderStatus
+    message: str | None = None
+    raw: Mapping[str, Any] = Field(default_factory=dict)
+
+    @property
+    def accepted(self) -> bool:
+        return self.status not in (OrderStatus.REJECTED, OrderStatus.UNKNOWN)
+
+
+class OrderUpdate(_RawMapping, BaseModel):
+    """The state of one order as the venue reports it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    order_id: str
+    client_order_id: str | None
+    symbol: str
+    side: Side
+    order_type: OrderType
+    status: OrderStatus
+    quantity: Decimal
+    filled_quantity: Decimal = Decimal(0)
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    average_price: Decimal | None = None
+    fee: Decimal = Decimal(0)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    raw: Mapping[str, Any] = Field(default_factory=dict)
+
+    @property
+    def remaining_quantity(self) -> Decimal:
+        return self.quantity - self.filled_quantity
+
+
+class Fill(BaseModel):
+    """One execution (trade) of an order. ``fill_id`` is unique per venue."""
+
+    model_config = ConfigDict(frozen=True)
+
+    fill_id: str
+    order_id: str
+    client_order_id: str | None
+    symbol: str
+    side: Side
+    quantity: Decimal
+    price: Decimal
+    fee: Decimal
+    fee_currency: str
+    liquidity: Liquidity = Liquidity.UNKNOWN
+    timestamp: datetime
+
+    @property
+    def notional(self) -> Decimal:
+        return self.quantity * self.price
+
+
+class Balance(BaseModel):
+    """One asset's balance; ``available = total - hold``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    asset: str
+    total: Decimal
+    hold: Decimal = Decimal(0)
+
+    @property
+    def available(self) -> Decimal:
+        return self.total - self.hold
+
+
+class AccountBalances(Mapping[str, Decimal]):
+    """Mapping of normalized asset code ("BTC", "USD") to total balance.
+
+    Venue codes given as ``aliases`` ("XXBT" -> "BTC") resolve too, so code written against the
+    venue's names keeps working. ``details`` keeps total, hold and available per asset.
+    """
+
+    def __init__(
+        self, balances: Sequence[Balance], aliases: Mapping[str, str] | None = None
+    ) -> None:
+        self.details: dict[str, Balance] = {b.asset: b for b in balances}
+        self._aliases = dict(aliases or {})
+
+    def _resolve(self, key: str) -> str:
+        return key if key in self.details else self._aliases.get(key, key)
+
+    def __getitem__(self, key: str) -> Decimal:
+        return self.details[self._resolve(key)].total
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self._resolve(key) in self.details
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.details)
+
+    def __len__(self) -> int:
+        return len(self.details)
+
+    def available(self, asset: str) -> Decimal:
+        """Free balance of ``asset`` (zero when absent)."""
+        balance = self.details.get(self._resolve(asset))
+        return balance.available if balance else Decimal(0)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k!r}: {str(v.total)!r}" for k, v in self.details.items())
+        return f"AccountBalances({{{inner}}})"
+
+
+class Position(BaseModel):
+    """Net holding of one instrument. Positive quantity is long."""
+
+    model_config = ConfigDict(frozen=True)
+
+    symbol: str
+    quantity: Decimal
+    average_price: Decimal | None = None
+    unrealized_pnl: Decimal | None = None
+
+    @property
+    def side(self) -> Side:
+        return Side.BUY if self.quantity >= 0 else Side.SELL
+
+
+@runtime_checkable
+class ExecutionEngine(Protocol):
+    """What a broker offers the trading runtime. Implemented by every adapter.
+
+    ``submit_orders`` never re-sends an order whose outcome is unknown; it resolves it by client
+    order id (``find_order``) and reports ``OrderStatus.UNKNOWN`` only when the venue cannot say.
+    """
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def get_account(self) -> AccountBalances: ...
+
+    async def get_positions(self) -> list[Position]: ...
+
+    async def get_orders(self, status: str = "open") -> list[OrderUpdate]: ...
+
+    async def find_order(self, client_order_id: str) -> OrderUpdate | None: ...
+
+    async def get_fills(self, since: datetime | None = None) -> list[Fill]: ...
+
+    async def get_instrument(self, symbol: str) -> Instrument: ...
+
+    async def submit_orders(self, orders: Sequence[Order]) -> list[OrderAck]: ...
+
+    async def cancel_order(self, order_id: str) -> Any: ...
+
+    async def cancel_all(self) -> int: ...
+
+    def stream_fills(self) -> AsyncIterator[Fill]: ...

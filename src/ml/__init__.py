@@ -1,0 +1,1 @@
+"""ML signal pipeline: candles, features, labels, walk-forward training, tracking, backtest."""

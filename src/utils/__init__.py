@@ -1,0 +1,1 @@
+"""Generic helpers (rate limiting, retries, logging) that know no broker."""
