@@ -9,7 +9,7 @@ NumberLike = Decimal | float | int | str
 
 
 def to_decimal(value: Any, *, field: str = "value") -> Decimal:
-    """Convert ``value`` to Decimal as written: 0.1 becomes Decimal('0.1'), never 0.1000000000000000055.
+    """Convert ``value`` to Decimal as written: 0.1 is Decimal('0.1'), not 0.1000000000000000055.
 
     Floats go through ``repr`` (shortest round-tripping form), which is what the user typed.
     """

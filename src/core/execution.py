@@ -164,7 +164,13 @@ class Order(BaseModel):
         return value
 
     @field_validator(
-        "quantity", "limit_price", "stop_price", "trail_offset", "notional", "leverage", mode="before"
+        "quantity",
+        "limit_price",
+        "stop_price",
+        "trail_offset",
+        "notional",
+        "leverage",
+        mode="before",
     )
     @classmethod
     def _decimal(cls, value: Any, info: Any) -> Decimal | None:
