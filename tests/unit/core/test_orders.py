@@ -59,7 +59,7 @@ def test_invalid_orders_name_the_field_and_why(
 ) -> None:
     params: dict[str, object] = {"symbol": "BTC/USD", "side": Side.BUY, "quantity": 1} | kwargs
     with pytest.raises(ValidationError) as info:
-        Order(**params)  # type: ignore[arg-type]
+        Order(**params)
     text = str(info.value)
     assert f"{field}:" in text
     assert why in text
