@@ -1,0 +1,254 @@
+"""Pure conversions from Alpaca's JSON (orders, positions, account, assets, fills) to core types.
+
+Anything that is not the documented shape raises ``MalformedResponseError`` naming the field,
+never a bare ``KeyError``. Field names: https://docs.alpaca.markets/reference (order, position,
+account, asset, account activity) and /docs/websocket-streaming (trade_updates).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from src.core.errors import MalformedResponseError
+from src.core.execution import (
+    AccountBalances,
+    Balance,
+    Fill,
+    OrderStatus,
+    OrderType,
+    Position,
+    Side,
+)
+from src.core.instruments import Instrument, InstrumentStatus
+
+# Alpaca order states (https://docs.alpaca.markets/docs/orders-at-alpaca#order-lifecycle).
+ORDER_STATUS: dict[str, OrderStatus] = {
+    "new": OrderStatus.OPEN,
+    "accepted": OrderStatus.PENDING,
+    "pending_new": OrderStatus.PENDING,
+    "accepted_for_bidding": OrderStatus.PENDING,
+    "held": OrderStatus.OPEN,
+    "calculated": OrderStatus.OPEN,
+    "stopped": OrderStatus.OPEN,
+    "suspended": OrderStatus.OPEN,
+    "done_for_day": OrderStatus.OPEN,  # resumes next session
+    "pending_cancel": OrderStatus.OPEN,
+    "pending_replace": OrderStatus.OPEN,
+    "partially_filled": OrderStatus.PARTIALLY_FILLED,
+    "filled": OrderStatus.FILLED,
+    "canceled": OrderStatus.CANCELED,
+    "replaced": OrderStatus.CANCELED,  # superseded by the order in ``replaced_by``
+    "expired": OrderStatus.EXPIRED,
+    "rejected": OrderStatus.REJECTED,
+}
+
+ORDER_TYPE: dict[str, OrderType] = {
+    "market": OrderType.MARKET,
+    "limit": OrderType.LIMIT,
+    "stop": OrderType.STOP_LOSS,
+    "stop_limit": OrderType.STOP_LOSS_LIMIT,
+    "trailing_stop": OrderType.TRAILING_STOP,
+}
+
+_CRYPTO_QUOTES = ("USDT", "USDC", "USD", "BTC")
+EQUITY_TICK = Decimal("0.01")
+FRACTIONAL_LOT = Decimal("0.000000001")
+FRACTIONAL_MIN_NOTIONAL = Decimal("1")
+
+
+def field(payload: Mapping[str, Any], name: str, what: str) -> Any:
+    """A required field, or ``MalformedResponseError`` naming it."""
+    if not isinstance(payload, Mapping) or payload.get(name) is None:
+        raise MalformedResponseError(f"Alpaca {what} has no {name!r}", raw=str(payload)[:200])
+    return payload[name]
+
+
+def dec(value: Any, name: str) -> Decimal:
+    """Parse a decimal string or number from Alpaca."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
+        raise MalformedResponseError(f"Alpaca field {name!r} is not a number: {value!r}")
+    try:
+        result = Decimal(str(value))
+    except InvalidOperation:
+        raise MalformedResponseError(f"Alpaca field {name!r} is not a number: {value!r}") from None
+    if not result.is_finite():
+        raise MalformedResponseError(f"Alpaca field {name!r} is not finite: {value!r}")
+    return result
+
+
+def opt_dec(payload: Mapping[str, Any], name: str) -> Decimal | None:
+    value = payload.get(name)
+    return None if value in (None, "") else dec(value, name)
+
+
+def timestamp(value: Any, name: str) -> datetime:
+    """Parse Alpaca's RFC 3339 timestamps (nanoseconds and ``Z`` allowed) into UTC."""
+    if not isinstance(value, str):
+        raise MalformedResponseError(f"Alpaca field {name!r} is not a timestamp: {value!r}")
+    text = value.replace("Z", "+00:00")
+    if "." in text:  # trim nanoseconds to microseconds
+        head, _, rest = text.partition(".")
+        digits = "".join(c for c in rest if c.isdigit())
+        zone = rest[len(digits) :]
+        text = f"{head}.{digits[:6].ljust(6, '0')}{zone}"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise MalformedResponseError(
+            f"Alpaca field {name!r} is not a timestamp: {value!r}"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def opt_timestamp(payload: Mapping[str, Any], name: str) -> datetime | None:
+    value = payload.get(name)
+    return None if value in (None, "") else timestamp(value, name)
+
+
+def normalize_symbol(symbol: str, asset_class: str | None = None) -> str:
+    """ "BTCUSD" (how Alpaca names crypto positions) -> "BTC/USD"; equities unchanged."""
+    if "/" in symbol or asset_class != "crypto":
+        return symbol
+    for quote in _CRYPTO_QUOTES:
+        if symbol.endswith(quote) and len(symbol) > len(quote):
+            return f"{symbol[: -len(quote)]}/{quote}"
+    return symbol
+
+
+def side(value: Any) -> Side:
+    try:
+        return Side(value)
+    except ValueError:
+        raise MalformedResponseError(f"Alpaca side {value!r} is not buy or sell") from None
+
+
+def order_status(value: Any) -> OrderStatus:
+    status = ORDER_STATUS.get(value) if isinstance(value, str) else None
+    if status is None:
+        raise MalformedResponseError(f"Alpaca order status {value!r} is not a documented state")
+    return status
+
+
+def order_type(value: Any) -> OrderType:
+    result = ORDER_TYPE.get(value) if isinstance(value, str) else None
+    if result is None:
+        raise MalformedResponseError(f"Alpaca order type {value!r} is not a documented type")
+    return result
+
+
+def position(payload: Mapping[str, Any]) -> Position:
+    """``GET /v2/positions`` item -> ``Position`` (short positions negative)."""
+    qty = dec(field(payload, "qty", "position"), "qty")
+    if payload.get("side") == "short" and qty > 0:
+        qty = -qty
+    return Position(
+        symbol=normalize_symbol(field(payload, "symbol", "position"), payload.get("asset_class")),
+        quantity=qty,
+        average_price=opt_dec(payload, "avg_entry_price"),
+        unrealized_pnl=opt_dec(payload, "unrealized_pl"),
+    )
+
+
+def base_asset(symbol: str) -> str:
+    """ "BTC/USD" -> "BTC"; an equity ticker is its own asset."""
+    return symbol.split("/", 1)[0]
+
+
+def account_balances(account: Mapping[str, Any], positions: list[Position]) -> AccountBalances:
+    """``/v2/account`` cash plus each position as a holding of its base asset.
+
+    USD ``hold`` is cash committed to open buy orders: cash minus non-marginable buying power
+    (what a cash account can still spend), never negative.
+    """
+    currency = account.get("currency") or "USD"
+    cash = dec(field(account, "cash", "account"), "cash")
+    spendable = opt_dec(account, "non_marginable_buying_power")
+    hold = max(Decimal(0), cash - spendable) if spendable is not None else Decimal(0)
+    balances = [Balance(asset=currency, total=cash, hold=min(hold, max(cash, Decimal(0))))]
+    for p in positions:
+        balances.append(Balance(asset=base_asset(p.symbol), total=p.quantity))
+    return AccountBalances(balances, aliases={"ZUSD": "USD"} if currency == "USD" else None)
+
+
+def instrument(asset: Mapping[str, Any]) -> Instrument:
+    """``/v2/assets`` item -> ``Instrument``.
+
+    Crypto uses the asset's ``min_order_size``, ``min_trade_increment`` and ``price_increment``.
+    Equities trade in cents (sub-penny prices exist only below $1) and in whole shares, or to
+    1e-9 of a share with a $1 minimum when ``fractionable``.
+    """
+    symbol = field(asset, "symbol", "asset")
+    status = InstrumentStatus.ONLINE
+    if asset.get("status") != "active":
+        status = InstrumentStatus.DELISTED
+    elif not asset.get("tradable", False):
+        status = InstrumentStatus.CANCEL_ONLY
+    if asset.get("class") == "crypto":
+        base, _, quote = symbol.partition("/")
+        return Instrument(
+            symbol=symbol,
+            base=base,
+            quote=quote or "USD",
+            price_tick=dec(field(asset, "price_increment", "asset"), "price_increment"),
+            lot_step=dec(field(asset, "min_trade_increment", "asset"), "min_trade_increment"),
+            min_quantity=dec(field(asset, "min_order_size", "asset"), "min_order_size"),
+            status=status,
+            venue_symbol=symbol,
+        )
+    fractionable = bool(asset.get("fractionable", False))
+    return Instrument(
+        symbol=symbol,
+        base=symbol,
+        quote="USD",
+        price_tick=EQUITY_TICK,
+        lot_step=FRACTIONAL_LOT if fractionable else Decimal(1),
+        min_quantity=FRACTIONAL_LOT if fractionable else Decimal(1),
+        min_cost=FRACTIONAL_MIN_NOTIONAL if fractionable else Decimal(0),
+        status=status,
+        venue_symbol=symbol,
+    )
+
+
+def fill_from_activity(activity: Mapping[str, Any]) -> Fill:
+    """A ``FILL`` account activity -> ``Fill``; the id is the part after ``::``."""
+    raw_id = str(field(activity, "id", "fill activity"))
+    return Fill(
+        fill_id=raw_id.split("::", 1)[-1],
+        order_id=str(field(activity, "order_id", "fill activity")),
+        client_order_id=None,
+        symbol=normalize_symbol(str(field(activity, "symbol", "fill activity"))),
+        side=side(activity.get("side")),
+        quantity=dec(field(activity, "qty", "fill activity"), "qty"),
+        price=dec(field(activity, "price", "fill activity"), "price"),
+        fee=Decimal(0),
+        fee_currency="USD",
+        timestamp=timestamp(
+            field(activity, "transaction_time", "fill activity"), "transaction_time"
+        ),
+    )
+
+
+def fill_from_trade_update(data: Mapping[str, Any]) -> Fill:
+    """A ``trade_updates`` ``fill``/``partial_fill`` event -> ``Fill``."""
+    order = field(data, "order", "trade update")
+    order_id = str(field(order, "id", "trade update order"))
+    when = field(data, "timestamp", "trade update")
+    qty = dec(field(data, "qty", "trade update"), "qty")
+    fill_id = data.get("execution_id") or f"{order_id}:{when}:{qty}"
+    return Fill(
+        fill_id=str(fill_id),
+        order_id=order_id,
+        client_order_id=order.get("client_order_id"),
+        symbol=str(field(order, "symbol", "trade update order")),
+        side=side(order.get("side")),
+        quantity=qty,
+        price=dec(field(data, "price", "trade update"), "price"),
+        fee=Decimal(0),
+        fee_currency="USD",
+        timestamp=timestamp(when, "timestamp"),
+    )

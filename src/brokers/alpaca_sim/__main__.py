@@ -1,0 +1,20 @@
+"""``python -m src.brokers.alpaca_sim``: serve a simulated Alpaca account until interrupted."""
+
+from __future__ import annotations
+
+import asyncio
+
+from src.brokers.alpaca_sim.server import AlpacaSim
+
+
+async def _main() -> None:
+    async with AlpacaSim() as sim:
+        print(f"ALPACA_BASE_URL={sim.base_url}")
+        print(f"ALPACA_API_KEY={sim.api_key}")
+        print("ALPACA_API_SECRET=<printed once below; paper simulator only>")
+        print(sim.api_secret)
+        await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    asyncio.run(_main())

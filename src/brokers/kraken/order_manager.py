@@ -1,0 +1,226 @@
+"""``KrakenOrderManager``: trading over the private WS v2 connection.
+
+Every request carries a ``req_id`` whose reply resolves a future with a timeout. A refused
+request raises the same error classes as the REST path. An ``add_order`` whose reply never
+came (timeout or dropped socket) may or may not have executed: it is resolved by its
+``cl_ord_id``, first from the executions stream, then over REST (``find_order``), and is
+never sent twice. Docs: websocket-v2/add_order ... batch_cancel.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from types import TracebackType
+from typing import Any, Self
+
+from src.brokers.kraken.errors import map_error
+from src.brokers.kraken.ws_connection import WsConnection
+from src.brokers.kraken.ws_orders import add_order_params
+from src.brokers.kraken.ws_private import KrakenPrivateStream, token_text
+from src.core.errors import BrokerError, OrderOutcomeUnknownError, OrderRejectedError
+from src.core.execution import Order, OrderAck, OrderStatus, OrderUpdate
+from src.core.instruments import Instrument
+
+__all__ = ["KrakenOrderManager"]
+
+log = logging.getLogger(__name__)
+
+FindOrder = Callable[[str], Awaitable[OrderUpdate | None]]
+
+
+class KrakenOrderManager:
+    """Orders over WS v2, sharing the private connection with executions and balances.
+
+    Args:
+        stream: the private stream (its connection carries the requests and the token).
+        find_order: REST lookup by client order id (``KrakenAdapter.find_order``), used to
+            resolve an ``add_order`` whose reply was lost.
+        timeout: seconds to wait for each reply.
+    """
+
+    def __init__(
+        self,
+        stream: KrakenPrivateStream,
+        find_order: FindOrder | None = None,
+        *,
+        timeout: float = 5.0,
+    ) -> None:
+        self.stream = stream
+        self._find_order = find_order
+        self.timeout = timeout
+
+    @classmethod
+    def for_adapter(cls, adapter: Any, **stream_options: Any) -> KrakenOrderManager:
+        """Build on a ``KrakenAdapter``: its ``ws_auth_url``, tokens and ``find_order``."""
+
+        async def token() -> str:
+            return token_text(await adapter.get_websockets_token())
+
+        stream = KrakenPrivateStream(adapter.ws_auth_url, token, **stream_options)
+        return cls(stream, adapter.find_order)
+
+    async def __aenter__(self) -> Self:
+        await self.stream.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stream.close()
+
+    @property
+    def connection(self) -> WsConnection:
+        """The private connection."""
+        return self.stream.connection
+
+    async def request(self, method: str, params: dict[str, Any] | None = None) -> Any:
+        """Send one trading request and return its ``result``.
+
+        Raises:
+            BrokerError subclass: Kraken refused it (same classes as REST).
+            NetworkError (outcome unknown): no reply in time or the socket dropped.
+        """
+        reply = await self.connection.request(method, params or {}, timeout=self.timeout, auth=True)
+        if not reply.success:
+            order_call = method != "cancel_all_orders_after"
+            raise map_error(reply.error or "EGeneral:Internal error", method, order_call=order_call)
+        return reply.result
+
+    async def add_order(self, order: Order, instrument: Instrument | None = None) -> OrderAck:
+        """Place one order; returns its ack. A lost reply is resolved by ``cl_ord_id``.
+
+        Raises:
+            OrderRejectedError (and subclasses), RateLimitError, ...: Kraken refused it.
+            OrderOutcomeUnknownError: the outcome could not be determined.
+        """
+        params = add_order_params(order, instrument)
+        symbol = str(params["symbol"])
+        try:
+            result = await self.request("add_order", params)
+        except BrokerError as error:
+            if error.outcome_known:
+                raise
+            return await self._resolve(order, symbol, error)
+        return _ack(order, symbol, str(result["order_id"]), OrderStatus.OPEN, result)
+
+    async def _resolve(self, order: Order, symbol: str, cause: BrokerError) -> OrderAck:
+        cloid = order.client_order_id
+        log.warning("add_order %s: outcome unknown (%s); resolving by cl_ord_id", cloid, cause)
+        seen = self.stream.order_id_for(cloid)
+        if seen is not None:
+            state = self.stream.order(seen) or {}
+            return _ack(order, symbol, seen, _status(state.get("order_status")), state)
+        if self._find_order is None:
+            raise OrderOutcomeUnknownError(
+                f"order {cloid}: {cause}; no REST lookup configured", client_order_id=cloid
+            ) from cause
+        try:
+            found = await self._find_order(cloid)
+        except BrokerError as lookup:
+            raise OrderOutcomeUnknownError(
+                f"order {cloid}: {cause}; lookup failed: {lookup}", client_order_id=cloid
+            ) from cause
+        if found is None:
+            raise OrderRejectedError(
+                f"order {cloid} was not placed ({cause}); not in open or closed orders",
+                endpoint="add_order",
+                retryable=True,
+            ) from cause
+        return _ack(order, symbol, found.order_id, found.status, dict(found.raw))
+
+    async def amend_order(
+        self,
+        order_id: str | None = None,
+        *,
+        cl_ord_id: str | None = None,
+        **changes: Any,
+    ) -> dict[str, Any]:
+        """Amend in place (``order_qty``, ``limit_price``, ``trigger_price``, ``post_only``...)."""
+        if (order_id is None) == (cl_ord_id is None):
+            raise ValueError("amend_order: give exactly one of order_id or cl_ord_id")
+        ident = {"order_id": order_id} if order_id else {"cl_ord_id": cl_ord_id}
+        result: dict[str, Any] = await self.request("amend_order", {**ident, **changes})
+        return result
+
+    async def edit_order(self, order_id: str, symbol: str, **changes: Any) -> dict[str, Any]:
+        """Cancel-and-replace (new order id); returns ``{order_id, original_order_id}``."""
+        params = {"order_id": order_id, "symbol": symbol, **changes}
+        result: dict[str, Any] = await self.request("edit_order", params)
+        return result
+
+    async def cancel_order(
+        self, order_id: str | None = None, *, cl_ord_id: str | None = None
+    ) -> dict[str, Any]:
+        """Cancel one order by venue id or client order id."""
+        if (order_id is None) == (cl_ord_id is None):
+            raise ValueError("cancel_order: give exactly one of order_id or cl_ord_id")
+        params = {"order_id": [order_id]} if order_id else {"cl_ord_id": [cl_ord_id]}
+        result: dict[str, Any] = await self.request("cancel_order", params)
+        return result
+
+    async def cancel_all(self) -> int:
+        """Cancel every open order; returns how many."""
+        result = await self.request("cancel_all")
+        return int(result["count"])
+
+    async def cancel_all_orders_after(self, timeout: int) -> dict[str, Any]:
+        """Arm (``timeout`` seconds) or disarm (0) the dead man's switch."""
+        if not 0 <= timeout < 86400:
+            raise ValueError("timeout: must be 0 (disable) to 86399 seconds")
+        result: dict[str, Any] = await self.request("cancel_all_orders_after", {"timeout": timeout})
+        return result
+
+    async def batch_add(
+        self, orders: Sequence[Order], instruments: Sequence[Instrument] | None = None
+    ) -> list[OrderAck]:
+        """Place 2 to 15 orders on one symbol in one request; one ack per order, in order."""
+        if not 2 <= len(orders) <= 15:
+            raise ValueError("batch_add: 2 to 15 orders")
+        specs = instruments or [None] * len(orders)  # type: ignore[list-item]
+        rows = [add_order_params(o, i) for o, i in zip(orders, specs, strict=True)]
+        symbols = {row.pop("symbol") for row in rows}
+        if len(symbols) != 1:
+            raise ValueError("batch_add: every order must be on the same symbol")
+        symbol = str(symbols.pop())
+        result = await self.request("batch_add", {"symbol": symbol, "orders": rows})
+        return [
+            _ack(o, symbol, str(r["order_id"]), OrderStatus.OPEN, r)
+            for o, r in zip(orders, result, strict=True)
+        ]
+
+    async def batch_cancel(
+        self, order_ids: Sequence[str] = (), cl_ord_ids: Sequence[str] = ()
+    ) -> int:
+        """Cancel 2 to 50 orders in one request; returns how many were cancelled."""
+        params: dict[str, Any] = {"orders": list(order_ids)}
+        if cl_ord_ids:
+            params["cl_ord_id"] = list(cl_ord_ids)
+        result = await self.request("batch_cancel", params)
+        return int(result["count"])
+
+
+def _status(value: Any) -> OrderStatus:
+    return {
+        "pending_new": OrderStatus.PENDING,
+        "new": OrderStatus.OPEN,
+        "partially_filled": OrderStatus.PARTIALLY_FILLED,
+        "filled": OrderStatus.FILLED,
+        "canceled": OrderStatus.CANCELED,
+        "expired": OrderStatus.EXPIRED,
+    }.get(str(value), OrderStatus.OPEN)
+
+
+def _ack(
+    order: Order, symbol: str, order_id: str | None, status: OrderStatus, raw: Any
+) -> OrderAck:
+    return OrderAck(
+        client_order_id=order.client_order_id,
+        order_id=order_id,
+        symbol=symbol,
+        status=status,
+        raw=dict(raw) if isinstance(raw, dict) else {},
+    )

@@ -1,0 +1,249 @@
+"""Pure conversions from Kraken REST payloads to the project's core types.
+
+https://docs.kraken.com/api/docs/rest-api/get-open-orders (order object),
+https://docs.kraken.com/api/docs/rest-api/get-trade-history (trade object)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from src.brokers.kraken.symbols import SymbolMap
+from src.core.decimals import to_decimal
+from src.core.errors import MalformedResponseError
+from src.core.execution import (
+    AccountBalances,
+    Balance,
+    Fill,
+    Liquidity,
+    OrderStatus,
+    OrderType,
+    OrderUpdate,
+    Position,
+    Side,
+)
+from src.core.market_data import Candle
+
+_ORDER_TYPES = {
+    "iceberg": OrderType.LIMIT,
+    "trailing-stop-limit": OrderType.TRAILING_STOP,
+    "settle-position": OrderType.MARKET,
+}
+_STATUSES = {
+    "pending": OrderStatus.PENDING,
+    "open": OrderStatus.OPEN,
+    "closed": OrderStatus.FILLED,
+    "canceled": OrderStatus.CANCELED,
+    "expired": OrderStatus.EXPIRED,
+}
+
+
+def from_unix(value: Any) -> datetime | None:
+    """Float/int/str unix seconds -> UTC datetime (None for 0/absent)."""
+    if value in (None, "", 0, "0"):
+        return None
+    return datetime.fromtimestamp(float(value), tz=UTC)
+
+
+def _dec(value: Any, default: Decimal | None = None) -> Decimal | None:
+    if value in (None, ""):
+        return default
+    result = to_decimal(value)
+    return result
+
+
+def _nonzero(value: Any) -> Decimal | None:
+    result = _dec(value)
+    return result if result else None
+
+
+def order_type_of(wire: str) -> OrderType:
+    """Kraken ``ordertype`` -> OrderType (iceberg counts as limit)."""
+    try:
+        return OrderType(wire)
+    except ValueError:
+        if wire in _ORDER_TYPES:
+            return _ORDER_TYPES[wire]
+        raise MalformedResponseError(f"unknown Kraken order type {wire!r}") from None
+
+
+def _status(raw: Mapping[str, Any], filled: Decimal) -> OrderStatus:
+    status = _STATUSES.get(str(raw.get("status")), OrderStatus.UNKNOWN)
+    if status is OrderStatus.OPEN and filled > 0:
+        return OrderStatus.PARTIALLY_FILLED
+    return status
+
+
+def _prices(otype: OrderType, descr: Mapping[str, Any]) -> tuple[Decimal | None, Decimal | None]:
+    price, price2 = _nonzero(descr.get("price")), _nonzero(descr.get("price2"))
+    if otype is OrderType.LIMIT:
+        return price, None
+    if otype in (OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT):
+        return price2, price
+    if otype in (OrderType.STOP_LOSS, OrderType.TAKE_PROFIT):
+        return None, price
+    return None, None
+
+
+def parse_order(txid: str, raw: Mapping[str, Any], symbols: SymbolMap | None) -> OrderUpdate:
+    """One order object (OpenOrders/ClosedOrders/QueryOrders) -> OrderUpdate keeping ``raw``."""
+    try:
+        descr = raw.get("descr") or {}
+        otype = order_type_of(str(descr["ordertype"]))
+        filled = to_decimal(raw.get("vol_exec") or 0)
+        limit_price, stop_price = _prices(otype, descr)
+        pair = str(descr.get("pair", ""))
+        return OrderUpdate(
+            order_id=txid,
+            client_order_id=raw.get("cl_ord_id") or None,
+            symbol=symbols.symbol_of(pair) if symbols else pair,
+            side=Side(str(descr["type"])),
+            order_type=otype,
+            status=_status(raw, filled),
+            quantity=to_decimal(raw["vol"]),
+            filled_quantity=filled,
+            limit_price=limit_price,
+            stop_price=stop_price,
+            average_price=_nonzero(raw.get("price")) if filled else None,
+            fee=to_decimal(raw.get("fee") or 0),
+            created_at=from_unix(raw.get("opentm")),
+            updated_at=from_unix(raw.get("closetm")) or from_unix(raw.get("opentm")),
+            raw=dict(raw),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MalformedResponseError(f"order {txid!r} has an unexpected shape: {exc}") from None
+
+
+def parse_orders(orders: Mapping[str, Any], symbols: SymbolMap | None) -> list[OrderUpdate]:
+    """A ``{txid: order}`` map -> list in the venue's order (newest first)."""
+    if not isinstance(orders, Mapping):
+        raise MalformedResponseError("orders result is not an object")
+    return [parse_order(txid, raw, symbols) for txid, raw in orders.items()]
+
+
+def parse_fill(
+    trade_id: str,
+    raw: Mapping[str, Any],
+    symbols: SymbolMap | None,
+    client_order_id: str | None = None,
+) -> Fill:
+    """One TradesHistory/QueryTrades entry -> Fill (fee currency: the pair's quote)."""
+    try:
+        pair = str(raw["pair"])
+        quote = symbols.instrument(pair).quote if symbols and pair in symbols else ""
+        maker = raw.get("maker")
+        liquidity = (
+            Liquidity.UNKNOWN if maker is None else (Liquidity.MAKER if maker else Liquidity.TAKER)
+        )
+        timestamp = from_unix(raw["time"])
+        if timestamp is None:
+            raise ValueError("time is missing")
+        return Fill(
+            fill_id=trade_id,
+            order_id=str(raw["ordertxid"]),
+            client_order_id=client_order_id,
+            symbol=symbols.symbol_of(pair) if symbols else pair,
+            side=Side(str(raw["type"])),
+            quantity=to_decimal(raw["vol"]),
+            price=to_decimal(raw["price"]),
+            fee=to_decimal(raw.get("fee") or 0),
+            fee_currency=quote,
+            liquidity=liquidity,
+            timestamp=timestamp,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MalformedResponseError(f"trade {trade_id!r} has an unexpected shape: {exc}") from None
+
+
+def parse_balances(
+    balance: Mapping[str, Any], symbols: SymbolMap | None, *, extended: bool = False
+) -> AccountBalances:
+    """Balance (``{code: "amount"}``) or BalanceEx (``{code: {balance, hold_trade}}``) reply.
+
+    Codes are normalized ("XXBT" -> "BTC"); the venue codes resolve too, as aliases.
+    """
+    if not isinstance(balance, Mapping):
+        raise MalformedResponseError("Balance result is not an object")
+    rows: list[Balance] = []
+    aliases: dict[str, str] = {}
+    for code, value in balance.items():
+        name = symbols.codes.normalize(code) if symbols else code
+        try:
+            if extended and isinstance(value, Mapping):
+                total = to_decimal(value.get("balance") or 0)
+                hold = to_decimal(value.get("hold_trade") or 0)
+            else:
+                total, hold = to_decimal(value), Decimal(0)
+        except ValueError as exc:
+            raise MalformedResponseError(f"balance of {code!r}: {exc}") from None
+        rows.append(Balance(asset=name, total=total, hold=hold))
+        if name != code:
+            aliases[code] = name
+            alt = symbols.codes.altname(code) if symbols else code
+            if alt not in (code, name):
+                aliases.setdefault(alt, name)
+    return AccountBalances(rows, aliases)
+
+
+def parse_positions(positions: Mapping[str, Any], symbols: SymbolMap | None) -> list[Position]:
+    """OpenPositions ``{posid: {...}}`` -> one net Position per pair (spot accounts: ``{}``)."""
+    if not isinstance(positions, Mapping):
+        raise MalformedResponseError("OpenPositions result is not an object")
+    totals: dict[str, list[Decimal]] = {}
+    for posid, raw in positions.items():
+        try:
+            pair = str(raw["pair"])
+            sign = Decimal(1) if raw["type"] == "buy" else Decimal(-1)
+            volume = to_decimal(raw["vol"]) - to_decimal(raw.get("vol_closed") or 0)
+            cost = to_decimal(raw.get("cost") or 0)
+            net = to_decimal(raw.get("net") or 0)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise MalformedResponseError(f"position {posid!r}: {exc}") from None
+        symbol = symbols.symbol_of(pair) if symbols else pair
+        acc = totals.setdefault(symbol, [Decimal(0), Decimal(0), Decimal(0), Decimal(0)])
+        acc[0] += sign * volume
+        acc[1] += cost
+        acc[2] += to_decimal(raw["vol"])
+        acc[3] += net
+    return [
+        Position(
+            symbol=symbol,
+            quantity=qty,
+            average_price=(cost / vol) if vol else None,
+            unrealized_pnl=net,
+        )
+        for symbol, (qty, cost, vol, net) in totals.items()
+    ]
+
+
+def parse_candles(rows: Any, symbol: str, interval: int, *, drop_last: bool = True) -> list[Candle]:
+    """OHLC rows ``[time, open, high, low, close, vwap, volume, count]`` -> candles.
+
+    The last row is the still-forming candle and is dropped unless ``drop_last`` is False.
+    """
+    if not isinstance(rows, list):
+        raise MalformedResponseError("OHLC rows are not a list", endpoint="OHLC")
+    out: list[Candle] = []
+    for row in rows[:-1] if drop_last else rows:
+        try:
+            ts, o, h, low, c, vwap, vol, count = row
+            out.append(
+                Candle(
+                    symbol=symbol,
+                    interval_minutes=interval,
+                    timestamp=datetime.fromtimestamp(int(ts), tz=UTC),
+                    open=to_decimal(o),
+                    high=to_decimal(h),
+                    low=to_decimal(low),
+                    close=to_decimal(c),
+                    volume=to_decimal(vol),
+                    trades=int(count),
+                    vwap=to_decimal(vwap),
+                )
+            )
+        except (TypeError, ValueError) as exc:
+            raise MalformedResponseError(f"OHLC row {row!r}: {exc}", endpoint="OHLC") from None
+    return out

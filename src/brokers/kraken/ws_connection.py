@@ -1,0 +1,352 @@
+"""One self-healing Kraken WebSocket v2 connection: reconnect, resubscribe, idle timeout, ping.
+
+Kraken sends a ``heartbeat`` about once a second on any connection with a subscription
+(docs: websocket-v2/heartbeat), so a subscribed stream that stays silent for ``idle_timeout``
+seconds is dead even if the TCP socket is open: the connection is dropped and rebuilt. Every
+subscription the venue acknowledged is replayed after a reconnect, with a fresh token for
+private channels. Requests are matched to replies by ``req_id``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import websockets
+from websockets.asyncio.client import ClientConnection
+
+from src.brokers.kraken.ws_backoff import Backoff
+from src.brokers.kraken.ws_models import (
+    ChannelFrame,
+    MalformedFrameError,
+    ResponseFrame,
+    decode_frame,
+    encode_request,
+)
+from src.core.clock import Clock, SystemClock
+from src.core.errors import NetworkError
+
+__all__ = ["ConnectionLostError", "RequestTimeoutError", "SubscriptionKey", "WsConnection"]
+
+log = logging.getLogger(__name__)
+
+TokenProvider = Callable[[], Awaitable[str]]
+ChannelHandler = Callable[[ChannelFrame], None]
+ReconnectHook = Callable[[], Awaitable[object]]
+SubscriptionKey = tuple[str, str | None, int | None]
+
+
+class ConnectionLostError(NetworkError):
+    """The socket went away before the venue answered; the request may or may not have run."""
+
+    outcome_known = False
+
+
+class RequestTimeoutError(NetworkError):
+    """No reply to a request within its timeout; the request may or may not have run."""
+
+    outcome_known = False
+
+
+def subscription_key(params: dict[str, Any]) -> SubscriptionKey:
+    """Identify a subscription by channel, symbol and (for ohlc) interval."""
+    symbols = params.get("symbol")
+    symbol = symbols[0] if isinstance(symbols, list) and symbols else None
+    interval = params.get("interval")
+    return (str(params["channel"]), symbol, interval if isinstance(interval, int) else None)
+
+
+class WsConnection:
+    """A Kraken WS v2 connection that keeps itself alive while running.
+
+    Args:
+        url: ``wss://ws.kraken.com/v2`` or the paper exchange's URL.
+        on_channel: called with every channel frame (book, ticker, executions, ...).
+        token_provider: for the private endpoint: returns a fresh token on every connect.
+        idle_timeout: seconds without any channel frame (heartbeats included) on a subscribed
+            connection before it is declared dead.
+        ping_interval: seconds between application-level pings.
+        request_timeout: default seconds to wait for a reply.
+        backoff: reconnect delay policy.
+        clock: time source for backoff sleeps and message ages.
+        name: label used in logs.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        on_channel: ChannelHandler,
+        token_provider: TokenProvider | None = None,
+        idle_timeout: float = 10.0,
+        ping_interval: float = 5.0,
+        request_timeout: float = 5.0,
+        backoff: Backoff | None = None,
+        clock: Clock | None = None,
+        name: str = "kraken-ws",
+    ) -> None:
+        self.url = url
+        self.name = name
+        self._on_channel = on_channel
+        self._token_provider = token_provider
+        self.idle_timeout = idle_timeout
+        self.ping_interval = ping_interval
+        self.request_timeout = request_timeout
+        self.backoff = backoff or Backoff()
+        self.clock: Clock = clock or SystemClock()
+        self.token: str | None = None
+        self.system_status: str | None = None
+        self.connects = 0
+        self.malformed_frames = 0
+        self.idle_timeouts = 0
+        self._ids = itertools.count(1)
+        self._pending: dict[int, asyncio.Future[ResponseFrame]] = {}
+        self._subscriptions: dict[SubscriptionKey, tuple[dict[str, Any], bool]] = {}
+        self._hooks: list[ReconnectHook] = []
+        self._ws: ClientConnection | None = None
+        self._connected = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        self._last_channel_at = 0.0
+        self._last_any_at = 0.0
+
+    @property
+    def reconnects(self) -> int:
+        """How many times the connection was re-established after the first connect."""
+        return max(0, self.connects - 1)
+
+    @property
+    def connected(self) -> bool:
+        """True while a socket is open and every subscription has been replayed."""
+        return self._connected.is_set()
+
+    @property
+    def subscriptions(self) -> list[dict[str, Any]]:
+        """Parameters of every acknowledged subscription (replayed on reconnect)."""
+        return [dict(params) for params, _ in self._subscriptions.values()]
+
+    def add_reconnect_hook(self, hook: ReconnectHook) -> None:
+        """Run ``hook`` after every reconnect (not the first connect), once resubscribed."""
+        self._hooks.append(hook)
+
+    async def start(self, timeout: float = 10.0) -> None:
+        """Start the connection task and wait for the first connection.
+
+        Raises:
+            NetworkError: no connection within ``timeout`` (the task is stopped).
+        """
+        if self._task is None:
+            self._closing = False
+            self._task = asyncio.create_task(self._run(), name=f"{self.name}-run")
+        try:
+            await asyncio.wait_for(self._connected.wait(), timeout)
+        except TimeoutError:
+            await self.close()
+            raise NetworkError(f"{self.name}: could not connect to {self.url}") from None
+
+    async def close(self) -> None:
+        """Stop for good: close the socket and fail pending requests."""
+        self._closing = True
+        task, self._task = self._task, None
+        if self._ws is not None:
+            with contextlib.suppress(Exception):
+                await self._ws.close()
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._fail_pending("connection closed")
+
+    async def force_reconnect(self) -> None:
+        """Drop the current socket; the run loop reconnects (used after a missed pong)."""
+        if self._ws is not None:
+            with contextlib.suppress(Exception):
+                await self._ws.close()
+
+    async def request(
+        self,
+        method: str,
+        params: dict[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        auth: bool = False,
+    ) -> ResponseFrame:
+        """Send one request once connected and return the venue's reply.
+
+        Raises:
+            RequestTimeoutError: no reply in time (outcome unknown).
+            ConnectionLostError: the socket dropped before the reply (outcome unknown).
+        """
+        wait = self.request_timeout if timeout is None else timeout
+        try:
+            await asyncio.wait_for(self._connected.wait(), wait)
+        except TimeoutError:
+            raise NetworkError(f"{self.name}: not connected", endpoint=method) from None
+        if self._ws is None:
+            raise ConnectionLostError(f"{self.name}: connection lost", endpoint=method)
+        return await self._send(self._ws, method, params, wait, auth)
+
+    async def subscribe(self, params: dict[str, Any], *, auth: bool = False) -> ResponseFrame:
+        """Subscribe (one symbol per request); remembered for replay once acknowledged."""
+        reply = await self.request("subscribe", params, auth=auth)
+        if reply.success:
+            self._subscriptions[subscription_key(params)] = (dict(params), auth)
+        return reply
+
+    async def unsubscribe(self, params: dict[str, Any], *, auth: bool = False) -> ResponseFrame:
+        """Unsubscribe and stop replaying the subscription."""
+        self._subscriptions.pop(subscription_key(params), None)
+        return await self.request("unsubscribe", params, auth=auth)
+
+    def message_age(self) -> float:
+        """Seconds since the last channel frame (heartbeats included)."""
+        return self.clock.monotonic() - self._last_channel_at
+
+    async def _send(
+        self,
+        ws: ClientConnection,
+        method: str,
+        params: dict[str, Any] | None,
+        timeout: float,
+        auth: bool,
+    ) -> ResponseFrame:
+        req_id = next(self._ids)
+        if auth:
+            params = {**(params or {}), "token": self.token}
+        future: asyncio.Future[ResponseFrame] = asyncio.get_running_loop().create_future()
+        self._pending[req_id] = future
+        try:
+            await ws.send(encode_request(method, params, req_id))
+            return await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            raise RequestTimeoutError(
+                f"{self.name}: no reply to {method} (req_id {req_id}) within {timeout}s",
+                endpoint=method,
+            ) from None
+        except websockets.ConnectionClosed as exc:
+            raise ConnectionLostError(
+                f"{self.name}: connection lost sending {method}", endpoint=method
+            ) from exc
+        finally:
+            self._pending.pop(req_id, None)
+
+    async def _run(self) -> None:
+        while not self._closing:
+            try:
+                await self._session()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # any failure means: back off and reconnect
+                log.warning("%s: connection failed: %s", self.name, exc)
+            self._connected.clear()
+            self._ws = None
+            self._fail_pending("connection lost")
+            if self._closing:
+                break
+            delay = self.backoff.next_delay()
+            log.info("%s: reconnecting in %.2fs", self.name, delay)
+            await self.clock.sleep(delay)
+
+    async def _session(self) -> None:
+        async with websockets.connect(self.url, open_timeout=10, max_size=2**24) as ws:
+            self._ws = ws
+            now = self.clock.monotonic()
+            self._last_any_at = self._last_channel_at = now
+            reader = asyncio.create_task(self._read(ws), name=f"{self.name}-read")
+            try:
+                if self._token_provider is not None:
+                    self.token = await self._token_provider()
+                await self._resubscribe(ws)
+                self.connects += 1
+                self.backoff.reset()
+                self._connected.set()
+                log.info("%s: connected (%d) to %s", self.name, self.connects, self.url)
+                if self.connects > 1:
+                    for hook in self._hooks:
+                        asyncio.create_task(self._run_hook(hook))  # noqa: RUF006
+                await self._ping_until_done(ws, reader)
+            finally:
+                self._connected.clear()
+                reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await reader
+
+    async def _resubscribe(self, ws: ClientConnection) -> None:
+        for key, (params, auth) in list(self._subscriptions.items()):
+            reply = await self._send(ws, "subscribe", params, self.request_timeout, auth)
+            if not reply.success:
+                log.error("%s: resubscribe %s refused: %s", self.name, key, reply.error)
+                self._subscriptions.pop(key, None)
+
+    async def _run_hook(self, hook: ReconnectHook) -> None:
+        try:
+            await hook()
+        except Exception:
+            log.exception("%s: reconnect hook failed", self.name)
+
+    async def _ping_until_done(self, ws: ClientConnection, reader: asyncio.Task[None]) -> None:
+        while not reader.done():
+            done, _ = await asyncio.wait({reader}, timeout=self.ping_interval)
+            if done:
+                break
+            try:
+                await self._send(ws, "ping", None, self.ping_interval, False)
+            except (RequestTimeoutError, ConnectionLostError) as exc:
+                log.warning("%s: ping failed (%s); reconnecting", self.name, exc)
+                await ws.close()
+                break
+
+    async def _read(self, ws: ClientConnection) -> None:
+        loop = asyncio.get_running_loop()
+        last_channel = last_any = loop.time()
+        while True:
+            silent_since = last_channel if self._subscriptions else last_any
+            remaining = silent_since + self.idle_timeout - loop.time()
+            try:
+                text = await asyncio.wait_for(ws.recv(), max(remaining, 0.001))
+            except TimeoutError:
+                self.idle_timeouts += 1
+                log.warning("%s: no message for %.1fs; reconnecting", self.name, self.idle_timeout)
+                await ws.close()
+                return
+            except websockets.ConnectionClosed:
+                return
+            last_any = loop.time()
+            self._last_any_at = self.clock.monotonic()
+            if self._dispatch(text):
+                last_channel = last_any
+                self._last_channel_at = self._last_any_at
+
+    def _dispatch(self, text: str | bytes) -> bool:
+        """Handle one frame; True when it was channel data (a liveness signal)."""
+        try:
+            frame = decode_frame(text)
+        except MalformedFrameError as exc:
+            self.malformed_frames += 1
+            log.warning("%s: skipped malformed frame (%s): %.200r", self.name, exc, text)
+            return False
+        if isinstance(frame, ResponseFrame):
+            future = self._pending.get(frame.req_id) if frame.req_id is not None else None
+            if future is not None and not future.done():
+                future.set_result(frame)
+            return False
+        if frame.channel == "status" and isinstance(frame.data, list) and frame.data:
+            first = frame.data[0]
+            if isinstance(first, dict) and isinstance(first.get("system"), str):
+                self.system_status = first["system"]
+        try:
+            self._on_channel(frame)
+        except Exception:
+            self.malformed_frames += 1
+            log.exception("%s: skipped unhandled %s frame", self.name, frame.channel)
+        return True
+
+    def _fail_pending(self, why: str) -> None:
+        for req_id, future in list(self._pending.items()):
+            if not future.done():
+                future.set_exception(ConnectionLostError(f"{self.name}: {why} (req_id {req_id})"))
+        self._pending.clear()

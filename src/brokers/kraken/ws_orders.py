@@ -1,0 +1,136 @@
+"""Conversions between core orders/fills and Kraken WS v2 executions and trading parameters."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from src.brokers.kraken.ws_market_models import parse_time
+from src.core.execution import (
+    Fill,
+    Liquidity,
+    Order,
+    OrderStatus,
+    OrderType,
+    OrderUpdate,
+    Side,
+    TimeInForce,
+    utc_now,
+)
+from src.core.instruments import Instrument
+
+__all__ = [
+    "FINAL_ORDER_STATUSES",
+    "add_order_params",
+    "fill_from_report",
+    "order_update",
+]
+
+FINAL_ORDER_STATUSES = frozenset({"filled", "canceled", "expired"})
+
+_STATUS = {
+    "pending_new": OrderStatus.PENDING,
+    "new": OrderStatus.OPEN,
+    "partially_filled": OrderStatus.PARTIALLY_FILLED,
+    "filled": OrderStatus.FILLED,
+    "canceled": OrderStatus.CANCELED,
+    "expired": OrderStatus.EXPIRED,
+    "triggered": OrderStatus.OPEN,
+}
+
+
+def _dec(value: Any, field: str) -> Decimal:
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"{field}: expected a number, got {value!r}")
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return Decimal(value)
+
+
+def fill_from_report(report: dict[str, Any], order: dict[str, Any]) -> Fill:
+    """A ``Fill`` from a ``trade`` executions report (order fields from the merged state)."""
+    fees = report.get("fees") or []
+    fee = sum((_dec(f.get("qty"), "fees.qty") for f in fees if isinstance(f, dict)), Decimal(0))
+    fee_ccy = next((str(f["asset"]) for f in fees if isinstance(f, dict) and "asset" in f), "")
+    liquidity = {"m": Liquidity.MAKER, "t": Liquidity.TAKER}.get(
+        str(report.get("liquidity_ind")), Liquidity.UNKNOWN
+    )
+    stamp = report.get("timestamp") or order.get("timestamp")
+    return Fill(
+        fill_id=str(report["exec_id"]),
+        order_id=str(report["order_id"]),
+        client_order_id=order.get("cl_ord_id"),
+        symbol=str(report.get("symbol") or order["symbol"]),
+        side=Side(str(report.get("side") or order["side"])),
+        quantity=_dec(report.get("last_qty"), "last_qty"),
+        price=_dec(report.get("last_price"), "last_price"),
+        fee=fee,
+        fee_currency=fee_ccy,
+        liquidity=liquidity,
+        timestamp=parse_time(stamp) if stamp else utc_now(),
+    )
+
+
+def order_update(state: dict[str, Any]) -> OrderUpdate | None:
+    """An ``OrderUpdate`` from an order's merged executions state (None while incomplete)."""
+    try:
+        stamp = state.get("timestamp")
+        limit = state.get("limit_price")
+        avg = state.get("avg_price")
+        return OrderUpdate(
+            order_id=str(state["order_id"]),
+            client_order_id=state.get("cl_ord_id"),
+            symbol=str(state["symbol"]),
+            side=Side(str(state["side"])),
+            order_type=OrderType(str(state["order_type"])),
+            status=_STATUS.get(str(state.get("order_status")), OrderStatus.UNKNOWN),
+            quantity=_dec(state["order_qty"], "order_qty"),
+            filled_quantity=_dec(state.get("cum_qty", 0), "cum_qty"),
+            limit_price=None if limit is None else _dec(limit, "limit_price"),
+            average_price=None if not avg else _dec(avg, "avg_price"),
+            updated_at=parse_time(stamp) if stamp else None,
+            raw=dict(state),
+        )
+    except (KeyError, ValueError, TypeError):
+        return None  # minimal reports (e.g. "new") arrive before the order's full fields
+
+
+def add_order_params(order: Order, instrument: Instrument | None = None) -> dict[str, Any]:
+    """WS v2 ``add_order`` parameters for a core ``Order`` (rounded when an instrument is given).
+
+    Raises:
+        OrderMinimumError: the rounded order is below the instrument's minimums.
+    """
+    qty, limit, stop = order.quantity, order.limit_price, order.stop_price
+    if instrument is not None:
+        qty = instrument.round_quantity(qty) if qty is not None else None
+        limit = instrument.round_price(limit, order.side.value) if limit is not None else None
+        stop = instrument.round_price(stop, order.side.value) if stop is not None else None
+        if qty is not None:
+            instrument.check_minimums(qty, limit or stop)
+    params: dict[str, Any] = {
+        "order_type": order.order_type.value,
+        "side": order.side.value,
+        "symbol": instrument.symbol if instrument is not None else order.symbol,
+        "cl_ord_id": order.client_order_id,
+    }
+    if qty is not None:
+        params["order_qty"] = qty
+    else:
+        params["cash_order_qty"] = order.notional
+    if limit is not None:
+        params["limit_price"] = limit
+    if order.order_type is OrderType.TRAILING_STOP and order.trail_offset is not None:
+        kind = "pct" if order.trail_percent else "quote"
+        params["triggers"] = {"price": order.trail_offset, "price_type": kind}
+    elif stop is not None:
+        params["triggers"] = {"reference": "last", "price": stop, "price_type": "static"}
+    if order.time_in_force is not TimeInForce.GTC:
+        params["time_in_force"] = order.time_in_force.value.lower()
+    if order.expire_at is not None:
+        params["expire_time"] = order.expire_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if order.post_only:
+        params["post_only"] = True
+    if order.reduce_only:
+        params["reduce_only"] = True
+    return params

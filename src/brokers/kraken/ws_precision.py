@@ -1,0 +1,53 @@
+"""Price/quantity precision per WS v2 symbol, from the instrument channel or REST AssetPairs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+__all__ = ["precision_from_asset_pairs", "precision_from_instrument", "v2_symbol"]
+
+# WS v2 names BTC and DOGE where REST/WS v1 say XBT and XDG (docs: WS v2 FAQ).
+_V2_ASSET = {"XBT": "BTC", "XDG": "DOGE"}
+
+
+def v2_symbol(wsname: str) -> str:
+    """Translate a REST ``wsname`` (``XBT/USD``) to the WS v2 symbol (``BTC/USD``)."""
+    return "/".join(_V2_ASSET.get(part, part) for part in wsname.split("/"))
+
+
+def precision_from_instrument(data: Any) -> dict[str, tuple[int, int]]:
+    """``symbol -> (price_precision, qty_precision)`` from an ``instrument`` data object."""
+    out: dict[str, tuple[int, int]] = {}
+    pairs = data.get("pairs") if isinstance(data, dict) else None
+    for pair in pairs if isinstance(pairs, list) else ():
+        if not isinstance(pair, dict):
+            continue
+        symbol, pp, qp = pair.get("symbol"), pair.get("price_precision"), pair.get("qty_precision")
+        if isinstance(symbol, str) and isinstance(pp, int) and isinstance(qp, int):
+            out[symbol] = (pp, qp)
+    return out
+
+
+async def precision_from_asset_pairs(
+    rest_url: str, client: httpx.AsyncClient | None = None
+) -> dict[str, tuple[int, int]]:
+    """``symbol -> (pair_decimals, lot_decimals)`` from REST ``/0/public/AssetPairs``."""
+    url = rest_url.rstrip("/") + "/0/public/AssetPairs"
+    if client is None:
+        async with httpx.AsyncClient(timeout=10) as own:
+            response = await own.get(url)
+    else:
+        response = await client.get(url)
+    response.raise_for_status()
+    body = response.json()
+    result = body.get("result") if isinstance(body, dict) else None
+    out: dict[str, tuple[int, int]] = {}
+    for entry in (result or {}).values():
+        if not isinstance(entry, dict):
+            continue
+        wsname, pp, qp = entry.get("wsname"), entry.get("pair_decimals"), entry.get("lot_decimals")
+        if isinstance(wsname, str) and isinstance(pp, int) and isinstance(qp, int):
+            out[v2_symbol(wsname)] = (pp, qp)
+    return out

@@ -1,0 +1,348 @@
+"""``KrakenMarketData``: public WS v2 market data (book, ticker, trades, ohlc, instrument).
+
+Many symbols share one connection. Books are kept locally and their checksum verified on
+every message; a mismatch resubscribes that symbol alone (within a failure budget) while the
+other subscriptions keep flowing. Every cache records when its newest message arrived, and
+readers may demand data no older than ``max_age`` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections import deque
+from collections.abc import AsyncIterator
+from types import TracebackType
+from typing import Any, Self
+
+from src.brokers.kraken.book import VALID_DEPTHS, BookError, OrderBook
+from src.brokers.kraken.ws_backoff import Backoff
+from src.brokers.kraken.ws_connection import WsConnection
+from src.brokers.kraken.ws_fanout import Fanout
+from src.brokers.kraken.ws_market_models import (
+    BookUpdate,
+    LiveBook,
+    Ticker,
+    parse_candle,
+    parse_ticker,
+    parse_trade,
+)
+from src.brokers.kraken.ws_models import ChannelFrame, ResponseFrame
+from src.brokers.kraken.ws_precision import precision_from_asset_pairs, precision_from_instrument
+from src.core.clock import Clock, SystemClock
+from src.core.errors import BrokerError, StaleDataError, UnknownSymbolError
+from src.core.market_data import Candle, PublicTrade
+
+__all__ = ["OHLC_INTERVALS", "KrakenMarketData"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_WS_URL = "wss://ws.kraken.com/v2"
+DEFAULT_REST_URL = "https://api.kraken.com"
+OHLC_INTERVALS = (1, 5, 15, 30, 60, 240, 1440, 10080, 21600)
+
+
+class KrakenMarketData:
+    """Public Kraken WS v2 client; use as ``async with KrakenMarketData(...) as md``.
+
+    Args:
+        ws_url: public WS v2 URL (default ``KRAKEN_WS_URL`` or Kraken's).
+        rest_url: REST base URL for AssetPairs precision (default ``KRAKEN_API_URL``).
+        idle_timeout: seconds of silence on a subscribed stream before reconnecting.
+        ping_interval: seconds between application pings.
+        checksum_budget: checksum-driven resubscribes allowed per symbol per
+            ``checksum_window`` seconds; beyond it the book stays invalid and is logged.
+        checksum_window: the budget's rolling window in seconds.
+        backoff: reconnect policy. clock: time source for message ages.
+    """
+
+    def __init__(
+        self,
+        ws_url: str | None = None,
+        rest_url: str | None = None,
+        *,
+        idle_timeout: float = 10.0,
+        ping_interval: float = 5.0,
+        checksum_budget: int = 5,
+        checksum_window: float = 60.0,
+        backoff: Backoff | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.ws_url = ws_url or os.environ.get("KRAKEN_WS_URL") or DEFAULT_WS_URL
+        self.rest_url = rest_url or os.environ.get("KRAKEN_API_URL") or DEFAULT_REST_URL
+        self.clock: Clock = clock or SystemClock()
+        self.checksum_budget = checksum_budget
+        self.checksum_window = checksum_window
+        self.connection = WsConnection(
+            self.ws_url,
+            on_channel=self._on_channel,
+            idle_timeout=idle_timeout,
+            ping_interval=ping_interval,
+            backoff=backoff,
+            clock=self.clock,
+            name="kraken-public",
+        )
+        self._precision: dict[str, tuple[int, int]] = {}
+        self._books: dict[str, LiveBook] = {}
+        self._tickers: dict[str, tuple[float, Ticker]] = {}
+        self._trades: dict[str, deque[PublicTrade]] = {}
+        self._trade_at: dict[str, float] = {}
+        self._candles: dict[tuple[str, int], tuple[float, Candle]] = {}
+        self.instruments: dict[str, dict[str, Any]] = {}
+        self._instrument_ready = asyncio.Event()
+        self._book_out: Fanout[BookUpdate] = Fanout()
+        self._ticker_out: Fanout[Ticker] = Fanout()
+        self._trade_out: Fanout[PublicTrade] = Fanout()
+        self._ohlc_out: Fanout[Candle] = Fanout()
+        self._resubscribing: set[str] = set()
+
+    async def __aenter__(self) -> Self:
+        await self.connection.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the connection and end every iterator."""
+        for fan in (self._book_out, self._ticker_out, self._trade_out, self._ohlc_out):
+            fan.close()
+        await self.connection.close()
+
+    # -- subscriptions ----------------------------------------------------------------------
+
+    async def subscribe_book(self, symbol: str, depth: int = 10) -> None:
+        """Subscribe to the L2 book of ``symbol`` at ``depth`` (10, 25, 100, 500, 1000)."""
+        if depth not in VALID_DEPTHS:
+            raise ValueError(f"depth: must be one of {VALID_DEPTHS}, got {depth}")
+        pp, qp = await self.precision(symbol)
+        self._books[symbol] = LiveBook(OrderBook(symbol, depth, pp, qp))
+        await self._subscribe({"channel": "book", "symbol": [symbol], "depth": depth})
+
+    async def subscribe_ticker(self, symbol: str, event_trigger: str | None = None) -> None:
+        """Subscribe to the ticker of ``symbol`` (``event_trigger`` "bbo" or "trades")."""
+        params: dict[str, Any] = {"channel": "ticker", "symbol": [symbol]}
+        if event_trigger is not None:
+            params["event_trigger"] = event_trigger
+        await self._subscribe(params)
+
+    async def subscribe_trades(self, symbol: str, snapshot: bool = False) -> None:
+        """Subscribe to public trades of ``symbol`` (snapshot = the last 50 trades)."""
+        self._trades.setdefault(symbol, deque(maxlen=1000))
+        await self._subscribe({"channel": "trade", "symbol": [symbol], "snapshot": snapshot})
+
+    async def subscribe_ohlc(self, symbol: str, interval: int = 1) -> None:
+        """Subscribe to candles of ``symbol`` every ``interval`` minutes."""
+        if interval not in OHLC_INTERVALS:
+            raise ValueError(f"interval: must be one of {OHLC_INTERVALS}, got {interval}")
+        await self._subscribe({"channel": "ohlc", "symbol": [symbol], "interval": interval})
+
+    async def subscribe_instrument(self) -> None:
+        """Subscribe to the instrument channel (pairs, precisions, minimums)."""
+        await self._subscribe({"channel": "instrument"})
+
+    async def unsubscribe(self, channel: str, symbol: str, **options: Any) -> None:
+        """Unsubscribe ``channel`` for ``symbol`` (pass ``depth``/``interval`` as subscribed)."""
+        if channel == "book" and "depth" not in options and symbol in self._books:
+            options["depth"] = self._books[symbol].book.depth
+        reply = await self.connection.unsubscribe(
+            {"channel": channel, "symbol": [symbol], **options}
+        )
+        if channel == "book":
+            self._books.pop(symbol, None)
+        if not reply.success:
+            raise BrokerError(f"unsubscribe {channel} {symbol} refused", raw=reply.error)
+
+    async def _subscribe(self, params: dict[str, Any]) -> ResponseFrame:
+        reply = await self.connection.subscribe(params)
+        if not reply.success:
+            symbol = (params.get("symbol") or [None])[0]
+            if reply.error and "not supported" in reply.error and symbol:
+                raise UnknownSymbolError(symbol, raw=reply.error, endpoint="subscribe")
+            raise BrokerError(f"subscribe {params['channel']} refused", raw=reply.error)
+        return reply
+
+    async def precision(self, symbol: str) -> tuple[int, int]:
+        """``(price_precision, qty_precision)`` of ``symbol``: instrument channel, else REST."""
+        if symbol not in self._precision:
+            try:
+                if not self._instrument_ready.is_set():
+                    await self.subscribe_instrument()
+                    await asyncio.wait_for(self._instrument_ready.wait(), 10)
+            except (BrokerError, TimeoutError) as exc:
+                log.info("instrument channel unavailable (%s); using REST AssetPairs", exc)
+            if symbol not in self._precision:
+                self._precision.update(await precision_from_asset_pairs(self.rest_url))
+        if symbol not in self._precision:
+            raise UnknownSymbolError(symbol)
+        return self._precision[symbol]
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def book(self, symbol: str, max_age: float | None = None) -> LiveBook:
+        """The live book of ``symbol``; raises ``StaleDataError`` if older than ``max_age``."""
+        live = self._books.get(symbol)
+        if live is None:
+            raise KeyError(f"book {symbol!r}: not subscribed")
+        self._check_age(f"book {symbol}", live.received_at, max_age)
+        return live
+
+    def ticker(self, symbol: str, max_age: float | None = None) -> Ticker:
+        """The newest ticker of ``symbol``; ``StaleDataError`` if missing or too old."""
+        at, ticker = self._tickers.get(symbol, (None, None))
+        self._check_age(f"ticker {symbol}", at, max_age)
+        if ticker is None:
+            raise StaleDataError(f"ticker {symbol}: no data yet")
+        return ticker
+
+    def trades(self, symbol: str, max_age: float | None = None) -> list[PublicTrade]:
+        """Recent public trades of ``symbol`` (oldest first)."""
+        self._check_age(f"trades {symbol}", self._trade_at.get(symbol), max_age)
+        return list(self._trades.get(symbol, ()))
+
+    def candle(self, symbol: str, interval: int = 1, max_age: float | None = None) -> Candle:
+        """The newest (forming) candle of ``symbol``."""
+        at, candle = self._candles.get((symbol, interval), (None, None))
+        self._check_age(f"ohlc {symbol}/{interval}", at, max_age)
+        if candle is None:
+            raise StaleDataError(f"ohlc {symbol}/{interval}: no data yet")
+        return candle
+
+    def age(self, channel: str, symbol: str) -> float | None:
+        """Seconds since the newest message of ``channel``/``symbol`` (None before any)."""
+        at = {
+            "book": self._books[symbol].received_at if symbol in self._books else None,
+            "ticker": self._tickers.get(symbol, (None,))[0],
+            "trade": self._trade_at.get(symbol),
+        }.get(channel)
+        return None if at is None else self.clock.monotonic() - at
+
+    def _check_age(self, what: str, at: float | None, max_age: float | None) -> None:
+        if max_age is None:
+            return
+        if at is None:
+            raise StaleDataError(f"{what}: no data received yet")
+        age = self.clock.monotonic() - at
+        if age > max_age:
+            raise StaleDataError(f"{what}: newest message is {age:.1f}s old (max {max_age}s)")
+
+    def iter_books(self, symbol: str | None = None) -> AsyncIterator[BookUpdate]:
+        """Every applied book message (optionally for one symbol)."""
+        return self._book_out.iterate(None if symbol is None else lambda u: u.symbol == symbol)
+
+    def iter_tickers(self, symbol: str | None = None) -> AsyncIterator[Ticker]:
+        """Every ticker update."""
+        return self._ticker_out.iterate(None if symbol is None else lambda t: t.symbol == symbol)
+
+    def iter_trades(self, symbol: str | None = None) -> AsyncIterator[PublicTrade]:
+        """Every public trade."""
+        return self._trade_out.iterate(None if symbol is None else lambda t: t.symbol == symbol)
+
+    def iter_ohlc(self, symbol: str | None = None) -> AsyncIterator[Candle]:
+        """Every candle update."""
+        return self._ohlc_out.iterate(None if symbol is None else lambda c: c.symbol == symbol)
+
+    # -- frame handling ---------------------------------------------------------------------
+
+    def _on_channel(self, frame: ChannelFrame) -> None:
+        handler = _HANDLERS.get(frame.channel)
+        if handler is None or frame.data is None:
+            return
+        items = frame.data if isinstance(frame.data, list) else [frame.data]
+        for item in items:
+            if isinstance(item, dict):
+                handler(self, frame, item)
+            else:
+                log.warning("%s: skipped non-object data item %.100r", frame.channel, item)
+
+    def _on_book(self, frame: ChannelFrame, data: dict[str, Any]) -> None:
+        symbol = data.get("symbol")
+        live = self._books.get(symbol) if isinstance(symbol, str) else None
+        if live is None:
+            return
+        snapshot = frame.type == "snapshot"
+        if not snapshot and not live.valid:
+            return  # waiting for the snapshot that repairs this book
+        try:
+            ok = live.book.apply_message(data, snapshot=snapshot)
+        except BookError as exc:
+            log.warning("book %s: bad message skipped: %s", symbol, exc)
+            ok = False
+        live.received_at = self.clock.monotonic()
+        live.valid = ok
+        if not ok:
+            self._checksum_failed(live)
+        self._book_out.publish(
+            BookUpdate(
+                live.symbol, snapshot, _levels(data, "bids"), _levels(data, "asks"), ok, live
+            )
+        )
+
+    def _checksum_failed(self, live: LiveBook) -> None:
+        live.checksum_failures += 1
+        now = self.clock.monotonic()
+        live.failure_times = [t for t in live.failure_times if now - t < self.checksum_window]
+        if len(live.failure_times) >= self.checksum_budget:
+            log.error("book %s: checksum mismatch; resubscribe budget spent", live.symbol)
+            return
+        live.failure_times.append(now)
+        log.warning("book %s: checksum mismatch; resubscribing this symbol", live.symbol)
+        if live.symbol not in self._resubscribing:
+            self._resubscribing.add(live.symbol)
+            asyncio.get_running_loop().create_task(self._resubscribe_book(live))
+
+    async def _resubscribe_book(self, live: LiveBook) -> None:
+        params = {"channel": "book", "symbol": [live.symbol], "depth": live.book.depth}
+        try:
+            await self.connection.unsubscribe(params)
+            reply = await self.connection.subscribe(params)
+            live.resubscribes += 1
+            if not reply.success:
+                log.error("book %s: resubscribe refused: %s", live.symbol, reply.error)
+        except BrokerError as exc:
+            log.warning("book %s: resubscribe failed (%s); reconnect will repair", live.symbol, exc)
+        finally:
+            self._resubscribing.discard(live.symbol)
+
+    def _on_ticker(self, frame: ChannelFrame, data: dict[str, Any]) -> None:
+        ticker = parse_ticker(data)
+        self._tickers[ticker.symbol] = (self.clock.monotonic(), ticker)
+        self._ticker_out.publish(ticker)
+
+    def _on_trade(self, frame: ChannelFrame, data: dict[str, Any]) -> None:
+        trade = parse_trade(data)
+        self._trades.setdefault(trade.symbol, deque(maxlen=1000)).append(trade)
+        self._trade_at[trade.symbol] = self.clock.monotonic()
+        self._trade_out.publish(trade)
+
+    def _on_ohlc(self, frame: ChannelFrame, data: dict[str, Any]) -> None:
+        candle = parse_candle(data)
+        self._candles[(candle.symbol, candle.interval_minutes)] = (self.clock.monotonic(), candle)
+        self._ohlc_out.publish(candle)
+
+    def _on_instrument(self, frame: ChannelFrame, data: dict[str, Any]) -> None:
+        self._precision.update(precision_from_instrument(data))
+        for pair in data.get("pairs") or ():
+            if isinstance(pair, dict) and isinstance(pair.get("symbol"), str):
+                self.instruments[pair["symbol"]] = pair
+        self._instrument_ready.set()
+
+
+def _levels(data: dict[str, Any], side: str) -> tuple[tuple[Any, Any], ...]:
+    levels = data.get(side) or ()
+    return tuple((x.get("price"), x.get("qty")) for x in levels if isinstance(x, dict))
+
+
+_HANDLERS = {
+    "book": KrakenMarketData._on_book,
+    "ticker": KrakenMarketData._on_ticker,
+    "trade": KrakenMarketData._on_trade,
+    "ohlc": KrakenMarketData._on_ohlc,
+    "instrument": KrakenMarketData._on_instrument,
+}

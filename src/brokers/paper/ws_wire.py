@@ -1,0 +1,74 @@
+"""WS v2 wire helpers for the paper exchange: JSON with exact Decimal numbers, replies, times."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+__all__ = ["encode", "error_reply", "ok_reply", "rfc3339"]
+
+
+def rfc3339(epoch: float) -> str:
+    """Epoch seconds as Kraken's RFC3339 text with microseconds (``...Z``)."""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _write(value: Any, out: list[str]) -> None:
+    # Kraken sends prices and quantities as JSON numbers; writing the Decimal's own digits keeps
+    # every one of them (json.dumps would route a Decimal through float).
+    if isinstance(value, Decimal):
+        text = format(value, "f")
+        out.append(text if "." in text or "E" not in text else str(value))
+    elif isinstance(value, dict):
+        out.append("{")
+        for i, (k, v) in enumerate(value.items()):
+            if i:
+                out.append(",")
+            out.append(json.dumps(str(k)))
+            out.append(":")
+            _write(v, out)
+        out.append("}")
+    elif isinstance(value, list | tuple):
+        out.append("[")
+        for i, v in enumerate(value):
+            if i:
+                out.append(",")
+            _write(v, out)
+        out.append("]")
+    else:
+        out.append(json.dumps(value))
+
+
+def encode(message: dict[str, Any]) -> str:
+    """Serialize one outgoing frame."""
+    out: list[str] = []
+    _write(message, out)
+    return "".join(out)
+
+
+def ok_reply(
+    method: str, result: Any, req_id: Any, time_in: float, time_out: float
+) -> dict[str, Any]:
+    """A successful reply to a request."""
+    reply: dict[str, Any] = {"method": method, "success": True}
+    if result is not None:
+        reply["result"] = result
+    reply["time_in"] = rfc3339(time_in)
+    reply["time_out"] = rfc3339(time_out)
+    if req_id is not None:
+        reply["req_id"] = req_id
+    return reply
+
+
+def error_reply(
+    method: str, error: str, req_id: Any, time_in: float, time_out: float, **extra: Any
+) -> dict[str, Any]:
+    """A failed reply: ``success`` false and a single ``error`` string."""
+    reply: dict[str, Any] = {"error": error, "method": method, "success": False, **extra}
+    reply["time_in"] = rfc3339(time_in)
+    reply["time_out"] = rfc3339(time_out)
+    if req_id is not None:
+        reply["req_id"] = req_id
+    return reply

@@ -1,0 +1,291 @@
+"""Order management: store before send, apply venue reports and fills once, reconcile on start.
+
+The rules that keep a crash harmless:
+
+* an order is written (NEW, then PENDING) before it is sent, and is never re-sent;
+* an answer that got lost (UNKNOWN) is resolved by asking the venue by client order id;
+* a fill is stored with the position it changes in one transaction, keyed by ``fill_id``;
+* reconciliation (at start and periodically) resolves every live order, pulls the venue's
+  recent fills, and reports venue orders that the database does not know (orphans).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from decimal import Decimal
+
+import structlog
+
+from src.core.clock import Clock
+from src.core.errors import BrokerError
+from src.core.execution import ExecutionEngine, Fill, Order, OrderStatus, OrderUpdate
+from src.core.order_state import ManagedOrder, can_transition
+from src.core.order_store import OrderStore
+from src.core.portfolio import Portfolio
+from src.core.sizing import OrderIntent
+
+log = structlog.get_logger(__name__)
+S = OrderStatus
+
+
+@dataclass
+class ReconcileReport:
+    """What one reconciliation pass found and did."""
+
+    resolved: list[str] = field(default_factory=list)
+    still_unknown: list[str] = field(default_factory=list)
+    new_fills: int = 0
+    foreign_fills: int = 0
+    orphans: list[OrderUpdate] = field(default_factory=list)
+    canceled_orphans: int = 0
+
+
+class OrderManager:
+    """Tracks every order the bot sends, through the ``ExecutionEngine`` only.
+
+    Args:
+        engine: the venue.
+        store: persistence (orders, fills, positions).
+        portfolio: the book that applied fills update.
+        clock: timestamps and the unknown-order grace period.
+        unknown_grace_seconds: how long an order the venue does not know may stay UNKNOWN before
+            it is declared never accepted (covers the venue's own lag after a lost response).
+        cancel_orphans: cancel open venue orders the database does not know (off by default:
+            they may be the user's own manual orders).
+    """
+
+    def __init__(
+        self,
+        engine: ExecutionEngine,
+        store: OrderStore,
+        portfolio: Portfolio,
+        clock: Clock,
+        *,
+        unknown_grace_seconds: float = 30.0,
+        cancel_orphans: bool = False,
+    ) -> None:
+        self.engine, self.store, self.portfolio, self.clock = engine, store, portfolio, clock
+        self.unknown_grace = timedelta(seconds=unknown_grace_seconds)
+        self.cancel_orphans = cancel_orphans
+        #: Orders that may still trade or whose fills are not all applied yet.
+        self.active: dict[str, ManagedOrder] = {}
+        for order in store.orders():
+            self._track(order)
+        self.counts: Counter[str] = Counter()
+
+    @property
+    def live(self) -> dict[str, ManagedOrder]:
+        """Orders that may still trade, by client order id."""
+        return {k: o for k, o in self.active.items() if o.is_live}
+
+    def _track(self, order: ManagedOrder) -> None:
+        if order.is_live or order.unapplied_quantity:
+            self.active[order.client_order_id] = order
+        else:
+            self.active.pop(order.client_order_id, None)
+
+    def _save(self, order: ManagedOrder) -> ManagedOrder:
+        self.store.save_order(order)
+        self._track(order)
+        return order
+
+    def _move(
+        self, order: ManagedOrder, status: OrderStatus, reason: str | None = None
+    ) -> ManagedOrder:
+        return self._save(order.transition(status, self.clock.now(), reason))
+
+    def pending_quantities(self) -> dict[str, Decimal]:
+        """Signed base quantity per symbol that live or unsettled orders may still add."""
+        totals: dict[str, Decimal] = {}
+        for order in self.active.values():
+            quantity = order.unapplied_quantity
+            if quantity:
+                totals[order.symbol] = totals.get(order.symbol, Decimal(0)) + quantity
+        return totals
+
+    def unresolved_symbols(self) -> set[str]:
+        """Symbols with an order whose fate is unknown: no new orders there until resolved."""
+        return {o.symbol for o in self.live.values() if o.status in (S.UNKNOWN, S.NEW)}
+
+    async def submit(self, intent: OrderIntent) -> ManagedOrder:
+        """Persist, then send one order; return its state after the venue's answer.
+
+        A venue refusal ends REJECTED; a lost answer ends UNKNOWN (resolved by ``reconcile``).
+        The order is never sent twice.
+        """
+        request = Order(
+            symbol=intent.symbol,
+            side=intent.side,
+            quantity=intent.quantity,
+            order_type=intent.order_type,
+            limit_price=intent.limit_price,
+            leverage=intent.leverage,
+        )
+        now = self.clock.now()
+        order = ManagedOrder(
+            client_order_id=request.client_order_id,
+            symbol=intent.symbol,
+            side=intent.side,
+            order_type=intent.order_type,
+            quantity=intent.quantity,
+            limit_price=intent.limit_price,
+            reference_price=intent.reference_price,
+            status=S.NEW,
+            created_at=now,
+            updated_at=now,
+            reason=intent.reason,
+        )
+        self._save(order)
+        order = self._move(order, S.PENDING)
+        self.counts["sent"] += 1
+        try:
+            acks = await self.engine.submit_orders([request])
+        except BrokerError as exc:
+            status = S.REJECTED if exc.outcome_known else S.UNKNOWN
+            self.counts[status.value] += 1
+            log.warning(
+                "oms.submit_failed", cloid=order.client_order_id, status=status, error=str(exc)
+            )
+            return self._move(order, status, str(exc))
+        except BaseException as exc:  # cancelled or unexpected: the order may be out there
+            self._move(order, S.UNKNOWN, f"interrupted: {type(exc).__name__}")
+            raise
+        ack = acks[0]
+        order = replace(order, order_id=ack.order_id)
+        if ack.status != order.status and can_transition(order.status, ack.status):
+            return self._move(order, ack.status, ack.message)
+        return self._save(order)
+
+    def apply_update(self, update: OrderUpdate) -> ManagedOrder | None:
+        """Apply the venue's view of one of our orders; ignore stale or foreign reports."""
+        order = None
+        if update.client_order_id:
+            order = self.store.get_order(update.client_order_id)
+        if order is None:
+            order = self.store.find_by_order_id(update.order_id)
+        if order is None:
+            return None
+        changed = replace(
+            order,
+            order_id=order.order_id or update.order_id,
+            venue_filled_quantity=max(order.venue_filled_quantity, update.filled_quantity),
+        )
+        if update.status != order.status and can_transition(order.status, update.status):
+            changed = changed.transition(update.status, self.clock.now(), "venue report")
+        elif update.status != order.status:
+            log.debug(
+                "oms.stale_report",
+                cloid=order.client_order_id,
+                have=order.status,
+                got=update.status,
+            )
+        return self._save(changed) if changed != order else order
+
+    def apply_fill(self, fill: Fill) -> bool:
+        """Apply one fill exactly once; return True if it was new and ours."""
+        if self.store.has_fill(fill.fill_id):
+            return False
+        order = self.store.get_order(fill.client_order_id) if fill.client_order_id else None
+        order = order or self.store.find_by_order_id(fill.order_id)
+        if order is None:
+            self.counts["foreign_fills"] += 1
+            log.info("oms.foreign_fill", fill_id=fill.fill_id, symbol=fill.symbol)
+            return False
+        filled = order.filled_quantity + fill.quantity
+        updated = replace(
+            order,
+            order_id=order.order_id or fill.order_id,
+            filled_quantity=filled,
+            filled_notional=order.filled_notional + fill.notional,
+            fee=order.fee + fill.fee,
+            updated_at=self.clock.now(),
+        )
+        target = S.FILLED if filled >= order.quantity else S.PARTIALLY_FILLED
+        if target != order.status and can_transition(order.status, target):
+            updated = updated.transition(target, self.clock.now(), "fill")
+        position, balances = self.portfolio.preview(fill)
+        if not self.store.record_fill(fill, updated, position, balances):
+            return False
+        self.portfolio.commit(position, balances)
+        self._track(updated)
+        self.counts["fills"] += 1
+        log.info(
+            "oms.fill",
+            fill_id=fill.fill_id,
+            symbol=fill.symbol,
+            side=fill.side.value,
+            quantity=str(fill.quantity),
+            price=str(fill.price),
+            fee=str(fill.fee),
+        )
+        return True
+
+    async def sync_fills(self, lookback: timedelta = timedelta(minutes=10)) -> tuple[int, int]:
+        """Pull the venue's recent fills and apply ours; return (new, foreign)."""
+        unsettled = [o.created_at for o in self.active.values()]
+        since = min(unsettled, default=self.clock.now()) - lookback
+        new = foreign = 0
+        for fill in sorted(await self.engine.get_fills(since), key=lambda f: f.timestamp):
+            if self.apply_fill(fill):
+                new += 1
+            elif not self.store.has_fill(fill.fill_id):
+                foreign += 1
+        return new, foreign
+
+    async def reconcile(self) -> ReconcileReport:
+        """Resolve every live order with the venue, apply missed fills, report orphans."""
+        report = ReconcileReport()
+        open_orders = await self.engine.get_orders("open")
+        by_cloid = {o.client_order_id: o for o in open_orders if o.client_order_id}
+        for order in list(self.live.values()):
+            update = by_cloid.get(order.client_order_id)
+            if update is None:
+                update = await self.engine.find_order(order.client_order_id)
+            if update is not None:
+                self.apply_update(update)
+                report.resolved.append(order.client_order_id)
+            else:
+                self._not_found(order, report)
+        report.new_fills, report.foreign_fills = await self.sync_fills()
+        for update in open_orders:
+            cloid = update.client_order_id
+            if (cloid and self.store.get_order(cloid)) or self.store.find_by_order_id(
+                update.order_id
+            ):
+                continue
+            report.orphans.append(update)
+            log.warning("oms.orphan", order_id=update.order_id, symbol=update.symbol)
+            if self.cancel_orphans:
+                await self.engine.cancel_order(update.order_id)
+                report.canceled_orphans += 1
+        return report
+
+    def _not_found(self, order: ManagedOrder, report: ReconcileReport) -> None:
+        if order.status is S.NEW:
+            self._move(order, S.CANCELED, "never sent")
+            report.resolved.append(order.client_order_id)
+        elif self.clock.now() - order.created_at >= self.unknown_grace:
+            status = S.REJECTED if order.status in (S.PENDING, S.UNKNOWN) else S.UNKNOWN
+            if status is S.UNKNOWN and order.status is S.UNKNOWN:
+                report.still_unknown.append(order.client_order_id)
+                return
+            self._move(order, status, "not found at the venue")
+            report.resolved.append(order.client_order_id)
+        else:
+            if order.status is not S.UNKNOWN:
+                self._move(order, S.UNKNOWN, "not found at the venue yet")
+            report.still_unknown.append(order.client_order_id)
+
+    async def cancel_open(self) -> int:
+        """Cancel every live order of ours that the venue holds; return how many were asked."""
+        count = 0
+        for order in list(self.live.values()):
+            if order.order_id and order.status in (S.OPEN, S.PARTIALLY_FILLED, S.PENDING):
+                try:
+                    await self.engine.cancel_order(order.order_id)
+                    count += 1
+                except BrokerError as exc:
+                    log.warning("oms.cancel_failed", order_id=order.order_id, error=str(exc))
+        return count

@@ -1,0 +1,177 @@
+"""The bot's own book: positions at weighted-average cost, PnL, fees and expected balances."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from src.core.execution import Fill
+
+ZERO = Decimal(0)
+
+
+def split_symbol(symbol: str) -> tuple[str, str]:
+    """``"BTC/USD"`` -> ``("BTC", "USD")``."""
+    base, sep, quote = symbol.partition("/")
+    if not sep or not base or not quote:
+        raise ValueError(f"symbol: expected BASE/QUOTE, got {symbol!r}")
+    return base, quote
+
+
+@dataclass(frozen=True)
+class PositionState:
+    """One pair's position: signed base quantity, average entry price, realized PnL, fees.
+
+    PnL and fees are in the pair's quote currency; a fee charged in the base currency is
+    valued at the fill price.
+    """
+
+    symbol: str
+    quantity: Decimal = ZERO
+    average_price: Decimal = ZERO
+    realized_pnl: Decimal = ZERO
+    fees: Decimal = ZERO
+    trades: int = 0
+
+    def unrealized_pnl(self, mark: Decimal | None) -> Decimal:
+        if mark is None or self.quantity == 0:
+            return ZERO
+        return (mark - self.average_price) * self.quantity
+
+    def apply(self, fill: Fill) -> PositionState:
+        """Return the position after ``fill`` (weighted-average cost; realize on reduction)."""
+        signed = fill.quantity * fill.side.sign
+        quantity, average, realized = self.quantity, self.average_price, self.realized_pnl
+        if quantity == 0 or (quantity > 0) == (signed > 0):
+            new_quantity = quantity + signed
+            average = (abs(quantity) * average + fill.quantity * fill.price) / abs(new_quantity)
+        else:
+            closed = min(abs(signed), abs(quantity))
+            direction = Decimal(1) if quantity > 0 else Decimal(-1)
+            realized += closed * (fill.price - average) * direction
+            new_quantity = quantity + signed
+            if new_quantity == 0:
+                average = ZERO
+            elif (new_quantity > 0) != (quantity > 0):
+                average = fill.price  # crossed through zero: the rest opens at this price
+        base, _ = split_symbol(fill.symbol)
+        fee = fill.fee * fill.price if fill.fee_currency == base else fill.fee
+        return replace(
+            self,
+            quantity=new_quantity,
+            average_price=average,
+            realized_pnl=realized,
+            fees=self.fees + fee,
+            trades=self.trades + 1,
+        )
+
+
+def balance_deltas(fill: Fill) -> dict[str, Decimal]:
+    """How ``fill`` changes the account's asset balances (fee taken from its own currency)."""
+    base, quote = split_symbol(fill.symbol)
+    sign = fill.side.sign
+    deltas = {base: fill.quantity * sign, quote: -fill.notional * sign}
+    deltas[fill.fee_currency] = deltas.get(fill.fee_currency, ZERO) - fill.fee
+    return deltas
+
+
+@dataclass(frozen=True)
+class BalanceDifference:
+    """An asset whose exchange balance differs from what the bot's fills explain."""
+
+    asset: str
+    expected: Decimal
+    actual: Decimal
+
+    @property
+    def difference(self) -> Decimal:
+        return self.actual - self.expected
+
+
+class Portfolio:
+    """Positions and expected balances, updated only by fills the order manager applies.
+
+    The expected balances start from the exchange's balances when the bot first ran; every
+    applied fill moves them. ``reconcile_balances`` reports differences and changes nothing:
+    deposits, manual trades or lost fills all need a human, not an overwrite.
+    """
+
+    def __init__(
+        self,
+        positions: Mapping[str, PositionState] | None = None,
+        expected_balances: Mapping[str, Decimal] | None = None,
+        starting_equity: Decimal = ZERO,
+    ) -> None:
+        self.positions: dict[str, PositionState] = dict(positions or {})
+        self.expected_balances: dict[str, Decimal] = dict(expected_balances or {})
+        self.marks: dict[str, Decimal] = {}
+        self.starting_equity = starting_equity
+
+    def position(self, symbol: str) -> PositionState:
+        return self.positions.get(symbol) or PositionState(symbol)
+
+    def quantities(self) -> dict[str, Decimal]:
+        return {s: p.quantity for s, p in self.positions.items()}
+
+    def preview(self, fill: Fill) -> tuple[PositionState, dict[str, Decimal]]:
+        """The position and expected balances after ``fill``, without changing anything."""
+        position = self.position(fill.symbol).apply(fill)
+        balances = dict(self.expected_balances)
+        for asset, delta in balance_deltas(fill).items():
+            balances[asset] = balances.get(asset, ZERO) + delta
+        return position, balances
+
+    def commit(self, position: PositionState, balances: Mapping[str, Decimal]) -> None:
+        """Adopt a preview once it is durably stored."""
+        self.positions[position.symbol] = position
+        self.expected_balances = dict(balances)
+
+    def mark(self, symbol: str, price: Decimal) -> None:
+        self.marks[symbol] = price
+
+    @property
+    def realized_pnl(self) -> Decimal:
+        return sum((p.realized_pnl for p in self.positions.values()), ZERO)
+
+    @property
+    def unrealized_pnl(self) -> Decimal:
+        return sum((p.unrealized_pnl(self.marks.get(s)) for s, p in self.positions.items()), ZERO)
+
+    @property
+    def fees(self) -> Decimal:
+        return sum((p.fees for p in self.positions.values()), ZERO)
+
+    @property
+    def trades(self) -> int:
+        return sum(p.trades for p in self.positions.values())
+
+    @property
+    def net_pnl(self) -> Decimal:
+        """Realized plus unrealized, after fees."""
+        return self.realized_pnl + self.unrealized_pnl - self.fees
+
+    @property
+    def equity(self) -> Decimal:
+        return self.starting_equity + self.net_pnl
+
+    def gross_exposure(self) -> Decimal:
+        return sum(
+            (
+                abs(p.quantity) * self.marks.get(s, p.average_price)
+                for s, p in self.positions.items()
+            ),
+            ZERO,
+        )
+
+    def reconcile_balances(
+        self, actual: Mapping[str, Decimal], tolerance: Decimal = Decimal("1e-8")
+    ) -> list[BalanceDifference]:
+        """Compare expected with the exchange's balances; return the differences (no changes)."""
+        differences = []
+        for asset in sorted(set(self.expected_balances) | set(actual)):
+            expected = self.expected_balances.get(asset, ZERO)
+            got = actual.get(asset, ZERO)
+            if abs(got - expected) > tolerance:
+                differences.append(BalanceDifference(asset, expected, got))
+        return differences

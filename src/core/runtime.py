@@ -1,0 +1,333 @@
+"""The trading runtime: candle close -> strategy -> order intents -> risk -> OMS -> engine.
+
+One code path for backtest, paper and live: the clock, the engine and the market data source
+are injected. The loop polls closed candles and quotes, reconciles periodically, prints a status
+line, watches the kill switch, and runs caller-supplied heartbeats (e.g. Kraken's dead man's
+switch).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+import structlog
+
+from src.core.clock import Clock
+from src.core.errors import BrokerError
+from src.core.execution import ExecutionEngine, Side
+from src.core.instruments import Instrument
+from src.core.market_data import Candle, CandleSource, QuoteSource
+from src.core.order_manager import OrderManager, ReconcileReport
+from src.core.order_state import ManagedOrder
+from src.core.order_store import OrderStore
+from src.core.portfolio import Portfolio
+from src.core.risk import RiskContext, RiskManager
+from src.core.sizing import OrderIntent, SizingConfig, plan_orders
+from src.core.strategy import Strategy
+
+log = structlog.get_logger(__name__)
+
+Heartbeat = Callable[[], Awaitable[object]]
+
+
+@dataclass(frozen=True)
+class RuntimeConfig:
+    """Loop timings and sizing (seconds are on the injected clock)."""
+
+    sizing: SizingConfig = field(default_factory=SizingConfig)
+    poll_seconds: float = 1.0
+    reconcile_seconds: float = 30.0
+    status_seconds: float = 10.0
+    heartbeat_seconds: float = 20.0
+    history_candles: int = 60
+    balance_tolerance: Decimal = Decimal("0.0001")
+
+
+@dataclass
+class RuntimeStats:
+    """Counters shown in the status line and the final summary."""
+
+    candles: int = 0
+    orders_sent: int = 0
+    balance_differences: int = 0
+    last_reconcile: ReconcileReport | None = None
+
+
+class TradingRuntime:
+    """Drives one strategy against one ``ExecutionEngine``.
+
+    Args:
+        engine: the venue (Kraken adapter, paper exchange adapter, ``SimEngine``...).
+        strategy: produces targets from closed candles.
+        store: the runtime's database (orders, fills, positions).
+        risk: limits and the kill switch.
+        clock: time source.
+        candles: where closed candles come from (often the engine itself).
+        quotes: where the current mid comes from; without one, the last close stands in.
+        config: timings and sizing.
+        heartbeats: coroutines run every ``heartbeat_seconds`` (e.g. re-arm a dead man's switch).
+        status_sink: receives each status line (default: the log).
+    """
+
+    def __init__(
+        self,
+        engine: ExecutionEngine,
+        strategy: Strategy,
+        *,
+        store: OrderStore,
+        risk: RiskManager,
+        clock: Clock,
+        candles: CandleSource,
+        quotes: QuoteSource | None = None,
+        config: RuntimeConfig | None = None,
+        heartbeats: Sequence[Heartbeat] = (),
+        status_sink: Callable[[str], None] | None = None,
+        cancel_orphans: bool = False,
+    ) -> None:
+        self.engine, self.strategy, self.store, self.risk = engine, strategy, store, risk
+        self.clock, self.candles, self.quotes = clock, candles, quotes
+        self.config = config or RuntimeConfig()
+        self.heartbeats = list(heartbeats)
+        self.status_sink = status_sink or (lambda line: log.info("status", line=line))
+        capital = self.config.sizing.capital_per_pair * len(strategy.symbols)
+        self.portfolio = Portfolio(
+            store.positions(), _load_decimals(store.get("expected_balances")), capital
+        )
+        self.oms = OrderManager(engine, store, self.portfolio, clock, cancel_orphans=cancel_orphans)
+        self.instruments: dict[str, Instrument] = {}
+        self.last_candle: dict[str, datetime] = {}
+        self.prices: dict[str, Decimal] = {}
+        self.mids: dict[str, Decimal] = {}
+        self.data_at: dict[str, float] = {}
+        self.stats = RuntimeStats()
+        self._next: dict[str, float] = {}
+        self._stop = asyncio.Event()
+        self._killed_handled = False
+
+    async def start(self) -> ReconcileReport:
+        """Load instruments, set the balance baseline once, reconcile, warm the strategy up."""
+        for symbol in self.strategy.symbols:
+            self.instruments[symbol] = await self.engine.get_instrument(symbol)
+        if self.store.get("baseline_balances") is None:
+            account = await self.engine.get_account()
+            baseline = {asset: str(account[asset]) for asset in account}
+            self.store.put("baseline_balances", baseline)
+            self.store.put("expected_balances", baseline)
+            self.portfolio.expected_balances = _load_decimals(baseline)
+        self._restore_risk()
+        report = await self.reconcile()
+        await self._warm_up()
+        return report
+
+    def _restore_risk(self) -> None:
+        saved = self.store.get("risk_state")
+        if saved:
+            day = datetime.fromisoformat(saved["day"]).date() if saved.get("day") else None
+            self.risk.restore(day, _dec(saved.get("day_start")), _dec(saved.get("peak")))
+
+    async def _warm_up(self) -> None:
+        for symbol in self.strategy.symbols:
+            history = await self.candles.fetch_candles(symbol, self.strategy.interval_minutes)
+            for candle in list(history)[-self.config.history_candles :]:
+                self.strategy.on_candle(candle)
+                self._seen(candle)
+
+    def _seen(self, candle: Candle) -> None:
+        self.last_candle[candle.symbol] = candle.timestamp
+        self.prices[candle.symbol] = candle.close
+        self.portfolio.mark(candle.symbol, candle.close)
+        if self.quotes is None:  # without quotes the candle is the freshest data there is
+            self.data_at[candle.symbol] = self.clock.monotonic()
+
+    async def reconcile(self) -> ReconcileReport:
+        """Reconcile orders and fills, then compare balances (differences are only reported)."""
+        report = await self.oms.reconcile()
+        self.stats.last_reconcile = report
+        account = await self.engine.get_account()
+        # Venues round each fill's cost to the asset's display precision (Kraken: USD to 4
+        # decimals), so allow one unit of that per fill before calling it a difference.
+        tolerance = self.config.balance_tolerance * (self.portfolio.trades + 1)
+        differences = self.portfolio.reconcile_balances(
+            {a: account[a] for a in account}, tolerance
+        )
+        self.stats.balance_differences = len(differences)
+        for diff in differences:
+            log.warning(
+                "portfolio.balance_difference",
+                asset=diff.asset,
+                expected=str(diff.expected),
+                exchange=str(diff.actual),
+                difference=str(diff.difference),
+            )
+        return report
+
+    async def on_candle(self, candle: Candle) -> list[ManagedOrder]:
+        """Handle one closed candle: targets -> intents -> risk -> orders. Returns orders sent."""
+        self.stats.candles += 1
+        self._seen(candle)
+        targets = self.strategy.on_candle(candle)
+        blocked = self.oms.unresolved_symbols()
+        targets = [t for t in targets if t.symbol not in blocked]
+        intents = plan_orders(
+            targets,
+            positions=self.portfolio.quantities(),
+            pending=self.oms.pending_quantities(),
+            prices=self.prices,
+            instruments=self.instruments,
+            config=self.config.sizing,
+        )
+        sent = []
+        for intent in intents:
+            if self.risk.check(intent, self._context(intent.symbol)) is None:
+                sent.append(await self.oms.submit(intent))
+        self.stats.orders_sent += len(sent)
+        return sent
+
+    def _context(self, symbol: str) -> RiskContext:
+        positions = dict(self.portfolio.quantities())
+        for sym, quantity in self.oms.pending_quantities().items():
+            positions[sym] = positions.get(sym, Decimal(0)) + quantity
+        at = self.data_at.get(symbol)
+        quote = self.instruments[symbol].quote if symbol in self.instruments else None
+        return RiskContext(
+            positions=positions,
+            prices=self.prices,
+            mid=self.mids.get(symbol, self.prices.get(symbol)),
+            data_age_seconds=None if at is None else self.clock.monotonic() - at,
+            available_quote=self.portfolio.expected_balances.get(quote) if quote else None,
+        )
+
+    async def poll_market(self) -> list[Candle]:
+        """Fetch new closed candles (and quotes) for every symbol; return the new candles."""
+        fresh: list[Candle] = []
+        for symbol in self.strategy.symbols:
+            last = self.last_candle.get(symbol)
+            try:
+                page = await self.candles.fetch_candles(
+                    symbol, self.strategy.interval_minutes, last
+                )
+                fresh.extend(c for c in page if last is None or c.timestamp > last)
+                if self.quotes is not None:
+                    quote = await self.quotes.get_quote(symbol)
+                    self.mids[symbol] = quote.mid
+                    self.data_at[symbol] = self.clock.monotonic()
+            except BrokerError as exc:  # data goes stale and the stale-data limit takes over
+                log.warning("runtime.market_data_failed", symbol=symbol, error=str(exc))
+        return sorted(fresh, key=lambda c: (c.timestamp, c.symbol))
+
+    async def step(self) -> None:
+        """One loop iteration: market data, candles, fills, timers, kill switch."""
+        sent = []
+        for candle in await self.poll_market():
+            sent += await self.on_candle(candle)
+        if sent:
+            await self.oms.sync_fills()
+        await self._check_kill()
+        if self._due("reconcile", self.config.reconcile_seconds):
+            try:
+                await self.reconcile()
+            except BrokerError as exc:  # try again next period; orders stay as they are
+                log.warning("runtime.reconcile_failed", error=str(exc))
+        if self._due("heartbeat", self.config.heartbeat_seconds):
+            for beat in self.heartbeats:
+                await beat()
+        if self._due("status", self.config.status_seconds):
+            self.status_sink(self.status_line())
+
+    def _due(self, name: str, every: float) -> bool:
+        now = self.clock.monotonic()
+        if now >= self._next.get(name, now):
+            self._next[name] = now + every
+            return True
+        return False
+
+    async def _check_kill(self) -> None:
+        self.risk.on_equity(self.portfolio.equity, self.clock.now())
+        day = self.risk.trading_day
+        self.store.put(
+            "risk_state",
+            {
+                "day": day.isoformat() if day else None,
+                "day_start": str(self.risk.day_start_equity),
+                "peak": str(self.risk.peak_equity),
+            },
+        )
+        if self.risk.kill_switch.poll() and not self._killed_handled:
+            self._killed_handled = True
+            await self.kill()
+
+    async def kill(self) -> None:
+        """Cancel all open orders and, if configured, flatten the bot's positions."""
+        log.error("runtime.kill", reason=self.risk.kill_switch.reason)
+        try:
+            await self.engine.cancel_all()
+        except BrokerError as exc:
+            log.error("runtime.cancel_all_failed", error=str(exc))
+        if self.risk.limits.flatten_on_kill:
+            await self.flatten()
+        await self.reconcile()
+
+    async def flatten(self) -> list[ManagedOrder]:
+        """Market-sell every long the bot holds (bypasses the limits except rounding)."""
+        sent = []
+        for symbol, position in self.portfolio.positions.items():
+            instrument = self.instruments.get(symbol)
+            price = self.prices.get(symbol)
+            if instrument is None or price is None or position.quantity <= 0:
+                continue
+            quantity = instrument.round_quantity(position.quantity)
+            if quantity >= instrument.min_quantity and quantity > 0:
+                intent = OrderIntent(symbol, Side.SELL, quantity, price, reason="flatten")
+                sent.append(await self.oms.submit(intent))
+        return sent
+
+    def stop(self) -> None:
+        """Ask ``run`` to finish after the current step."""
+        self._stop.set()
+
+    async def run(self, duration: float | None = None, *, start: bool = True) -> None:
+        """Start (unless already started), loop until ``duration`` or ``stop()``, then shut down."""
+        if start:
+            await self.start()
+        end = None if duration is None else self.clock.monotonic() + duration
+        try:
+            while not self._stop.is_set() and (end is None or self.clock.monotonic() < end):
+                await self.step()
+                await self.clock.sleep(self.config.poll_seconds)
+        finally:
+            await self.shutdown()
+
+    async def shutdown(self) -> None:
+        """Cancel our open orders, pull the last fills, and log the final status."""
+        try:
+            await self.oms.cancel_open()
+            await self.reconcile()
+        finally:
+            self.status_sink(self.status_line())
+
+    def status_line(self) -> str:
+        """One line: equity, PnL, positions, open orders, fills, refusals, kill switch."""
+        p = self.portfolio
+        positions = " ".join(
+            f"{s}={q.quantity.normalize()}" for s, q in sorted(p.positions.items()) if q.quantity
+        )
+        refusals = sum(self.risk.refusals.values())
+        kill = self.risk.kill_switch.reason or "off"
+        return (
+            f"equity={p.equity:.2f} pnl={p.net_pnl:.2f} (realized {p.realized_pnl:.2f}, "
+            f"fees {p.fees:.2f}) positions[{positions or 'flat'}] open={len(self.oms.live)} "
+            f"fills={p.trades} sent={self.stats.orders_sent} refusals={refusals} "
+            f"balance_diffs={self.stats.balance_differences} kill={kill}"
+        )
+
+
+def _dec(value: object) -> Decimal | None:
+    return None if value in (None, "None") else Decimal(str(value))
+
+
+def _load_decimals(raw: Mapping[str, str] | None) -> dict[str, Decimal]:
+    return {k: Decimal(v) for k, v in (raw or {}).items()}

@@ -1,0 +1,160 @@
+"""Turn target positions into order intents: sized in quote currency, rounded, above minimums."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+import structlog
+
+from src.core.errors import OrderMinimumError
+from src.core.execution import OrderType, Side
+from src.core.instruments import Instrument
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a strategy wants to hold in one pair.
+
+    ``weight`` is the fraction of the pair's capital (quote currency) to hold: 1 is fully
+    invested, 0 flat, negative short (refused later unless leverage is enabled).
+    """
+
+    symbol: str
+    weight: Decimal
+
+
+@dataclass(frozen=True)
+class OrderIntent:
+    """An order the runtime would like to send, before risk checks.
+
+    ``reference_price`` is the price the decision was made at (the candle close), used for
+    notional checks and the price band when the order is a market order.
+    """
+
+    symbol: str
+    side: Side
+    quantity: Decimal
+    reference_price: Decimal
+    order_type: OrderType = OrderType.MARKET
+    limit_price: Decimal | None = None
+    reducing: bool = False
+    leverage: Decimal | None = None
+    reason: str = "target"
+
+    @property
+    def price(self) -> Decimal:
+        return self.limit_price if self.limit_price is not None else self.reference_price
+
+    @property
+    def notional(self) -> Decimal:
+        return self.quantity * self.price
+
+    @property
+    def signed_quantity(self) -> Decimal:
+        return self.quantity * self.side.sign
+
+
+@dataclass(frozen=True)
+class SizingConfig:
+    """How targets become orders.
+
+    Attributes:
+        capital_per_pair: quote-currency amount a weight of 1 stands for.
+        limit_offset_bps: None sends market orders; a number sends limit orders this many basis
+            points through the reference price (marketable limits that cap slippage).
+        rebalance_threshold: fraction of ``capital_per_pair`` a change must reach before it is
+            traded, so a held position is not nibbled at every tick as its price moves. Going
+            flat (weight 0) always trades.
+    """
+
+    capital_per_pair: Decimal = Decimal(500)
+    limit_offset_bps: Decimal | None = None
+    rebalance_threshold: Decimal = Decimal("0.25")
+
+
+def plan_order(
+    target: Target,
+    *,
+    position: Decimal,
+    pending: Decimal,
+    price: Decimal,
+    instrument: Instrument,
+    config: SizingConfig,
+) -> OrderIntent | None:
+    """The one order that moves ``position + pending`` to ``target``, or None if too small.
+
+    Args:
+        target: desired weight for the pair.
+        position: current base quantity held by the bot in this pair.
+        pending: signed base quantity still working in live orders (counted as if done, so a
+            slow fill never causes a second order for the same change).
+        price: reference price (last close) in quote currency.
+        instrument: rounding and minimums of the pair.
+        config: capital and order-type settings.
+    """
+    if price <= 0:
+        raise ValueError(f"{target.symbol}: price must be positive, got {price}")
+    wanted = target.weight * config.capital_per_pair / price
+    delta = wanted - (position + pending)
+    side = Side.BUY if delta > 0 else Side.SELL
+    quantity = instrument.round_quantity(abs(delta))
+    limit_price: Decimal | None = None
+    order_type = OrderType.MARKET
+    if config.limit_offset_bps is not None:
+        factor = Decimal(1) + side.sign * config.limit_offset_bps / Decimal(10_000)
+        limit_price = instrument.round_price(price * factor, side.value)
+        order_type = OrderType.LIMIT
+    if quantity == 0:
+        return None
+    if (
+        target.weight != 0
+        and quantity * price < config.rebalance_threshold * config.capital_per_pair
+    ):
+        return None
+    try:
+        instrument.check_minimums(quantity, limit_price or price)
+    except OrderMinimumError as exc:
+        log.debug("sizing.below_minimum", symbol=target.symbol, detail=str(exc))
+        return None
+    reducing = side is Side.SELL and quantity <= position + pending and wanted >= 0
+    return OrderIntent(
+        symbol=target.symbol,
+        side=side,
+        quantity=quantity,
+        reference_price=price,
+        order_type=order_type,
+        limit_price=limit_price,
+        reducing=reducing,
+    )
+
+
+def plan_orders(
+    targets: list[Target],
+    *,
+    positions: Mapping[str, Decimal],
+    pending: Mapping[str, Decimal],
+    prices: Mapping[str, Decimal],
+    instruments: Mapping[str, Instrument],
+    config: SizingConfig,
+) -> list[OrderIntent]:
+    """``plan_order`` for each target whose pair has a price and an instrument."""
+    intents: list[OrderIntent] = []
+    for target in targets:
+        if target.symbol not in prices or target.symbol not in instruments:
+            log.warning("sizing.skipped", symbol=target.symbol, reason="no price or instrument")
+            continue
+        intent = plan_order(
+            target,
+            position=positions.get(target.symbol, Decimal(0)),
+            pending=pending.get(target.symbol, Decimal(0)),
+            price=prices[target.symbol],
+            instrument=instruments[target.symbol],
+            config=config,
+        )
+        if intent is not None:
+            intents.append(intent)
+    return intents

@@ -1,0 +1,155 @@
+"""Build feature frames from candles and a FeatureSpec: one code path for training and live use."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+
+import polars as pl
+
+from src.ml.data.resample import resample
+from src.ml.data.schema import TIMESTAMP, parse_interval
+from src.ml.features.spec import FeatureConfig, FeatureSpec, default_spec
+
+PAIR = "pair"
+_SINGLE = "__single_pair__"
+_KNOWN_AT = "__known_at__"
+_REQUIRED = ("timestamp", "open", "high", "low", "close", "volume")
+
+
+def _prepare(candles: pl.DataFrame | pl.LazyFrame) -> tuple[pl.DataFrame, bool]:
+    """Check and normalise the input: required columns, UTC time, no nulls, unique bars."""
+    frame = candles.collect() if isinstance(candles, pl.LazyFrame) else candles
+    missing = [c for c in _REQUIRED if c not in frame.columns]
+    if missing:
+        raise ValueError(f"candles are missing columns {missing}; need {list(_REQUIRED)}")
+    has_pair = PAIR in frame.columns
+    ts_type = frame.schema[TIMESTAMP]
+    if not isinstance(ts_type, pl.Datetime):
+        raise ValueError(f"'timestamp' must be a Datetime column, got {ts_type}")
+    ts = pl.col(TIMESTAMP)
+    ts = ts.dt.replace_time_zone("UTC") if ts_type.time_zone is None else ts
+    cols = [
+        (pl.col(PAIR).cast(pl.String) if has_pair else pl.lit(_SINGLE)).alias(PAIR),
+        ts.dt.convert_time_zone("UTC").dt.cast_time_unit("us").alias(TIMESTAMP),
+        *[pl.col(c).cast(pl.Float64) for c in _REQUIRED[1:]],
+    ]
+    frame = frame.select(cols).sort(PAIR, TIMESTAMP)
+    nulls = {c: n for c, n in zip(frame.columns, frame.null_count().row(0), strict=True) if n}
+    if nulls:
+        raise ValueError(
+            f"candles contain nulls {nulls}; clean them first (src.ml.data.clean_candles)"
+        )
+    if frame.select(pl.struct(PAIR, TIMESTAMP).is_duplicated().any()).item():
+        raise ValueError("candles contain duplicate timestamps for one pair; deduplicate first")
+    return frame, has_pair
+
+
+def _base_minutes(frame: pl.DataFrame, spec: FeatureSpec) -> int:
+    if spec.base_interval is not None:
+        return parse_interval(spec.base_interval)
+    step = frame.select(pl.col(TIMESTAMP).diff().over(PAIR).min()).item()
+    if step is None:
+        raise ValueError("cannot infer the candle interval from fewer than two bars per pair")
+    return parse_interval(step)
+
+
+def _own_columns(configs: list[FeatureConfig], suffix: str = "") -> list[pl.Expr]:
+    return [
+        col.expr.over(PAIR).cast(pl.Float64).alias(f"{col.name}{suffix}")
+        for cfg in configs
+        for col in cfg.columns()
+    ]
+
+
+def _higher_timeframe(
+    frame: pl.LazyFrame, configs: list[FeatureConfig], tf_minutes: int, base_minutes: int
+) -> pl.LazyFrame:
+    """Features on resampled bars, keyed by the time each bar becomes known (its close)."""
+    if tf_minutes <= base_minutes or tf_minutes % base_minutes:
+        raise ValueError(
+            f"timeframe {tf_minutes}m must be a larger multiple of the base interval "
+            f"{base_minutes}m"
+        )
+    label = configs[0].timeframe
+    bars = resample(frame, tf_minutes).sort(PAIR, TIMESTAMP)
+    return bars.select(
+        PAIR,
+        (pl.col(TIMESTAMP) + timedelta(minutes=tf_minutes)).alias(_KNOWN_AT),
+        *_own_columns(configs, f"_{label}"),
+    )
+
+
+def _features(frame: pl.DataFrame, configs: tuple[FeatureConfig, ...], base: int) -> pl.LazyFrame:
+    """All own-pair features (base and higher timeframes) for every row of ``frame``."""
+    lazy = frame.lazy()
+    by_tf: dict[str, list[FeatureConfig]] = defaultdict(list)
+    for cfg in configs:
+        by_tf[cfg.timeframe or ""].append(cfg)
+    out = lazy.select(PAIR, TIMESTAMP, *_own_columns(by_tf.pop("", [])))
+    if by_tf:
+        # A base bar opening at t is complete at t + base; a higher bar is usable only by rows
+        # whose own close is at or after the higher bar's close (never the forming bar).
+        out = out.with_columns((pl.col(TIMESTAMP) + timedelta(minutes=base)).alias(_KNOWN_AT))
+        for cfgs in by_tf.values():
+            tf_minutes = parse_interval(cfgs[0].timeframe or "")
+            htf = _higher_timeframe(lazy, cfgs, tf_minutes, base)
+            # Both sides are sorted by (pair, time); polars cannot verify that with `by`.
+            out = out.join_asof(
+                htf, on=_KNOWN_AT, by=PAIR, strategy="backward", check_sortedness=False
+            )
+        out = out.drop(_KNOWN_AT)
+    return out
+
+
+def _cross_pair(frame: pl.DataFrame, spec: FeatureSpec, base: int) -> list[pl.LazyFrame]:
+    tables: list[pl.LazyFrame] = []
+    pairs = set(frame[PAIR].unique().to_list())
+    for ref in spec.cross_pairs:
+        if ref.pair not in pairs:
+            raise ValueError(
+                f"cross-pair reference {ref.pair!r} not in the candles' pairs {sorted(pairs)}"
+            )
+        ref_frame = frame.filter(pl.col(PAIR) == ref.pair)
+        table = _features(ref_frame, ref.features, base).drop(PAIR)
+        names = table.collect_schema().names()
+        tables.append(table.rename({c: f"{ref.alias}_{c}" for c in names if c != TIMESTAMP}))
+    return tables
+
+
+def build_features(
+    candles: pl.DataFrame | pl.LazyFrame, spec: FeatureSpec | None = None
+) -> pl.DataFrame:
+    """Compute the feature frame for candles, causally (each row sees only bars up to its own).
+
+    Args:
+        candles: Columns ``timestamp, open, high, low, close, volume`` (UTC; naive means UTC),
+            plus ``pair`` for several pairs (each computed separately). One bar per timestamp
+            and pair, no nulls (see :func:`src.ml.data.clean_candles`).
+        spec: The pipeline; :func:`default_spec` if None.
+
+    Returns:
+        ``timestamp`` (and ``pair`` if given) plus one Float64 column per feature, sorted by
+        pair then time, one row per input row. Warm-up rows are null (see ``spec.warmups()``).
+        Cross-pair columns are null where the reference pair has no bar at that timestamp.
+
+    Raises:
+        ValueError: On missing columns, nulls, duplicate bars, an unknown cross-pair reference
+            or a timeframe that is not a larger multiple of the base interval.
+    """
+    spec = spec or default_spec()
+    frame, has_pair = _prepare(candles)
+    needs_base = any(c.timeframe for c in spec.features) or any(
+        c.timeframe for r in spec.cross_pairs for c in r.features
+    )
+    base = _base_minutes(frame, spec) if needs_base else 0
+    if spec.cross_pairs and not has_pair:
+        raise ValueError("cross-pair features need a 'pair' column in the candles")
+    out = _features(frame, spec.features, base)
+    for table in _cross_pair(frame, spec, base):
+        out = out.join(table, on=TIMESTAMP, how="left", maintain_order="left")
+    names = spec.column_names()
+    result = out.select(
+        PAIR, TIMESTAMP, *[pl.col(n).cast(pl.Float64).fill_nan(None) for n in names]
+    ).collect()
+    return result if has_pair else result.drop(PAIR)

@@ -1,0 +1,94 @@
+"""Champion model logic: register only on an out-of-sample win, and load the champion back."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from src.ml.models import Model, load_model
+from src.ml.tracking import MODEL_ARTIFACT, NATIVE_DIR, SPEC_FILE, resolve_tracking_uri
+
+CHAMPION = "champion"
+
+
+def beats(candidate: float, incumbent: float | None, floor: float = -math.inf) -> bool:
+    """Whether a candidate's metric (higher is better) clears ``floor`` and beats the champion."""
+    if not math.isfinite(candidate) or candidate <= floor:
+        return False
+    return incumbent is None or not math.isfinite(incumbent) or candidate > incumbent
+
+
+def champion_version(client: Any, name: str) -> Any | None:
+    """The model version aliased ``champion`` under ``name``, or None."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client.get_model_version_by_alias(name, CHAMPION)
+    except MlflowException:
+        return None
+
+
+def register_as_champion(client: Any, model_uri: str, name: str, run_id: str) -> str:
+    """Create a model version for the run's model and point the ``champion`` alias at it."""
+    from mlflow.exceptions import MlflowException
+
+    with contextlib.suppress(MlflowException):  # already registered
+        client.create_registered_model(name)
+    source = f"{client.get_run(run_id).info.artifact_uri}/{MODEL_ARTIFACT}"
+    version = client.create_model_version(name, source, run_id=run_id)
+    client.set_registered_model_alias(name, CHAMPION, version.version)
+    return str(version.version)
+
+
+@dataclass(frozen=True)
+class Champion:
+    """A loaded champion: the model, the feature spec it was trained with and its feature order.
+
+    Attributes:
+        model: The fitted model.
+        feature_spec: The exact spec passed to ``build_features`` at training time.
+        feature_names: Column order the model expects.
+        run_id: MLflow run that produced it.
+        version: Registered model version.
+    """
+
+    model: Model
+    feature_spec: dict[str, Any]
+    feature_names: list[str]
+    run_id: str
+    version: str
+
+
+def load_champion(name: str, tracking_uri: str | None = None) -> Champion:
+    """Load the model aliased ``champion`` under ``name`` together with its feature spec.
+
+    Args:
+        name: Registered model name.
+        tracking_uri: MLflow store; see :func:`src.ml.tracking.resolve_tracking_uri`.
+
+    Raises:
+        LookupError: No champion is registered under ``name``.
+    """
+    from mlflow.tracking import MlflowClient
+
+    uri = resolve_tracking_uri(tracking_uri)
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    version = champion_version(client, name)
+    if version is None:
+        raise LookupError(f"no model aliased {CHAMPION!r} under {name!r} in {uri}")
+    with tempfile.TemporaryDirectory() as tmp:
+        local = Path(client.download_artifacts(version.run_id, MODEL_ARTIFACT, tmp))
+        model = load_model(local / "artifacts" / NATIVE_DIR)
+        spec = json.loads((local / "artifacts" / SPEC_FILE).read_text("utf-8"))
+    return Champion(
+        model=model,
+        feature_spec=spec.get("spec") or {},
+        feature_names=list(spec.get("feature_names", [])),
+        run_id=str(version.run_id),
+        version=str(version.version),
+    )

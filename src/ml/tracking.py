@@ -1,0 +1,222 @@
+"""Experiment tracking behind a small protocol: MLflow for real runs, a no-op for tests/scripts.
+
+The MLflow tracker talks to its own ``MlflowClient`` and never sets mlflow's process-wide
+tracking URI, so two trackers (e.g. a test's temporary store and the default) never mix.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import uuid
+import warnings
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from src.ml.models import Model
+
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+MODEL_ARTIFACT = "model"
+NATIVE_DIR = "native"
+SPEC_FILE = "feature_spec.json"
+
+
+def resolve_tracking_uri(uri: str | None = None) -> str:
+    """Explicit URI, else ``MLFLOW_TRACKING_URI``, else ``sqlite:///mlflow.db``."""
+    return uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+
+
+def default_artifact_location(tracking_uri: str) -> str | None:
+    """For a sqlite store, ``mlartifacts/`` next to the database file; else MLflow's default."""
+    prefix = "sqlite:///"
+    if not tracking_uri.startswith(prefix):
+        return None
+    db = Path(tracking_uri[len(prefix) :])
+    return (db.parent.resolve() / "mlartifacts").as_uri()
+
+
+@runtime_checkable
+class Tracker(Protocol):
+    """What a training run records; every method is called inside ``start_run``/``end_run``."""
+
+    def start_run(self, experiment: str, run_name: str, tags: dict[str, str]) -> str:
+        """Open a run and return its id."""
+        ...
+
+    def end_run(self, status: str = "FINISHED") -> None:
+        """Close the current run (``FINISHED`` or ``FAILED``)."""
+        ...
+
+    def log_params(self, params: dict[str, Any]) -> None:
+        """Log flat parameters (values are stringified)."""
+        ...
+
+    def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
+        """Log metrics; non-finite values are skipped."""
+        ...
+
+    def set_tags(self, tags: dict[str, str]) -> None:
+        """Tag the current run."""
+        ...
+
+    def log_artifact(self, path: Path, artifact_path: str | None = None) -> None:
+        """Upload a local file."""
+        ...
+
+    def log_model(
+        self,
+        model: Model,
+        feature_spec: dict[str, Any],
+        input_example: Any,
+    ) -> str:
+        """Store the model with signature, input example and feature spec; return its URI."""
+        ...
+
+    def champion_score(self, name: str, metric: str) -> float | None:
+        """The current champion's value of ``metric`` or None when there is no champion."""
+        ...
+
+    def register_champion(self, model_uri: str, name: str) -> str:
+        """Register ``model_uri`` under ``name`` and alias it ``champion``; return the version."""
+        ...
+
+
+class NullTracker:
+    """Records nothing; ``start_run`` returns a random id so callers can still print one."""
+
+    def start_run(self, experiment: str, run_name: str, tags: dict[str, str]) -> str:
+        return f"null-{uuid.uuid4().hex[:12]}"
+
+    def end_run(self, status: str = "FINISHED") -> None:
+        return None
+
+    def log_params(self, params: dict[str, Any]) -> None:
+        return None
+
+    def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
+        return None
+
+    def set_tags(self, tags: dict[str, str]) -> None:
+        return None
+
+    def log_artifact(self, path: Path, artifact_path: str | None = None) -> None:
+        return None
+
+    def log_model(self, model: Model, feature_spec: dict[str, Any], input_example: Any) -> str:
+        return ""
+
+    def champion_score(self, name: str, metric: str) -> float | None:
+        return None
+
+    def register_champion(self, model_uri: str, name: str) -> str:
+        return ""
+
+
+class MLflowTracker:
+    """Tracks runs in MLflow through an explicit client.
+
+    Args:
+        tracking_uri: Store URI; see :func:`resolve_tracking_uri`.
+        artifact_location: Artifact root for experiments this tracker creates (None: for a
+            sqlite store ``mlartifacts/`` beside the database, else MLflow's default).
+    """
+
+    def __init__(self, tracking_uri: str | None = None, artifact_location: str | None = None):
+        from mlflow.tracking import MlflowClient
+
+        self.tracking_uri = resolve_tracking_uri(tracking_uri)
+        self.artifact_location = artifact_location or default_artifact_location(self.tracking_uri)
+        self.client = MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
+        self.run_id: str | None = None
+
+    def _run(self) -> str:
+        if self.run_id is None:
+            raise RuntimeError("no active run: call start_run() first")
+        return self.run_id
+
+    def start_run(self, experiment: str, run_name: str, tags: dict[str, str]) -> str:
+        exp = self.client.get_experiment_by_name(experiment)
+        exp_id = (
+            exp.experiment_id
+            if exp is not None
+            else self.client.create_experiment(experiment, artifact_location=self.artifact_location)
+        )
+        run = self.client.create_run(exp_id, run_name=run_name, tags=tags)
+        self.run_id = str(run.info.run_id)
+        return self.run_id
+
+    def end_run(self, status: str = "FINISHED") -> None:
+        self.client.set_terminated(self._run(), status=status)
+        self.run_id = None
+
+    def log_params(self, params: dict[str, Any]) -> None:
+        from mlflow.entities import Param
+
+        items = [Param(k, str(v)[:6000]) for k, v in params.items()]
+        self.client.log_batch(self._run(), params=items)
+
+    def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
+        import time
+
+        from mlflow.entities import Metric
+
+        now = int(time.time() * 1000)
+        items = [
+            Metric(k, float(v), now, step or 0)
+            for k, v in metrics.items()
+            if v is not None and np.isfinite(v)
+        ]
+        if items:
+            self.client.log_batch(self._run(), metrics=items)
+
+    def set_tags(self, tags: dict[str, str]) -> None:
+        for key, value in tags.items():
+            self.client.set_tag(self._run(), key, value)
+
+    def log_artifact(self, path: Path, artifact_path: str | None = None) -> None:
+        self.client.log_artifact(self._run(), str(path), artifact_path)
+
+    def log_model(self, model: Model, feature_spec: dict[str, Any], input_example: Any) -> str:
+        import mlflow.pyfunc
+        from mlflow.models import infer_signature
+
+        from src.ml.pyfunc import SignalModel
+
+        with tempfile.TemporaryDirectory() as tmp:
+            native = model.save(Path(tmp) / NATIVE_DIR)
+            spec_path = Path(tmp) / SPEC_FILE
+            spec_path.write_text(json.dumps(feature_spec, indent=2, default=str), "utf-8")
+            scores = model.score(input_example.to_numpy())
+            signature = infer_signature(input_example, scores)
+            out = Path(tmp) / MODEL_ARTIFACT
+            with warnings.catch_warnings():
+                # MLflow nags about the wrapper's type hints; the signature below is explicit.
+                warnings.simplefilter("ignore", UserWarning)
+                mlflow.pyfunc.save_model(
+                    path=str(out),
+                    python_model=SignalModel(),
+                    artifacts={NATIVE_DIR: str(native), "feature_spec": str(spec_path)},
+                    signature=signature,
+                    input_example=input_example,
+                    # Listing requirements explicitly skips MLflow's slow environment inference.
+                    pip_requirements=["mlflow", "lightgbm", "scikit-learn", "polars", "numpy"],
+                )
+            self.client.log_artifacts(self._run(), str(out), MODEL_ARTIFACT)
+        return f"runs:/{self._run()}/{MODEL_ARTIFACT}"
+
+    def champion_score(self, name: str, metric: str) -> float | None:
+        from src.ml.registry import champion_version
+
+        version = champion_version(self.client, name)
+        if version is None:
+            return None
+        value = self.client.get_run(version.run_id).data.metrics.get(metric)
+        return None if value is None else float(value)
+
+    def register_champion(self, model_uri: str, name: str) -> str:
+        from src.ml.registry import register_as_champion
+
+        return register_as_champion(self.client, model_uri, name, self._run())

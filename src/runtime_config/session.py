@@ -1,0 +1,130 @@
+"""Build a ready-to-run trading session: venue (paper, mirror or live), adapter, runtime."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from src.brokers.kraken.rate_limits import KrakenRateLimits
+from src.brokers.kraken_adapter import KrakenAdapter
+from src.brokers.paper import PaperExchange
+from src.core.clock import Clock, SystemClock
+from src.core.kill_switch import KillSwitch
+from src.core.order_store import OrderStore
+from src.core.risk import RiskLimits, RiskManager
+from src.core.runtime import Heartbeat, RuntimeConfig, TradingRuntime
+from src.core.sizing import SizingConfig
+from src.core.strategy import Strategy
+from src.runtime_config.clocks import ScaledClock
+from src.runtime_config.venue import KrakenQuotes
+
+#: Paper replay: one hour of recorded market per real second, so hourly candles close every
+#: second and a strategy trades within a minute.
+PAPER_SPEED = 3600.0
+
+
+@dataclass
+class Venue:
+    """An open venue: the adapter the runtime talks to and, on paper, the exchange itself."""
+
+    adapter: KrakenAdapter
+    exchange: PaperExchange | None
+    exchange_clock: Clock
+    mode: str
+
+
+@asynccontextmanager
+async def paper_venue(
+    *,
+    mirror: bool = False,
+    speed: float = PAPER_SPEED,
+    seed: int = 1,
+    tier: str = "starter",
+    db_path: Path | None = None,
+) -> AsyncIterator[Venue]:
+    """Start the local paper exchange in-process and an adapter logged in to its demo account.
+
+    Replay mode runs the exchange (and the rate-limit gate modelling it) on a ``ScaledClock``;
+    mirror mode follows Kraken's live public prices in real time.
+    """
+    clock: Clock = SystemClock() if mirror else ScaledClock(speed)
+    exchange = PaperExchange(
+        market="mirror" if mirror else "replay",
+        speed=1.0 if mirror else speed,
+        seed=seed,
+        tier=tier,
+        db_path=db_path,
+        clock=clock,
+        tick_interval=0.25 if mirror else 0.05,
+    )
+    async with exchange:
+        gate = KrakenRateLimits(tier, clock=clock)
+        adapter = KrakenAdapter(
+            api_key=exchange.api_key,
+            api_secret=exchange.api_secret,
+            base_url=exchange.rest_url,
+            gate=gate,
+        )
+        async with adapter:
+            yield Venue(adapter, exchange, clock, "mirror" if mirror else "paper")
+
+
+@asynccontextmanager
+async def live_venue(api_key: str, api_secret: str, tier: str = "starter") -> AsyncIterator[Venue]:
+    """An adapter on the real Kraken API with the tier's rate limits."""
+    adapter = KrakenAdapter(
+        api_key=api_key, api_secret=api_secret, gate=KrakenRateLimits(tier, clock=SystemClock())
+    )
+    async with adapter:
+        yield Venue(adapter, None, SystemClock(), "live")
+
+
+@dataclass
+class SessionSettings:
+    """Everything a session needs besides the venue and strategy."""
+
+    db_path: Path
+    limits: RiskLimits = field(default_factory=RiskLimits)
+    capital_per_pair: Decimal = Decimal(200)
+    poll_seconds: float = 0.25
+    status_seconds: float = 5.0
+    reconcile_seconds: float = 10.0
+    cancel_orphans: bool = False
+
+
+def build_runtime(
+    venue: Venue,
+    strategy: Strategy,
+    settings: SessionSettings,
+    *,
+    heartbeats: Sequence[Heartbeat] = (),
+    status_sink: Callable[[str], None] | None = None,
+    clock: Clock | None = None,
+) -> TradingRuntime:
+    """A TradingRuntime on ``venue`` with the settings' store, limits and timings."""
+    clock = clock or SystemClock()
+    kill_file = Path(settings.limits.kill_file) if settings.limits.kill_file else None
+    risk = RiskManager(settings.limits, clock, KillSwitch(kill_file))
+    config = RuntimeConfig(
+        sizing=SizingConfig(capital_per_pair=settings.capital_per_pair),
+        poll_seconds=settings.poll_seconds,
+        status_seconds=settings.status_seconds,
+        reconcile_seconds=settings.reconcile_seconds,
+        history_candles=max(strategy.warmup_candles * 2, 60),
+    )
+    return TradingRuntime(
+        venue.adapter,
+        strategy,
+        store=OrderStore(settings.db_path),
+        risk=risk,
+        clock=clock,
+        candles=venue.adapter,
+        quotes=KrakenQuotes(venue.adapter),
+        config=config,
+        heartbeats=heartbeats,
+        status_sink=status_sink,
+        cancel_orphans=settings.cancel_orphans,
+    )

@@ -1,0 +1,1 @@
+"""Alpaca adapter tests."""

@@ -1,0 +1,129 @@
+"""Sizing (targets -> rounded intents above minimums) and the portfolio's books."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from src.core.execution import Fill, OrderType, Side
+from src.core.instruments import Instrument
+from src.core.portfolio import Portfolio, PositionState, balance_deltas
+from src.core.sizing import SizingConfig, Target, plan_order, plan_orders
+
+D = Decimal
+NOW = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def test_target_becomes_quote_sized_rounded_market_order(btc: Instrument) -> None:
+    intent = plan_order(
+        Target("BTC/USD", D(1)), position=D(0), pending=D(0), price=D("40000"),
+        instrument=btc, config=SizingConfig(capital_per_pair=D(100)),
+    )  # fmt: skip
+    assert intent is not None
+    assert intent.side is Side.BUY
+    assert intent.quantity == D("0.00250000")  # 100 USD / 40000
+    assert intent.order_type is OrderType.MARKET
+    assert intent.notional <= D(100)
+
+
+def test_quantity_rounds_down_to_lot_step(eth: Instrument) -> None:
+    coarse = eth.model_copy(update={"lot_step": D("0.001")})
+    intent = plan_order(
+        Target("ETH/USD", D(1)), position=D(0), pending=D(0), price=D(3000),
+        instrument=coarse, config=SizingConfig(capital_per_pair=D(100)),
+    )  # fmt: skip
+    assert intent is not None and intent.quantity == D("0.033")  # 0.0333.. rounded down
+
+
+def test_change_below_minimum_sends_nothing(btc: Instrument) -> None:
+    # Holding 0.0025; target wants 0.00255: a 0.00005 change is under ordermin 0.0001.
+    intent = plan_order(
+        Target("BTC/USD", D(1)), position=D("0.0025"), pending=D(0), price=D(40000),
+        instrument=btc, config=SizingConfig(capital_per_pair=D(102)),
+    )  # fmt: skip
+    assert intent is None
+
+
+def test_pending_orders_count_so_nothing_is_doubled(btc: Instrument) -> None:
+    intent = plan_order(
+        Target("BTC/USD", D(1)), position=D(0), pending=D("0.0025"), price=D(40000),
+        instrument=btc, config=SizingConfig(capital_per_pair=D(100)),
+    )  # fmt: skip
+    assert intent is None
+
+
+def test_target_zero_sells_the_position_and_is_reducing(btc: Instrument) -> None:
+    intent = plan_order(
+        Target("BTC/USD", D(0)), position=D("0.0025"), pending=D(0), price=D(40000),
+        instrument=btc, config=SizingConfig(),
+    )  # fmt: skip
+    assert intent is not None
+    assert (intent.side, intent.quantity, intent.reducing) == (Side.SELL, D("0.0025"), True)
+
+
+def test_limit_offset_gives_marketable_limit_rounded_to_tick(btc: Instrument) -> None:
+    intent = plan_order(
+        Target("BTC/USD", D(1)), position=D(0), pending=D(0), price=D("40000.03"),
+        instrument=btc, config=SizingConfig(capital_per_pair=D(100), limit_offset_bps=D(10)),
+    )  # fmt: skip
+    assert intent is not None
+    assert intent.order_type is OrderType.LIMIT
+    assert intent.limit_price == D("40040.0")  # 40040.06 rounded down (buy) to 0.1
+
+
+def test_plan_orders_skips_pairs_without_price(btc: Instrument) -> None:
+    intents = plan_orders(
+        [Target("BTC/USD", D(1)), Target("ETH/USD", D(1))],
+        positions={}, pending={}, prices={"BTC/USD": D(40000)},
+        instruments={"BTC/USD": btc}, config=SizingConfig(capital_per_pair=D(100)),
+    )  # fmt: skip
+    assert [i.symbol for i in intents] == ["BTC/USD"]
+
+
+def _fill(side: Side, qty: str, price: str, fee: str = "0", n: int = 1) -> Fill:
+    return Fill(fill_id=f"F{n}", order_id="O", client_order_id="c", symbol="BTC/USD", side=side,
+                quantity=D(qty), price=D(price), fee=D(fee), fee_currency="USD", timestamp=NOW)  # fmt: skip
+
+
+def test_weighted_average_cost_and_realized_pnl() -> None:
+    p = PositionState("BTC/USD")
+    p = p.apply(_fill(Side.BUY, "1", "100", "1"))
+    p = p.apply(_fill(Side.BUY, "3", "200", "2"))
+    assert p.quantity == D(4)
+    assert p.average_price == D(175)  # (100 + 600) / 4
+    p = p.apply(_fill(Side.SELL, "2", "250", "1"))
+    assert p.realized_pnl == D(150)  # 2 * (250 - 175)
+    assert p.average_price == D(175)  # reducing keeps the cost
+    assert p.fees == D(4)
+    assert p.unrealized_pnl(D(300)) == D(250)  # 2 * (300 - 175)
+    p = p.apply(_fill(Side.SELL, "3", "100"))  # through zero: short 1 at 100
+    assert p.quantity == D(-1)
+    assert p.realized_pnl == D(150) + D(2) * D(-75)
+    assert p.average_price == D(100)
+    assert p.trades == 4
+
+
+def test_fee_in_base_currency_is_valued_at_fill_price() -> None:
+    fill = _fill(Side.BUY, "1", "100").model_copy(update={"fee": D("0.01"), "fee_currency": "BTC"})
+    assert PositionState("BTC/USD").apply(fill).fees == D("1.00")
+    assert balance_deltas(fill) == {"BTC": D("0.99"), "USD": D(-100)}
+
+
+def test_portfolio_reports_balance_differences_without_overwriting() -> None:
+    book = Portfolio(expected_balances={"USD": D(1000), "BTC": D(0)})
+    position, balances = book.preview(_fill(Side.BUY, "0.5", "100", "0.1"))
+    book.commit(position, balances)
+    assert book.expected_balances == {"USD": D("949.9"), "BTC": D("0.5")}
+    diffs = book.reconcile_balances({"USD": D("949.9"), "BTC": D("0.4"), "ETH": D(1)})
+    assert [(d.asset, d.difference) for d in diffs] == [("BTC", D("-0.1")), ("ETH", D(1))]
+    assert book.expected_balances["BTC"] == D("0.5")  # reported, not overwritten
+
+
+@pytest.mark.parametrize("bad", ["BTCUSD", "/USD", "BTC/"])
+def test_bad_symbol_is_refused(bad: str) -> None:
+    from src.core.portfolio import split_symbol
+
+    with pytest.raises(ValueError, match="BASE/QUOTE"):
+        split_symbol(bad)
