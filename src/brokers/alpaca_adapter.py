@@ -6,16 +6,16 @@ Paper trading by default; live only with ``paper=False``. Usable with or without
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime, timedelta
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
 import httpx
 import structlog
 
+from src.brokers.alpaca import fills as alpaca_fills
 from src.brokers.alpaca import orders as wire_orders
 from src.brokers.alpaca import parse
 from src.brokers.alpaca.config import AlpacaConfig, AlpacaTimeInForce
@@ -23,6 +23,7 @@ from src.brokers.alpaca.http import AlpacaHttpClient
 from src.brokers.alpaca.limiter import default_limiter
 from src.brokers.alpaca.stream import TradeUpdatesStream
 from src.core.clock import Clock, SystemClock
+from src.core.decimals import to_decimal, to_plain_string
 from src.core.errors import (
     BrokerError,
     MalformedResponseError,
@@ -48,7 +49,6 @@ log = structlog.get_logger(__name__)
 
 TifOverride = AlpacaTimeInForce | str | Mapping[str, AlpacaTimeInForce | str] | None
 _ORDER_LIST_STATUS = {"open": "open", "closed": "closed", "all": "all"}
-_SEEN_LIMIT = 10_000
 
 
 class AlpacaAdapter:
@@ -201,8 +201,6 @@ class AlpacaAdapter:
         client_order_id: str | None = None,
     ) -> OrderUpdate:
         """``PATCH /v2/orders/{id}``: Alpaca replaces the order with a new one, returned here."""
-        from src.core.decimals import to_decimal, to_plain_string
-
         body: dict[str, Any] = {}
         for key, value in (
             ("qty", quantity),
@@ -334,14 +332,8 @@ class AlpacaAdapter:
     async def get_fills(self, since: datetime | None = None) -> list[Fill]:
         """Executions from the account's ``FILL`` activities, oldest first, all pages."""
         after = None if since is None else ensure_utc(since, "since")
-        fills: list[Fill] = []
-        token: str | None = None
-        while True:
-            page = _list(await self.http.list_fill_activities(after, token), "activities")
-            fills.extend(parse.fill_from_activity(a) for a in page)
-            if len(page) < 100:
-                return fills
-            token = str(page[-1].get("id"))
+        activities = await alpaca_fills.fill_activities(self.http, after)
+        return [parse.fill_from_activity(a) for a in activities]
 
     async def stream_fills(self) -> AsyncIterator[Fill]:
         """Fills from ``trade_updates``, each exactly once, across reconnects.
@@ -357,52 +349,8 @@ class AlpacaAdapter:
             clock=self._clock,
             initial_backoff=self._stream_backoff,
         )
-        seen: OrderedDict[str, None] = OrderedDict()
-        since = self._clock.now()
-        async for event in stream.events():
-            if event.kind == "connected":
-                if event.reconnected:
-                    for fill, key in await self._backfill(since):
-                        if _first_time(seen, key, fill.fill_id):
-                            since = max(since, fill.timestamp)
-                            yield fill
-                continue
-            if event.data.get("event") not in ("fill", "partial_fill"):
-                continue
-            try:
-                fill = parse.fill_from_trade_update(event.data)
-                cum = parse.dec(event.data["order"].get("filled_qty"), "filled_qty")
-            except MalformedResponseError as exc:
-                log.warning("alpaca.stream.bad_fill", error=str(exc))
-                continue
-            if _first_time(seen, _fill_key(fill.order_id, cum), fill.fill_id):
-                since = max(since, fill.timestamp)
-                yield fill
-
-    async def _backfill(self, since: datetime) -> list[tuple[Fill, str]]:
-        activities = _list(
-            await self.http.list_fill_activities(since - timedelta(seconds=2)), "activities"
-        )
-        out = []
-        for activity in activities:
-            fill = parse.fill_from_activity(activity)
-            cum = parse.dec(activity.get("cum_qty") or fill.quantity, "cum_qty")
-            out.append((fill, _fill_key(fill.order_id, cum)))
-        return out
-
-
-def _fill_key(order_id: str, cumulative: Any) -> str:
-    return f"{order_id}:{parse.dec(cumulative, 'cum_qty').normalize()}"
-
-
-def _first_time(seen: OrderedDict[str, None], key: str, fill_id: str) -> bool:
-    if key in seen or fill_id in seen:
-        return False
-    for k in (key, fill_id):
-        seen[k] = None
-    while len(seen) > _SEEN_LIMIT:
-        seen.popitem(last=False)
-    return True
+        async for fill in alpaca_fills.stream_fills(self.http, stream, self._clock):
+            yield fill
 
 
 def _ack(order: Order, update: OrderUpdate) -> OrderAck:

@@ -52,7 +52,7 @@ class MovingAverageCross:
     ) -> None:
         if not 0 < fast < slow:
             raise ValueError(f"fast/slow: need 0 < fast < slow, got fast={fast}, slow={slow}")
-        self.symbols = list(symbols)
+        self.symbols: Sequence[str] = list(symbols)
         self.fast, self.slow = fast, slow
         self.interval_minutes = interval_minutes
         self.warmup_candles = slow

@@ -49,7 +49,11 @@ def _utc(value: str) -> datetime:
 
 
 def load_candles(cfg: DataConfig) -> pl.DataFrame:
-    """Load, clean and slice every pair's candles into one frame with a ``pair`` column."""
+    """Load, clean and slice every pair's candles into one frame with a ``pair`` column.
+
+    Pairs are cut to their common time range first, so ``max_rows`` keeps the same recent
+    period for every pair (the walk-forward test windows then hold every pair).
+    """
     frames = []
     for pair in cfg.pairs:
         raw = read_kraken_ohlcvt_csv(candle_file(cfg, pair))
@@ -58,12 +62,21 @@ def load_candles(cfg: DataConfig) -> pl.DataFrame:
             frame = frame.filter(pl.col("timestamp") >= _utc(cfg.start))
         if cfg.end:
             frame = frame.filter(pl.col("timestamp") < _utc(cfg.end))
+        frames.append(frame.with_columns(pl.lit(pair).alias("pair")))
+    empty = [p for p, f in zip(cfg.pairs, frames, strict=True) if f.height == 0]
+    if empty:
+        raise ValueError(f"no candles for {empty} in {cfg.start}..{cfg.end}")
+    first = max(f["timestamp"].min() for f in frames if f.height)  # type: ignore[type-var]
+    last = min(f["timestamp"].max() for f in frames if f.height)  # type: ignore[type-var]
+    out = []
+    for pair, frame in zip(cfg.pairs, frames, strict=True):
+        frame = frame.filter(pl.col("timestamp").is_between(first, last))
         if cfg.max_rows:
             frame = frame.tail(cfg.max_rows)
         if frame.height == 0:
-            raise ValueError(f"{pair}: no candles left after slicing {cfg.start}..{cfg.end}")
-        frames.append(frame.with_columns(pl.lit(pair).alias("pair")))
-    return pl.concat(frames, how="diagonal_relaxed").sort("pair", "timestamp")
+            raise ValueError(f"{pair}: no candles in the common range {cfg.start}..{cfg.end}")
+        out.append(frame)
+    return pl.concat(out, how="diagonal_relaxed").sort("pair", "timestamp")
 
 
 def data_hash(candles: pl.DataFrame) -> str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from src.ml.features import FeatureSpec
 from src.ml.models import Model, load_model
 from src.ml.tracking import MODEL_ARTIFACT, NATIVE_DIR, SPEC_FILE, resolve_tracking_uri
 
@@ -51,14 +52,15 @@ class Champion:
 
     Attributes:
         model: The fitted model.
-        feature_spec: The exact spec passed to ``build_features`` at training time.
+        feature_spec: The exact spec passed to ``build_features`` at training time; live
+            inference calls ``build_features(candles, champion.feature_spec)``.
         feature_names: Column order the model expects.
         run_id: MLflow run that produced it.
         version: Registered model version.
     """
 
     model: Model
-    feature_spec: dict[str, Any]
+    feature_spec: FeatureSpec
     feature_names: list[str]
     run_id: str
     version: str
@@ -87,7 +89,7 @@ def load_champion(name: str, tracking_uri: str | None = None) -> Champion:
         spec = json.loads((local / "artifacts" / SPEC_FILE).read_text("utf-8"))
     return Champion(
         model=model,
-        feature_spec=spec.get("spec") or {},
+        feature_spec=FeatureSpec.from_dict(spec["spec"]),
         feature_names=list(spec.get("feature_names", [])),
         run_id=str(version.run_id),
         version=str(version.version),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 from collections.abc import Iterable, Mapping, MutableMapping
@@ -125,7 +126,26 @@ def configure_logging(
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level.upper())
+    # httpx logs every request at INFO; keep that for DEBUG runs only.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))
     _configured = True
+
+
+def configure_logging_from_env(
+    *, secrets: Iterable[str] = (), stream: TextIO | None = None, force: bool = False
+) -> None:
+    """``configure_logging`` from ``LOG_FORMAT`` (console|json) and ``LOG_LEVEL`` (default INFO).
+
+    Raises:
+        ValueError: an unknown format or level, naming the variable.
+    """
+    fmt = os.environ.get("LOG_FORMAT", "console").strip().lower() or "console"
+    level = os.environ.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
+    if fmt not in ("console", "json"):
+        raise ValueError(f"LOG_FORMAT={fmt!r}: use console or json")
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ValueError(f"LOG_LEVEL={level!r}: use DEBUG, INFO, WARNING or ERROR")
+    configure_logging(json=fmt == "json", level=level, secrets=secrets, stream=stream, force=force)
 
 
 def get_logger(name: str | None = None) -> Any:

@@ -54,3 +54,20 @@ def test_secrets_never_appear_in_reprs() -> None:
         assert SECRET not in text
         assert KEY not in text
     assert config.api_secret.get_secret_value() == SECRET
+
+
+async def test_secrets_stay_out_of_logs_and_errors() -> None:
+    from structlog.testing import capture_logs
+
+    from src.brokers.alpaca_sim import AlpacaSim
+    from src.core.errors import AuthenticationError
+
+    async with AlpacaSim() as sim:
+        bad = AlpacaAdapter(api_key=sim.api_key, api_secret=SECRET, base_url=sim.base_url)
+        with capture_logs() as logs, pytest.raises(AuthenticationError) as info:
+            await bad.get_account()
+        with capture_logs() as stream_logs, pytest.raises(AuthenticationError) as stream_info:
+            await anext(bad.stream_fills())
+        await bad.close()
+    texts = [str(info.value), repr(info.value), str(stream_info.value), str(logs), str(stream_logs)]
+    assert all(SECRET not in text for text in texts)

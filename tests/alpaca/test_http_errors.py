@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import httpx
 import pytest
 import respx
@@ -29,8 +31,11 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-async def adapter(clock: ManualClock) -> AlpacaAdapter:
-    return AlpacaAdapter(api_key="PKKEY", api_secret="SECRET", base_url=BASE, clock=clock)
+async def adapter(clock: ManualClock) -> AsyncIterator[AlpacaAdapter]:
+    async with AlpacaAdapter(
+        api_key="PKKEY", api_secret="SECRET", base_url=BASE, clock=clock
+    ) as engine:
+        yield engine
 
 
 def _mock_aapl() -> None:

@@ -91,7 +91,7 @@ def test_sell_limit_rounds_up_never_cheaper() -> None:
     ],
 )
 def test_stop_and_trailing_orders(kwargs: dict[str, object], expected: dict[str, str]) -> None:
-    body = build_order_body(Order(symbol="AAPL", side=Side.SELL, quantity=3, **kwargs), AAPL)  # type: ignore[arg-type]
+    body = build_order_body(Order(symbol="AAPL", side=Side.SELL, quantity=3, **kwargs), AAPL)
     assert {k: body[k] for k in expected} == expected
     assert "trail_price" not in body or "trail_percent" not in body
 
@@ -126,10 +126,10 @@ def test_notional_and_fractional_quantities() -> None:
     assert fractional["qty"] == "3.654"
     with pytest.raises(OrderMinimumError, match="notional"):
         build_order_body(Order(symbol="AAPL", side=Side.BUY, notional="0.5"), AAPL)
+    limit = Order(
+        symbol="AAPL", side=Side.BUY, notional=100, order_type=OrderType.LIMIT, limit_price=150
+    )
     with pytest.raises(InvalidOrderError, match="notional"):
-        limit = Order(
-            symbol="AAPL", side=Side.BUY, notional=100, order_type=OrderType.LIMIT, limit_price=150
-        )
         build_order_body(limit, AAPL)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import polars as pl
 import pytest
 
 from src.core.instruments import Instrument
-from src.ml.backtest import CostModel, run_backtest, signals_to_positions
+from src.ml.backtest import BacktestResult, CostModel, run_backtest, signals_to_positions
 from src.ml.data.sources import read_kraken_ohlcvt_csv
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "market"
@@ -50,7 +51,7 @@ def candles() -> pl.DataFrame:
     return pl.concat(parts)
 
 
-def _run(candles: pl.DataFrame, costs: CostModel | None = None):
+def _run(candles: pl.DataFrame, costs: CostModel | None = None) -> BacktestResult:
     return run_backtest(
         candles,
         costs=costs or CostModel(),
@@ -181,7 +182,9 @@ def test_signals_to_positions_hysteresis_and_shorts() -> None:
         (lambda f: f.head(0), "no candles"),
     ],
 )
-def test_bad_input_is_refused(candles: pl.DataFrame, change, match: str) -> None:
+def test_bad_input_is_refused(
+    candles: pl.DataFrame, change: Callable[[pl.DataFrame], pl.DataFrame], match: str
+) -> None:
     with pytest.raises(ValueError, match=match):
         run_backtest(change(candles))
 

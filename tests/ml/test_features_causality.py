@@ -12,7 +12,6 @@ from datetime import datetime
 import numpy as np
 import polars as pl
 import pytest
-from polars.testing import assert_frame_equal
 
 from src.ml.features import (
     CATALOGUE,

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 import ta
 
-from src.ml.features import FeatureConfig, FeatureSpec, build_features
+from src.ml.features import FeatureSpec, build_features
 
 RTOL = 1e-9  # both sides are float64 recursions over the same inputs; only rounding differs
 
@@ -24,7 +24,7 @@ def frame(candles: pl.DataFrame) -> pd.DataFrame:
 
 
 def _one(candles: pl.DataFrame, kind: str, **kwargs: object) -> pl.DataFrame:
-    spec = FeatureSpec(features=(FeatureConfig(kind=kind, **kwargs),))  # type: ignore[arg-type]
+    spec = FeatureSpec.from_dict({"features": [{"kind": kind, **kwargs}]})
     return build_features(candles, spec)
 
 
@@ -70,7 +70,8 @@ def _exact_pctb(close: np.ndarray, n: int, k: float) -> np.ndarray:
     """%B from a two-pass mean/std over each window (no running-sum cancellation)."""
     win = np.lib.stride_tricks.sliding_window_view(close, n)
     mid, std = win.mean(axis=1), win.std(axis=1)
-    return np.r_[np.full(n - 1, np.nan), (close[n - 1 :] - (mid - k * std)) / (2 * k * std)]
+    pctb: np.ndarray = (close[n - 1 :] - (mid - k * std)) / (2 * k * std)
+    return np.concatenate([np.full(n - 1, np.nan), pctb])
 
 
 def test_bollinger_pctb_matches_ta(candles: pl.DataFrame, frame: pd.DataFrame) -> None:

@@ -39,7 +39,7 @@ def test_hourly_feature_on_minute_bars_uses_only_closed_hours(btc_minutes: pl.Da
     spec = FeatureSpec(features=(FeatureConfig(kind="returns", windows=(1,), timeframe="1h"),))
     got = build_features(btc_minutes, spec)["ret_1_1h"].to_numpy()
     hours = resample(btc_minutes, "1h")
-    hour_ret = np.log(hours["close"] / hours["close"].shift(1)).to_numpy()
+    hour_ret = (hours["close"] / hours["close"].shift(1)).log().to_numpy()
     hour_close_us = (hours["timestamp"].dt.epoch("us") + 3_600_000_000).to_numpy()
     row_close_us = (btc_minutes["timestamp"].dt.epoch("us") + 60_000_000).to_numpy()
     # the newest hour whose close is at or before this minute bar's close
@@ -174,3 +174,18 @@ def test_naive_timestamps_are_read_as_utc(btc_hourly: pl.DataFrame) -> None:
     spec = FeatureSpec(features=(FeatureConfig(kind="time"),))
     naive = btc_hourly.with_columns(pl.col("timestamp").dt.replace_time_zone(None))
     assert build_features(naive, spec).equals(build_features(btc_hourly, spec))
+
+
+def test_empty_input_gives_an_empty_frame_with_every_column(btc_hourly: pl.DataFrame) -> None:
+    spec = FeatureSpec(features=(FeatureConfig(kind="rsi"), FeatureConfig(kind="time")))
+    out = build_features(btc_hourly.head(0), spec)
+    assert out.height == 0
+    assert out.columns == ["timestamp", "rsi_14", "tod_sin", "tod_cos", "dow_sin", "dow_cos"]
+
+
+def test_default_spec_context_timeframe_follows_the_candles(btc_hourly: pl.DataFrame) -> None:
+    daily = build_features(btc_hourly.head(24 * 40), default_spec(context_timeframe="1d"))
+    assert {"ret_1_1d", "ret_6_1d", "rsi_14_1d"} <= set(daily.columns)
+    assert daily["rsi_14_1d"].drop_nulls().len() > 0
+    plain = default_spec(context_timeframe=None)
+    assert not any(c.timeframe for c in plain.features)

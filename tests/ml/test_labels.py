@@ -1,4 +1,4 @@
-"""Labels: forward return, dead-zone direction, triple barrier net of fees; only labels look ahead."""
+"""Labels: forward return, dead zone, triple barrier with fees; only labels look ahead."""
 
 from __future__ import annotations
 
@@ -16,7 +16,12 @@ from src.ml.labels import direction, forward_return, make_labels, triple_barrier
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
-def _frame(closes: list[float], pair: str | None = None, highs=None, lows=None) -> pl.DataFrame:
+def _frame(
+    closes: list[float],
+    pair: str | None = None,
+    highs: list[float] | None = None,
+    lows: list[float] | None = None,
+) -> pl.DataFrame:
     n = len(closes)
     data = {
         "timestamp": [T0 + timedelta(hours=i) for i in range(n)],

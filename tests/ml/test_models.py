@@ -18,15 +18,18 @@ FAST = {
 }
 
 
+Data = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
 @pytest.fixture(scope="module")
-def data() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def data() -> Data:
     rng = np.random.default_rng(7)
     x = rng.normal(size=(1200, 5))
     signal = 1.5 * x[:, 0] - x[:, 1] + rng.normal(scale=0.5, size=1200)
     return x, (signal > 0).astype(np.int64), signal * 0.01
 
 
-def _fit(kind: str, data: tuple[np.ndarray, np.ndarray, np.ndarray], seed: int = 3) -> Model:
+def _fit(kind: str, data: Data, seed: int = 3) -> Model:
     x, y_cls, y_reg = data
     model = make_model(kind, FAST.get(kind), seed=seed)
     y = y_cls if model.task == "classification" else y_reg
@@ -34,7 +37,7 @@ def _fit(kind: str, data: tuple[np.ndarray, np.ndarray, np.ndarray], seed: int =
 
 
 @pytest.mark.parametrize("kind", sorted(MODELS))
-def test_fit_predict_and_quality(kind: str, data) -> None:
+def test_fit_predict_and_quality(kind: str, data: Data) -> None:
     x, y_cls, y_reg = data
     model = _fit(kind, data)
     score = model.score(x[1000:])
@@ -56,7 +59,7 @@ def test_fit_predict_and_quality(kind: str, data) -> None:
 
 
 @pytest.mark.parametrize("kind", sorted(MODELS))
-def test_save_load_round_trip(kind: str, data, tmp_path: Path) -> None:
+def test_save_load_round_trip(kind: str, data: Data, tmp_path: Path) -> None:
     x = data[0]
     model = _fit(kind, data)
     folder = model.save(tmp_path / kind)
@@ -67,20 +70,22 @@ def test_save_load_round_trip(kind: str, data, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("kind", sorted(MODELS))
-def test_same_seed_same_scores(kind: str, data) -> None:
+def test_same_seed_same_scores(kind: str, data: Data) -> None:
     x = data[0]
     np.testing.assert_array_equal(_fit(kind, data).score(x), _fit(kind, data).score(x))
 
 
 @pytest.mark.parametrize("kind", sorted(MODELS))
-def test_unfitted_model_refuses_to_predict(kind: str, data) -> None:
+def test_unfitted_model_refuses_to_predict(kind: str, data: Data) -> None:
     model = make_model(kind)
     with pytest.raises(RuntimeError, match="fit"):
         model.score(data[0])
 
 
 @pytest.mark.parametrize("kind", ["lgbm_classifier", "lgbm_regressor"])
-def test_lightgbm_is_stored_as_native_text_not_pickle(kind: str, data, tmp_path: Path) -> None:
+def test_lightgbm_is_stored_as_native_text_not_pickle(
+    kind: str, data: Data, tmp_path: Path
+) -> None:
     folder = _fit(kind, data).save(tmp_path / "m")
     text = (folder / LightGBMModel.FILE).read_text(encoding="utf-8")
     assert text.startswith("tree")
@@ -88,7 +93,7 @@ def test_lightgbm_is_stored_as_native_text_not_pickle(kind: str, data, tmp_path:
 
 
 @pytest.mark.parametrize("kind", sorted(MODELS))
-def test_feature_importance_matches_feature_count(kind: str, data) -> None:
+def test_feature_importance_matches_feature_count(kind: str, data: Data) -> None:
     importance = _fit(kind, data).feature_importance()
     if kind.startswith("dummy"):
         assert importance is None
@@ -100,5 +105,5 @@ def test_feature_importance_matches_feature_count(kind: str, data) -> None:
 def test_unknown_kind_and_missing_folder_are_clear(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown model kind 'xgb'"):
         make_model("xgb")
-    with pytest.raises(FileNotFoundError, match="model_meta.json"):
+    with pytest.raises(FileNotFoundError, match=r"model_meta\.json"):
         load_model(tmp_path)

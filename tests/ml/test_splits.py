@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -43,7 +45,7 @@ def test_no_training_label_window_reaches_a_test_row(
     label_end = bars + horizon  # row i's label looks at rows i+1 .. i+horizon
     assert len(folds) == n_folds
     assert folds[-1].test_end == n
-    for prev, fold in zip(folds, folds[1:], strict=False):
+    for prev, fold in pairwise(folds):
         assert fold.test_start == prev.test_end  # adjoining, non-overlapping test windows
     for fold in folds:
         train, test = fold_masks(bars, label_end, fold, embargo)
@@ -80,4 +82,4 @@ def test_too_little_data_is_a_clear_error() -> None:
 def test_bad_sizes_are_refused(bad: dict[str, int]) -> None:
     kwargs = {"n_folds": 2, "train_size": 10, "test_size": 5, "horizon": 1, "embargo": 0} | bad
     with pytest.raises(ValueError, match="must be >= 1"):
-        walk_forward(1000, **kwargs)
+        walk_forward(1000, **kwargs)  # type: ignore[arg-type]

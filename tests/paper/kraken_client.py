@@ -54,7 +54,9 @@ class Client:
         }  # fmt: skip
         return await self.http.post(path, content=body.encode(), headers=headers)
 
-    async def private(self, method: str, json_body: bool = False, **params: Any) -> dict[str, Any]:
+    async def private(
+        self, method: str, *, json_body: bool = False, **params: Any
+    ) -> dict[str, Any]:
         nonce = str(next_nonce())
         if json_body:
             body = json.dumps({"nonce": nonce, **params})
@@ -65,8 +67,8 @@ class Client:
         out: dict[str, Any] = resp.json()
         return out
 
-    async def ok(self, method: str, json_body: bool = False, **params: Any) -> Any:
-        out = await self.private(method, json_body, **params)
+    async def ok(self, method: str, *, json_body: bool = False, **params: Any) -> Any:
+        out = await self.private(method, json_body=json_body, **params)
         assert out["error"] == [], out
         return out["result"]
 

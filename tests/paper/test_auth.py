@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from src.brokers.paper import PaperExchange
 from src.brokers.paper.auth import sign
 from tests.paper.kraken_client import Client, next_nonce
 
-KRAKEN_SECRET = "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg=="
+KRAKEN_SECRET = (
+    "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg=="
+)
 
 
 def test_sign_matches_kraken_documented_vector() -> None:
@@ -56,7 +59,7 @@ async def test_nonce_must_increase(client: Client) -> None:
 
 async def test_json_body_with_numeric_nonce(client: Client) -> None:
     nonce = next_nonce()
-    body = '{"nonce": %d}' % nonce
+    body = f'{{"nonce": {nonce}}}'
     resp = await client.raw("Balance", body, str(nonce), json_body=True)
     assert resp.json()["error"] == []
 
@@ -71,7 +74,7 @@ async def test_permissions(exchange: PaperExchange) -> None:
     c = Client(exchange.rest_url, key, secret)
     try:
         assert (await c.private("Balance"))["error"] == []
-        denied = {
+        denied: dict[str, dict[str, Any]] = {
             "OpenOrders": {},
             "ClosedOrders": {},
             "AddOrder": {"pair": "XBTUSD", "type": "buy", "ordertype": "market", "volume": "0.001"},
@@ -85,7 +88,9 @@ async def test_permissions(exchange: PaperExchange) -> None:
         await c.aclose()
 
 
-async def test_websocket_token_validates_to_account(exchange: PaperExchange, client: Client) -> None:
+async def test_websocket_token_validates_to_account(
+    exchange: PaperExchange, client: Client
+) -> None:
     token = (await client.ok("GetWebSocketsToken"))["token"]
     assert exchange.validate_token(token) == "demo"
 

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
 from src.brokers.paper import FaultConfig, PaperExchange
 from tests.paper.kraken_client import Client
 
-ORDER = {"pair": "XBTUSD", "type": "buy", "ordertype": "limit", "volume": "0.01", "price": "29000.0"}
+ORDER: dict[str, Any] = {
+    "pair": "XBTUSD",
+    "type": "buy",
+    "ordertype": "limit",
+    "volume": "0.01",
+    "price": "29000.0",
+}
 
 
 async def test_unavailable_fraction(client: Client, exchange: PaperExchange) -> None:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from src.brokers.paper import PaperExchange
 from tests.paper.kraken_client import Client, next_nonce
 
-BASE = {"pair": "XBTUSD", "type": "buy", "ordertype": "limit", "volume": "0.01", "price": "29000.0"}
+BASE: dict[str, Any] = {
+    "pair": "XBTUSD",
+    "type": "buy",
+    "ordertype": "limit",
+    "volume": "0.01",
+    "price": "29000.0",
+}
 
 
 @pytest.mark.parametrize(
@@ -24,6 +32,8 @@ BASE = {"pair": "XBTUSD", "type": "buy", "ordertype": "limit", "volume": "0.01",
         ({"volume": "NaN"}, "EGeneral:Invalid arguments:volume"),
         ({"price": None}, "EGeneral:Invalid arguments:price"),
         ({"price": "abc"}, "EGeneral:Invalid arguments:price"),
+        ({"price": "1e1000"}, "EGeneral:Invalid arguments:price"),
+        ({"volume": "1e-1000"}, "EGeneral:Invalid arguments:volume"),
         ({"price": "29000.3"}, None),
         ({"userref": "x"}, "EGeneral:Invalid arguments:userref"),
         ({"userref": str(2**40)}, "EGeneral:Invalid arguments:userref"),
@@ -67,7 +77,9 @@ async def test_oversized_body(client: Client) -> None:
 async def test_non_utf8_body_and_unknown_private_method(client: Client) -> None:
     nonce = str(next_nonce())
     resp = await client.http.post(
-        "/0/private/Balance", content=b"nonce=1&\xff\xfe", headers={"API-Key": client.key, "API-Sign": "x"}
+        "/0/private/Balance",
+        content=b"nonce=1&\xff\xfe",
+        headers={"API-Key": client.key, "API-Sign": "x"},
     )
     assert resp.json()["error"] == ["EAPI:Invalid signature"]
     out = await client.raw("NoSuchThing", f"nonce={nonce}", nonce)

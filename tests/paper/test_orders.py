@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from src.brokers.paper import PaperExchange
 from tests.paper.kraken_client import Client
 
-SMALL = {"pair": "XBTUSD", "type": "buy", "ordertype": "limit", "volume": "0.05"}
-BUY_LIMIT = {"pair": "XBTUSD", "type": "buy", "ordertype": "limit", "volume": "0.1"}
+SMALL: dict[str, Any] = {"pair": "XBTUSD", "type": "buy", "ordertype": "limit", "volume": "0.05"}
+BUY_LIMIT: dict[str, Any] = {"pair": "XBTUSD", "type": "buy", "ordertype": "limit", "volume": "0.1"}
 
 
-async def _order(client: Client, txid: str) -> dict:  # type: ignore[type-arg]
+async def _order(client: Client, txid: str) -> Any:
     return (await client.ok("QueryOrders", txid=txid, trades="true"))[txid]
 
 
@@ -27,7 +28,11 @@ async def test_limit_rests_holds_then_partial_and_full_fill(
     assert bal["ZUSD"] == {"balance": "10000.0000", "hold_trade": "2911.6000"}
     exchange.drive("XBTUSD", "28990.0", qty="0.04")
     order = await _order(client, txid)
-    assert (order["status"], order["vol_exec"], order["cost"]) == ("open", "0.04000000", "1160.00000")
+    assert (order["status"], order["vol_exec"], order["cost"]) == (
+        "open",
+        "0.04000000",
+        "1160.00000",
+    )
     assert order["fee"] == "2.90000"  # maker 0.25 %
     exchange.drive("XBTUSD", "28950.0", qty="5")
     order = await _order(client, txid)
@@ -40,11 +45,15 @@ async def test_limit_rests_holds_then_partial_and_full_fill(
     assert all(t["maker"] and t["pair"] == "XXBTZUSD" for t in trades.values())
 
 
-async def test_market_order_walks_book_with_slippage(client: Client, exchange: PaperExchange) -> None:
+async def test_market_order_walks_book_with_slippage(
+    client: Client, exchange: PaperExchange
+) -> None:
     asks = (await client.public("Depth", pair="XBTUSD", count=3))["result"]["XXBTZUSD"]["asks"]
     top_qty = Decimal(asks[0][1])
     vol = top_qty + Decimal("0.01")
-    res = await client.ok("AddOrder", pair="XBTUSD", type="buy", ordertype="market", volume=str(vol))
+    res = await client.ok(
+        "AddOrder", pair="XBTUSD", type="buy", ordertype="market", volume=str(vol)
+    )
     order = await _order(client, res["txid"][0])
     assert order["status"] == "closed" and Decimal(order["vol_exec"]) == vol
     assert Decimal(asks[0][0]) < Decimal(order["price"]) < Decimal(asks[1][0])
@@ -72,7 +81,9 @@ async def test_ioc_remainder_canceled(client: Client) -> None:
 
 
 async def test_gtd_expires(client: Client, exchange: PaperExchange) -> None:
-    res = await client.ok("AddOrder", price="29000.0", timeinforce="GTD", expiretm="+10", **BUY_LIMIT)
+    res = await client.ok(
+        "AddOrder", price="29000.0", timeinforce="GTD", expiretm="+10", **BUY_LIMIT
+    )
     txid = res["txid"][0]
     exchange.clock.advance(11)  # type: ignore[attr-defined]
     await client.ok("Balance")  # any private call runs due timers
@@ -101,7 +112,7 @@ async def test_stop_loss_and_take_profit_trigger(client: Client, exchange: Paper
 
 
 async def test_minimums_precision_and_funds(client: Client) -> None:
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"volume": "0.00001", "price": "30000.0"}, "EOrder:Order minimum not met"),
         ({"volume": "0.0001", "price": "100.0"}, "EOrder:Cost minimum not met"),
         ({"volume": "0.1", "price": "29000.05"},
@@ -117,7 +128,9 @@ async def test_minimums_precision_and_funds(client: Client) -> None:
     out = await client.private(
         "AddOrder", pair="XRPUSD", type="buy", ordertype="limit", volume="20", price="0.500005"
     )
-    assert out["error"] == ["EOrder:Invalid price:XXRPZUSD price can only be specified up to 5 decimals."]
+    assert out["error"] == [
+        "EOrder:Invalid price:XXRPZUSD price can only be specified up to 5 decimals."
+    ]
     sell = await client.private(
         "AddOrder", pair="XBTUSD", type="sell", ordertype="limit", volume="0.6", price="40000.0"
     )
@@ -176,7 +189,8 @@ async def test_edit_replaces_with_new_txid(client: Client) -> None:
 async def test_batch_add_and_cancel(client: Client) -> None:
     orders = [
         {"ordertype": "limit", "type": "buy", "volume": "0.01", "price": "28000.0"},
-        {"ordertype": "limit", "type": "sell", "volume": "0.01", "price": "32000.0", "cl_ord_id": "s1"},
+        {"ordertype": "limit", "type": "sell", "volume": "0.01", "price": "32000.0",
+         "cl_ord_id": "s1"},
     ]  # fmt: skip
     res = await client.ok("AddOrderBatch", json_body=True, pair="XBTUSD", orders=orders)
     txids = [o["txid"] for o in res["orders"]]
@@ -190,12 +204,11 @@ async def test_batch_add_and_cancel(client: Client) -> None:
 
 
 async def test_batch_add_form_encoded_brackets(client: Client) -> None:
-    res = await client.ok(
-        "AddOrderBatch", pair="XBTUSD",
-        **{"orders[0][ordertype]": "limit", "orders[0][type]": "buy", "orders[0][volume]": "0.01",
-           "orders[0][price]": "28000.0", "orders[1][ordertype]": "limit",
-           "orders[1][type]": "buy", "orders[1][volume]": "0.01", "orders[1][price]": "27000.0"},
-    )  # fmt: skip
+    form: dict[str, Any] = {"pair": "XBTUSD"}
+    for i, price in enumerate(("28000.0", "27000.0")):
+        form |= {f"orders[{i}][ordertype]": "limit", f"orders[{i}][type]": "buy",
+                 f"orders[{i}][volume]": "0.01", f"orders[{i}][price]": price}  # fmt: skip
+    res = await client.ok("AddOrderBatch", **form)
     assert [o["descr"]["order"] for o in res["orders"]] == [
         "buy 0.01000000 XBTUSD @ limit 28000.0", "buy 0.01000000 XBTUSD @ limit 27000.0",
     ]  # fmt: skip
@@ -235,3 +248,22 @@ async def test_trade_balance_and_open_positions(client: Client) -> None:
     tb = await client.ok("TradeBalance")
     assert Decimal(tb["eb"]) > Decimal("10000") and tb["e"] == tb["eb"]
     assert await client.ok("OpenPositions") == {}
+
+
+async def test_viqc_and_fee_in_base(client: Client) -> None:
+    res = await client.ok(
+        "AddOrder", pair="XBTUSD", type="buy", ordertype="market", volume="300", oflags="viqc,fcib"
+    )
+    order = await _order(client, res["txid"][0])
+    assert order["status"] == "closed" and Decimal(order["cost"]) <= Decimal("300")
+    assert Decimal(order["cost"]) > Decimal("299")
+    ledger = (await client.ok("Ledgers", asset="XBT"))["ledger"]
+    (entry,) = ledger.values()
+    # fee charged in BTC: received volume minus taker fee
+    assert Decimal(entry["fee"]) > 0
+    assert Decimal(entry["amount"]) == Decimal(order["vol_exec"])
+    assert Decimal((await client.ok("Balance"))["XXBT"]) == Decimal("0.5") + Decimal(
+        entry["amount"]
+    ) - Decimal(entry["fee"])
+    by_id = await client.ok("QueryLedgers", id=next(iter(ledger)))
+    assert list(by_id) == list(ledger)

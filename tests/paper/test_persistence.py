@@ -19,7 +19,9 @@ async def test_state_survives_restart_and_reset(tmp_path: Path) -> None:
         await c.ok("AddOrder", pair="XBTUSD", type="buy", ordertype="market", volume="0.01")
         balances = await c.ok("Balance")
         used_nonce = next_nonce()
-        assert (await c.raw("Balance", f"nonce={used_nonce}", str(used_nonce))).json()["error"] == []
+        assert (await c.raw("Balance", f"nonce={used_nonce}", str(used_nonce))).json()[
+            "error"
+        ] == []
         await c.aclose()
     async with PaperExchange(market="synthetic", db_path=db, auto_tick=False) as ex2:
         assert (ex2.api_key, ex2.api_secret) == (key, secret)
@@ -39,9 +41,14 @@ async def test_state_survives_restart_and_reset(tmp_path: Path) -> None:
 
 
 async def test_given_credentials_and_balances() -> None:
-    secret = "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg=="
-    async with PaperExchange(market="synthetic", auto_tick=False, api_key="demo-key",
-                             api_secret=secret, initial_balances={"USD": 500, "BTC": "1"}) as ex:  # fmt: skip
+    secret = (
+        "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg=="
+    )
+    balances = {"USD": 500, "BTC": "1"}
+    async with PaperExchange(
+        market="synthetic", auto_tick=False, api_key="demo-key", api_secret=secret,
+        initial_balances=balances,
+    ) as ex:  # fmt: skip
         c = Client(ex.rest_url, "demo-key", secret)
         assert await c.ok("Balance") == {"XXBT": "1.0000000000", "ZUSD": "500.0000"}
         await c.aclose()

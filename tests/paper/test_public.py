@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 
 from src.brokers.paper import PaperExchange
@@ -65,7 +66,7 @@ async def test_ohlc_720_rows_plus_forming_and_since(client: Client) -> None:
     rows = res["XXBTZUSD"]
     assert len(rows) == 721
     assert res["last"] == rows[-2][0]
-    assert all(b[0] - a[0] == 60 for a, b in zip(rows, rows[1:], strict=False))
+    assert all(b[0] - a[0] == 60 for a, b in itertools.pairwise(rows))
     for r in rows:
         o, h, lo, c = (Decimal(x) for x in r[1:5])
         assert lo <= min(o, c) <= max(o, c) <= h

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from src.brokers.paper import PaperExchange
 from src.brokers.paper.ratelimit import CANCEL_PENALTY, age_penalty
 from tests.paper.kraken_client import Client
 
-ORDER = {"pair": "XBTUSD", "type": "buy", "ordertype": "limit", "volume": "0.0002"}
+ORDER: dict[str, Any] = {"pair": "XBTUSD", "type": "buy", "ordertype": "limit", "volume": "0.0002"}
 
 
 async def test_rest_counter_with_decay(client: Client, exchange: PaperExchange) -> None:
@@ -32,9 +34,17 @@ async def test_trading_counter_cancel_penalty(client: Client, exchange: PaperExc
         await client.ok("CancelOrder", txid=txid)
     assert exchange.service.trade_counter("demo", "XBTUSD") == 54
     txid = (await client.ok("AddOrder", price="21000.0", **ORDER))["txid"][0]
-    assert await client.private("CancelOrder", txid=txid) == {"error": ["EOrder:Rate limit exceeded"]}
+    assert await client.private("CancelOrder", txid=txid) == {
+        "error": ["EOrder:Rate limit exceeded"]
+    }
     # other pairs have their own counter
-    eth = {"pair": "ETHUSD", "type": "buy", "ordertype": "limit", "volume": "0.01", "price": "1000.00"}
+    eth: dict[str, Any] = {
+        "pair": "ETHUSD",
+        "type": "buy",
+        "ordertype": "limit",
+        "volume": "0.01",
+        "price": "1000.00",
+    }
     assert (await client.private("AddOrder", **eth))["error"] == []
     exchange.clock.advance(60)  # type: ignore[attr-defined]  # decays 1/s
     assert await client.ok("CancelOrder", txid=txid) == {"count": 1}

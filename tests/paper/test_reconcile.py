@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -51,18 +52,14 @@ async def _run(actions: list[tuple]) -> None:  # type: ignore[type-arg]
                     params["price"] = _price(pair, bp)
                 if otype.endswith("-limit"):
                     params["price2"] = _price(pair, bp - 10)
-                try:
+                with contextlib.suppress(KrakenError):
                     txids += ex.service.add_order("demo", params).get("txid", [])
-                except KrakenError:
-                    pass
             elif act[0] == "move":
                 _, pair, bp, size = act
                 ex.drive(pair, _price(pair, bp), qty=Decimal(size) / 100)
             elif txids:
-                try:
+                with contextlib.suppress(KrakenError):
                     ex.service.cancel_order("demo", {"txid": txids[act[1] % len(txids)]})
-                except KrakenError:
-                    pass
         _check(ex, start)
 
 

@@ -83,8 +83,10 @@ def test_plan_orders_skips_pairs_without_price(btc: Instrument) -> None:
 
 
 def _fill(side: Side, qty: str, price: str, fee: str = "0", n: int = 1) -> Fill:
-    return Fill(fill_id=f"F{n}", order_id="O", client_order_id="c", symbol="BTC/USD", side=side,
-                quantity=D(qty), price=D(price), fee=D(fee), fee_currency="USD", timestamp=NOW)  # fmt: skip
+    return Fill(
+        fill_id=f"F{n}", order_id="O", client_order_id="c", symbol="BTC/USD", side=side,
+        quantity=D(qty), price=D(price), fee=D(fee), fee_currency="USD", timestamp=NOW,
+    )  # fmt: skip
 
 
 def test_weighted_average_cost_and_realized_pnl() -> None:

@@ -96,3 +96,21 @@ def test_bad_level_leaves_book_unchanged(frames: Any) -> None:
 def test_invalid_depth_rejected() -> None:
     with pytest.raises(BookError, match="depth"):
         OrderBook("BTC/USD", 7, 1, 8)
+
+
+def test_recorded_stream_every_checksum_matches() -> None:
+    """200 frames recorded from the paper exchange (snapshot + updates), each checksum held."""
+    import json
+
+    from src.brokers.kraken.ws_models import ChannelFrame, decode_frame
+    from tests.ws.conftest import FIXTURES
+
+    frames = json.loads((FIXTURES / "ws_book_stream.json").read_text())["frames"]
+    book = OrderBook("BTC/USD", 10, 1, 8)
+    results = []
+    for text in frames:
+        frame = decode_frame(text)
+        assert isinstance(frame, ChannelFrame)
+        results.append(book.apply_message(frame.data[0], snapshot=frame.type == "snapshot"))
+    assert len(results) == 200 and all(results)
+    assert len(book.bids) == 10 and len(book.asks) == 10

@@ -111,12 +111,13 @@ async def test_checksum_mismatch_resubscribes_only_that_symbol(exchange: Any) ->
         await md.subscribe_book("ETH/USD")
         await eventually(lambda: md.book("BTC/USD").valid and md.book("ETH/USD").valid)
         btc, eth = md.book("BTC/USD"), md.book("ETH/USD")
-        # corrupt the local copy: the next server checksum cannot match it
-        btc.book.apply([{"price": btc.bids[0][0], "qty": "123"}], [], snapshot=False)
+        # corrupt the local copy with a level the venue never had: no later update removes it
+        fake = btc.bids[0][0] - Decimal("0.05")
+        btc.book.apply([{"price": fake, "qty": "123"}], [], snapshot=False)
         eth_updates = md.iter_books("ETH/USD")
         exchange.drive("BTC/USD", btc.asks[0][0], "0.01", "buy")
         await eventually(lambda: btc.checksum_failures == 1 and btc.resubscribes == 1)
-        await eventually(lambda: btc.valid and btc.bids[0][1] != Decimal(123))
+        await eventually(lambda: btc.valid and all(p != fake for p, _ in btc.bids))
         exchange.drive("ETH/USD", eth.asks[0][0], "0.1", "buy")
         update = await asyncio.wait_for(eth_updates.__anext__(), 5)
         assert update.checksum_ok and eth.checksum_failures == 0 and eth.resubscribes == 0
@@ -131,11 +132,23 @@ async def test_checksum_failure_budget(exchange: Any) -> None:
         await eventually(lambda: md.book("BTC/USD").valid)
         live = md.book("BTC/USD")
         for expected in (1, 2):
-            live.book.apply([{"price": live.bids[0][0], "qty": "77"}], [], snapshot=False)
+            fake = live.bids[0][0] - Decimal("0.05")
+            live.book.apply([{"price": fake, "qty": "77"}], [], snapshot=False)
             exchange.drive("BTC/USD", live.asks[0][0], "0.01", "buy")
-            await eventually(lambda n=expected: live.checksum_failures == n)  # type: ignore[misc]
+            await eventually(lambda n=expected: live.checksum_failures == n)
             if expected == 1:
                 await eventually(lambda: live.valid)
         await asyncio.sleep(0.1)
         assert live.resubscribes == 1  # budget spent: no second resubscribe
         assert not live.valid
+
+
+async def test_precision_from_rest_asset_pairs(exchange: Any) -> None:
+    from src.brokers.kraken.ws_precision import precision_from_asset_pairs, v2_symbol
+
+    table = await precision_from_asset_pairs(exchange.rest_url)
+    assert table["BTC/USD"] == (1, 8)
+    assert table["DOGE/USD"] == (7, 8)
+    assert table["ETH/USD"] == (2, 8)
+    assert v2_symbol("XBT/USD") == "BTC/USD" and v2_symbol("XDG/USD") == "DOGE/USD"
+    assert v2_symbol("XTZ/USD") == "XTZ/USD"

@@ -11,8 +11,7 @@ async def _main() -> None:
     async with AlpacaSim() as sim:
         print(f"ALPACA_BASE_URL={sim.base_url}")
         print(f"ALPACA_API_KEY={sim.api_key}")
-        print("ALPACA_API_SECRET=<printed once below; paper simulator only>")
-        print(sim.api_secret)
+        print(f"ALPACA_API_SECRET={sim.api_secret}")  # a throwaway key of this simulator
         await asyncio.Event().wait()
 
 

@@ -57,9 +57,7 @@ class AlpacaSim:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        server = site._server
-        assert server is not None and server.sockets  # type: ignore[attr-defined]
-        self._port = int(server.sockets[0].getsockname()[1])  # type: ignore[attr-defined]
+        self._port = int(self._runner.addresses[0][1])
 
     async def stop(self) -> None:
         """Close every connection and stop serving."""

@@ -30,6 +30,24 @@ def decode_secret(secret: str) -> bytes:
         ) from None
 
 
+class SigningKey:
+    """A decoded API secret that never shows itself in a repr, str or traceback local."""
+
+    __slots__ = ("_key",)
+
+    def __init__(self, secret: str) -> None:
+        self._key = decode_secret(secret)
+
+    def __repr__(self) -> str:
+        return "SigningKey(***)"
+
+    __str__ = __repr__
+
+    def sign(self, path: str, nonce: int | str, body: str) -> str:
+        """API-Sign of ``body`` for ``path`` (see :func:`sign`)."""
+        return sign(path, nonce, body, self._key)
+
+
 def sign(path: str, nonce: int | str, body: str, secret: bytes | str) -> str:
     """Return Kraken's ``API-Sign`` for one private request.
 

@@ -60,27 +60,28 @@ def checksum_token(price: Decimal, qty: Decimal, price_precision: int, qty_preci
 
 
 class _Side:
-    """One side of the book: price -> (qty, checksum token), with prices kept sorted."""
+    """One side of the book, keyed by ``sign * price`` so ascending order is best first."""
 
     def __init__(self, descending: bool) -> None:
-        self._sign = Decimal(-1) if descending else Decimal(1)
-        self._keys: list[Decimal] = []  # sign * price, ascending = best first
-        self._levels: dict[Decimal, tuple[Decimal, str]] = {}
+        self._descending = descending
+        self._keys: list[Decimal] = []  # sorted ascending = best first
+        self._levels: dict[Decimal, tuple[Decimal, Decimal, str]] = {}  # key -> price, qty, token
 
     def set(self, price: Decimal, qty: Decimal, token: str) -> None:
-        if price not in self._levels:
-            bisect.insort(self._keys, self._sign * price)
-        self._levels[price] = (qty, token)
+        key = -price if self._descending else price
+        if key not in self._levels:
+            bisect.insort(self._keys, key)
+        self._levels[key] = (price, qty, token)
 
     def remove(self, price: Decimal) -> None:
-        if self._levels.pop(price, None) is not None:
-            index = bisect.bisect_left(self._keys, self._sign * price)
-            del self._keys[index]
+        key = -price if self._descending else price
+        if self._levels.pop(key, None) is not None:
+            del self._keys[bisect.bisect_left(self._keys, key)]
 
     def truncate(self, depth: int) -> None:
         if len(self._keys) > depth:
             for key in self._keys[depth:]:
-                del self._levels[self._sign * key]
+                del self._levels[key]
             del self._keys[depth:]
 
     def clear(self) -> None:
@@ -89,10 +90,12 @@ class _Side:
 
     def top(self, count: int | None = None) -> list[tuple[Decimal, Decimal]]:
         keys = self._keys if count is None else self._keys[:count]
-        return [(self._sign * k, self._levels[self._sign * k][0]) for k in keys]
+        levels = self._levels
+        return [(levels[k][0], levels[k][1]) for k in keys]
 
     def tokens(self, count: int) -> str:
-        return "".join(self._levels[self._sign * k][1] for k in self._keys[:count])
+        levels = self._levels
+        return "".join([levels[k][2] for k in self._keys[:count]])
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -199,8 +202,18 @@ class OrderBook:
         for index, level in enumerate(levels):
             if not isinstance(level, Mapping):
                 raise BookError(f"{name}[{index}]: expected an object with price and qty")
-            price = level_decimal(level.get("price"), f"{name}[{index}].price")
-            qty = level_decimal(level.get("qty"), f"{name}[{index}].qty")
+            price, qty = level.get("price"), level.get("qty")
+            # fast path: the decoder already produced finite non-negative Decimals
+            if not (
+                type(price) is Decimal
+                and type(qty) is Decimal
+                and price.is_finite()
+                and qty.is_finite()
+                and price >= 0
+                and qty >= 0
+            ):
+                price = level_decimal(price, f"{name}[{index}].price")
+                qty = level_decimal(qty, f"{name}[{index}].qty")
             out.append((price, qty))
         return out
 

@@ -16,7 +16,7 @@ from typing import Any, Self
 
 from src.brokers.kraken.errors import map_error
 from src.brokers.kraken.ws_connection import WsConnection
-from src.brokers.kraken.ws_orders import add_order_params
+from src.brokers.kraken.ws_orders import FINAL_ORDER_STATUSES, add_order_params
 from src.brokers.kraken.ws_private import KrakenPrivateStream, token_text
 from src.core.errors import BrokerError, OrderOutcomeUnknownError, OrderRejectedError
 from src.core.execution import Order, OrderAck, OrderStatus, OrderUpdate
@@ -49,6 +49,31 @@ class KrakenOrderManager:
         self.stream = stream
         self._find_order = find_order
         self.timeout = timeout
+        if find_order is not None:
+            stream.add_reconnect_hook(self.reconcile_orders)
+
+    async def reconcile_orders(self) -> int:
+        """Ask REST about every order not yet final (their end may have come while away).
+
+        Runs after each reconnect: the executions snapshot lists only open orders, so an
+        order filled or cancelled during the gap would otherwise never be seen to finish.
+        Returns how many orders changed.
+        """
+        if self._find_order is None:
+            return 0
+        changed = 0
+        for state in list(self.stream.orders.values()):
+            cloid = state.get("cl_ord_id")
+            if state.get("order_status") in FINAL_ORDER_STATUSES or not isinstance(cloid, str):
+                continue
+            try:
+                found = await self._find_order(cloid)
+            except BrokerError as exc:
+                log.warning("order %s: reconciliation failed: %s", cloid, exc)
+                continue
+            if found is not None and self.stream.apply_order_update(found):
+                changed += 1
+        return changed
 
     @classmethod
     def for_adapter(cls, adapter: Any, **stream_options: Any) -> KrakenOrderManager:

@@ -141,6 +141,7 @@ class KrakenRateLimits:
         self._open: dict[str, set[str]] = {}
         self._rest_blocked_until = float("-inf")
         self._pair_blocked_until: dict[str, float] = {}
+        self._all_blocked_until = float("-inf")
         self._rest_lock = asyncio.Lock()
         self._trade_locks: dict[str, asyncio.Lock] = {}
 
@@ -206,7 +207,7 @@ class KrakenRateLimits:
             return
 
         def wait() -> float:
-            blocked = self._blocked(self._rest_blocked_until)
+            blocked = self._blocked(max(self._rest_blocked_until, self._all_blocked_until))
             return max(self._cost_wait(self.rest_counter, cost), blocked)
 
         await self._pass(
@@ -242,7 +243,8 @@ class KrakenRateLimits:
             return None if order_age is None else order_age + self._clock.monotonic() - start
 
         def wait() -> float:
-            blocked = self._blocked(self._pair_blocked_until.get(pair, float("-inf")))
+            until = self._pair_blocked_until.get(pair, float("-inf"))
+            blocked = self._blocked(max(until, self._all_blocked_until))
             return max(self._trade_wait(counter, action, age_now(), count), blocked)
 
         lock = self._trade_locks.setdefault(pair, asyncio.Lock())
@@ -276,9 +278,7 @@ class KrakenRateLimits:
         self._rest_blocked_until = max(self._rest_blocked_until, until)
         if "Throttled" in text:
             # Too many concurrent requests: nothing at all goes out before the venue's time.
-            for name in self._trading:
-                previous = self._pair_blocked_until.get(name, float("-inf"))
-                self._pair_blocked_until[name] = max(previous, until)
+            self._all_blocked_until = max(self._all_blocked_until, until)
 
     def on_order_opened(self, pair: str, order_id: str) -> None:
         """Count ``order_id`` as open on ``pair``."""

@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from src.brokers.kraken.errors import map_error
+from src.brokers.kraken.gate import NullGate
 from src.brokers.kraken.orders import add_order_params
 from src.brokers.kraken.symbols import PairInfo, SymbolMap
 from src.brokers.kraken.transport import KrakenTransport
@@ -222,7 +223,16 @@ class OrderDesk:
         tracked = self.tracked.get(order_id or "")
         if tracked is not None:
             return tracked.pair, self._now() - tracked.opened
-        return "", None
+        if order_id is None or isinstance(self.gate, NullGate):
+            return "", None
+        # An order placed elsewhere: the per-pair trading counter needs its pair and age.
+        try:
+            raw = (await self._t.call("QueryOrders", {"txid": order_id})).get(order_id) or {}
+            opened = float(raw.get("opentm") or 0)
+            age = max(0.0, self._t.clock.now().timestamp() - opened) if opened else None
+            return str((raw.get("descr") or {}).get("pair", "")), age
+        except (BrokerError, AttributeError, TypeError, ValueError):
+            return "", None
 
     async def cancel(self, order_id: str | None = None, client_order_id: str | None = None) -> Any:
         """CancelOrder by txid or ``cl_ord_id``; returns Kraken's ``{"count": 1, ...}``."""

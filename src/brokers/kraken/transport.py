@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from src.brokers.kraken.auth import NonceSource, decode_secret, sign
+from src.brokers.kraken.auth import NonceSource, SigningKey
 from src.brokers.kraken.constants import JSON_METHODS, ORDER_METHODS, is_public, path_for
 from src.brokers.kraken.errors import error_from_list
 from src.brokers.kraken.gate import NullGate, RequestGate
@@ -26,6 +26,7 @@ from src.core.clock import Clock, SystemClock
 from src.core.errors import (
     BrokerError,
     InvalidNonceError,
+    LocalRateLimitError,
     MalformedResponseError,
     MissingCredentialError,
     NetworkError,
@@ -33,7 +34,7 @@ from src.core.errors import (
     RestRateLimitError,
     ServiceUnavailableError,
 )
-from src.utils.logging import get_logger, register_secret
+from src.utils.logging import get_logger, redact_text, register_secret
 from src.utils.retry import RetryPolicy, retry_async
 
 USER_AGENT = "kraken-ml-trader/0.1"
@@ -83,7 +84,8 @@ def parse_envelope(response: httpx.Response, method: str, *, symbol: str | None 
         body = response.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise MalformedResponseError(
-            f"Kraken replied HTTP {status} with a body that is not JSON: {response.text[:80]!r}",
+            f"Kraken replied HTTP {status} with a body that is not JSON: "
+            f"{redact_text(response.text[:80])!r}",
             endpoint=method,
             outcome_known=not order_call,
         ) from None
@@ -123,7 +125,7 @@ class KrakenTransport:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._key = SecretStr(api_key) if api_key else None
-        self._secret = decode_secret(api_secret) if api_secret else None
+        self._secret = SigningKey(api_secret) if api_secret else None
         register_secret(api_key)
         register_secret(api_secret)
         self.nonce = nonce or NonceSource()
@@ -156,7 +158,7 @@ class KrakenTransport:
             raise MissingCredentialError(
                 "KRAKEN_API_SECRET is not set: private Kraken calls need an API key and secret"
             )
-        return sign(path, nonce, body, self._secret)
+        return self._secret.sign(path, nonce, body)
 
     async def call(self, method: str, params: Mapping[str, Any] | None = None) -> Any:
         """Call any method once per policy: reads retried with backoff, order calls sent once."""
@@ -167,6 +169,8 @@ class KrakenTransport:
             lambda: self._read_once(method, params),
             self.retry,
             clock=self.clock,
+            # A local refusal is the gate's decision (refuse mode): hand it to the caller.
+            retry_if=lambda e: not isinstance(e, LocalRateLimitError),
             on_retry=lambda e, n, w: log.warning(
                 "kraken.retry", method=method, attempt=n, wait=round(w, 3), error=str(e)
             ),
@@ -233,7 +237,7 @@ class KrakenTransport:
                 content_type = "application/x-www-form-urlencoded; charset=utf-8"
             headers = {
                 "API-Key": self._key.get_secret_value(),
-                "API-Sign": sign(path, nonce, body, self._secret),
+                "API-Sign": self._secret.sign(path, nonce, body),
                 "Content-Type": content_type,
             }
             return await self._client.post(path, content=body.encode(), headers=headers)

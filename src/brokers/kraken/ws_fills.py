@@ -3,7 +3,8 @@
 After every reconnect the gap is reconciled over REST (``get_fills(since)``, from a little
 before the newest fill seen), and the reconnect's own trade snapshot also repeats recent
 fills; every fill passes one de-duplication by id, so each is yielded exactly once.
-Plug into the adapter with ``KrakenAdapter._fill_source``: ``return WsFillSource(self)``.
+Plug into the adapter in ``KrakenAdapter._fill_source``:
+``return WsFillSource(self, fallback=PollingFillSource(self.get_fills, self.clock))``.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from src.brokers.kraken.ws_private import KrakenPrivateStream, token_text
-from src.core.errors import BrokerError
+from src.core.errors import AuthenticationError, BrokerError, PermissionDeniedError
 from src.core.execution import Fill, utc_now
 
 __all__ = ["WsFillSource", "iter_fills"]
@@ -22,6 +23,14 @@ __all__ = ["WsFillSource", "iter_fills"]
 log = logging.getLogger(__name__)
 
 GetFills = Callable[[datetime | None], Awaitable[list[Fill]]]
+
+
+class FillSource(Protocol):
+    """Anything yielding fills as they happen (``PollingFillSource`` fits)."""
+
+    def fills(self) -> AsyncIterator[Fill]:
+        """Yield new fills, each once."""
+        ...
 
 
 class WsFillSource:
@@ -41,8 +50,10 @@ class WsFillSource:
         stream: KrakenPrivateStream | None = None,
         get_fills: GetFills | None = None,
         overlap: float = 5.0,
+        fallback: FillSource | None = None,
         **stream_options: Any,
     ) -> None:
+        self._token: Callable[[], Awaitable[str]] | None = None
         if stream is None:
             if adapter is None:
                 raise ValueError("WsFillSource: give an adapter or a stream")
@@ -50,7 +61,9 @@ class WsFillSource:
             async def token() -> str:
                 return token_text(await adapter.get_websockets_token())
 
+            self._token = token
             stream = KrakenPrivateStream(adapter.ws_auth_url, token, **stream_options)
+        self._fallback = fallback
         self.stream = stream
         self._get_fills = get_fills or (adapter.get_fills if adapter is not None else None)
         self._overlap = timedelta(seconds=overlap)
@@ -79,7 +92,19 @@ class WsFillSource:
         return added
 
     async def fills(self) -> AsyncIterator[Fill]:
-        """Each new fill once, from the moment iteration starts, until cancelled."""
+        """Each new fill once, from the moment iteration starts, until cancelled.
+
+        With a ``fallback`` source, a key without the WebSocket permission (the user's guide
+        suggests not granting it) streams from the fallback instead of failing.
+        """
+        if self._fallback is not None and self._token is not None:
+            try:
+                await self._token()
+            except (PermissionDeniedError, AuthenticationError) as exc:
+                log.warning("no WebSocket token (%s); streaming fills by polling instead", exc)
+                async for fill in self._fallback.fills():
+                    yield fill
+                return
         self._started = utc_now()
         iterator = self.stream.iter_fills()  # registered before connecting: nothing is missed
         await self.stream.start()

@@ -12,9 +12,16 @@ __all__ = ["precision_from_asset_pairs", "precision_from_instrument", "v2_symbol
 _V2_ASSET = {"XBT": "BTC", "XDG": "DOGE"}
 
 
+def _v2_asset(code: str) -> str:
+    # tolerate legacy ids (XETH, ZUSD, XXBT) where an altname was expected
+    if len(code) == 4 and code[0] in "XZ" and code[1:].isalpha():
+        code = code[1:]
+    return _V2_ASSET.get(code, code)
+
+
 def v2_symbol(wsname: str) -> str:
     """Translate a REST ``wsname`` (``XBT/USD``) to the WS v2 symbol (``BTC/USD``)."""
-    return "/".join(_V2_ASSET.get(part, part) for part in wsname.split("/"))
+    return "/".join(_v2_asset(part) for part in wsname.split("/"))
 
 
 def precision_from_instrument(data: Any) -> dict[str, tuple[int, int]]:

@@ -24,7 +24,7 @@ from src.brokers.kraken.ws_models import ChannelFrame
 from src.brokers.kraken.ws_orders import FINAL_ORDER_STATUSES, fill_from_report, order_update
 from src.core.clock import Clock
 from src.core.errors import BrokerError
-from src.core.execution import Fill, OrderUpdate
+from src.core.execution import Fill, OrderStatus, OrderUpdate
 
 __all__ = ["KrakenPrivateStream", "token_text"]
 
@@ -134,6 +134,26 @@ class KrakenPrivateStream:
         self._fills.publish(fill)
         return True
 
+    def apply_order_update(self, update: OrderUpdate) -> bool:
+        """Merge an order state learned elsewhere (REST reconciliation); True if it changed."""
+        state = self.orders.setdefault(update.order_id, {"order_id": update.order_id})
+        status = _WIRE_STATUS.get(update.status)
+        if status is None or state.get("order_status") == status:
+            return False
+        state.update(
+            order_status=status,
+            symbol=state.get("symbol", update.symbol),
+            side=state.get("side", update.side.value),
+            order_type=state.get("order_type", update.order_type.value),
+            order_qty=state.get("order_qty", update.quantity),
+            cum_qty=update.filled_quantity,
+        )
+        if update.client_order_id:
+            state.setdefault("cl_ord_id", update.client_order_id)
+            self._by_cloid[update.client_order_id] = update.order_id
+        self._order_changed(update.order_id, state)
+        return True
+
     def order(self, order_id: str) -> dict[str, Any] | None:
         """Everything reported about an order so far (fields merged across events)."""
         return self.orders.get(order_id)
@@ -176,6 +196,9 @@ class KrakenPrivateStream:
                 self.publish_fill(fill_from_report(report, state))
             except (BrokerError, ValueError, KeyError, TypeError) as exc:
                 log.warning("executions: unreadable fill skipped (%s): %.200r", exc, report)
+        self._order_changed(order_id, state)
+
+    def _order_changed(self, order_id: str, state: dict[str, Any]) -> None:
         update = order_update(state)
         if update is not None:
             self._updates.publish(update)
@@ -189,6 +212,15 @@ class KrakenPrivateStream:
         if isinstance(asset, str) and isinstance(balance, Decimal | int):
             self.balances[asset] = Decimal(balance)
 
+
+_WIRE_STATUS = {
+    OrderStatus.PENDING: "pending_new",
+    OrderStatus.OPEN: "new",
+    OrderStatus.PARTIALLY_FILLED: "partially_filled",
+    OrderStatus.FILLED: "filled",
+    OrderStatus.CANCELED: "canceled",
+    OrderStatus.EXPIRED: "expired",
+}
 
 _FILL_ONLY = frozenset(
     {"exec_id", "trade_id", "last_qty", "last_price", "cost", "liquidity_ind", "fees"}

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_UP, Decimal
 from typing import Any
 
 from src.brokers.paper.orders import PaperOrder, fmt, new_id
@@ -60,7 +59,13 @@ class Account:
     initial: dict[str, Decimal] = field(default_factory=dict)
 
     def post(
-        self, asset: str, amount: Decimal, fee: Decimal, refid: str, now: float, type_: str = "trade"
+        self,
+        asset: str,
+        amount: Decimal,
+        fee: Decimal,
+        refid: str,
+        now: float,
+        type_: str = "trade",
     ) -> LedgerEntry:
         """Apply ``amount - fee`` to ``asset`` and record a ledger entry."""
         new_balance = self.balances.get(asset, Decimal(0)) + amount - fee
@@ -68,14 +73,6 @@ class Account:
         entry = LedgerEntry(new_id("L"), refid, now, type_, "", asset, amount, fee, new_balance)
         self.ledger.append(entry)
         return entry
-
-    def holds(self, open_orders: Iterable[PaperOrder], taker_pct: Decimal) -> dict[str, Decimal]:
-        """Funds reserved by open orders, per asset (quote plus worst-case fee for buys)."""
-        out: dict[str, Decimal] = {}
-        for o in open_orders:
-            asset, amount = order_hold(o, taker_pct)
-            out[asset] = out.get(asset, Decimal(0)) + amount
-        return out
 
 
 def order_hold(order: PaperOrder, fee_pct: Decimal) -> tuple[str, Decimal]:
@@ -93,6 +90,4 @@ def order_hold(order: PaperOrder, fee_pct: Decimal) -> tuple[str, Decimal]:
 
 def quantize_up(value: Decimal, decimals: int) -> Decimal:
     """Round up to ``decimals`` places (holds and fees never under-reserve)."""
-    from decimal import ROUND_UP
-
     return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_UP)

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import random
-from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -19,11 +18,17 @@ from src.brokers.paper.events import EventBus, StatusEvent
 from src.brokers.paper.faults import FaultConfig
 from src.brokers.paper.market import PairMarket
 from src.brokers.paper.matching import Engine
-from src.brokers.paper.pairs import PAIRS, resolve_pair, resolve_asset
+from src.brokers.paper.pairs import PAIRS, resolve_asset, resolve_pair
 from src.brokers.paper.ratelimit import TIERS, RateLimits
 from src.brokers.paper.rest import add_rest_routes
 from src.brokers.paper.service import ExchangeService
-from src.brokers.paper.sources import MarketSource, MirrorSource, ReplaySource, SyntheticSource, Tick
+from src.brokers.paper.sources import (
+    MarketSource,
+    MirrorSource,
+    ReplaySource,
+    SyntheticSource,
+    Tick,
+)
 from src.brokers.paper.store import Store
 from src.core.clock import Clock, SystemClock
 from src.core.decimals import to_decimal
@@ -89,8 +94,12 @@ class PaperExchange:
         self.tick_interval, self.auto_tick = tick_interval, auto_tick
         self.bus = EventBus()
         rng = random.Random(seed)
-        self.markets = {k: PairMarket(p, self.bus, random.Random(rng.random())) for k, p in PAIRS.items()}
+        self.markets = {
+            k: PairMarket(p, self.bus, random.Random(rng.random())) for k, p in PAIRS.items()
+        }
         self.engine = Engine(self.bus, self.markets, self.now)
+        self._dirty = True
+        self.engine.on_change = self._mark_dirty
         self.service = ExchangeService(
             self.engine, RateLimits(TIERS[tier], enabled=rate_limits), self.clock.monotonic
         )
@@ -114,9 +123,7 @@ class PaperExchange:
         if DEMO_ACCOUNT not in self.engine.accounts:
             self.create_account(balances, DEMO_ACCOUNT)
         demo = next((k for k in self.keys.keys.values() if k.account_id == DEMO_ACCOUNT), None)
-        if key and (demo is None or demo.key != key):
-            demo = self.keys.create(DEMO_ACCOUNT, PERMISSIONS, key, secret)
-        elif demo is None:
+        if (key and (demo is None or demo.key != key)) or demo is None:
             demo = self.keys.create(DEMO_ACCOUNT, PERMISSIONS, key, secret)
         self.api_key, self.api_secret = demo.key, demo.secret
         if loaded:
@@ -127,7 +134,9 @@ class PaperExchange:
         """Exchange wall time, epoch seconds."""
         return self.clock.now().timestamp()
 
-    def create_account(self, balances: dict[str, Any] | None = None, account_id: str | None = None) -> str:
+    def create_account(
+        self, balances: dict[str, Any] | None = None, account_id: str | None = None
+    ) -> str:
         """Create a funded account (balances keyed by any asset name); returns its id."""
         account_id = account_id or f"acct{len(self.engine.accounts) + 1}"
         if balances is None:
@@ -158,10 +167,14 @@ class PaperExchange:
         self.service.status = status
         self.bus.publish(StatusEvent(status, self.now()))
 
-    def persist(self) -> None:
+    def _mark_dirty(self) -> None:
+        self._dirty = True
+
+    def persist(self, only_if_changed: bool = False) -> None:
         """Write state to SQLite (no-op without ``db_path``)."""
-        if self.store:
+        if self.store and (self._dirty or not only_if_changed):
             self.store.save(self.engine, self.keys, {"dead_man": self.service.dead_man})
+            self._dirty = False
 
     # ----- market ------------------------------------------------------------------------------
     def apply_tick(self, tick: Tick) -> None:
@@ -185,7 +198,7 @@ class PaperExchange:
         for tick in await self.source.step(dt, self.now()):
             self.apply_tick(tick)
         self.service.check_timers()
-        self.persist()
+        self.persist(only_if_changed=True)
 
     def drive(self, pair: str, price: Any, qty: Any = None, side: str | None = None) -> None:
         """Print a market trade at ``price`` now (moves book and last; fills and triggers orders).
@@ -260,4 +273,4 @@ class PaperExchange:
         await self.stop()
 
 
-__all__ = ["Decimal", "PaperExchange", "create_app"]
+__all__ = ["PaperExchange", "create_app"]

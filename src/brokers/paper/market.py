@@ -82,7 +82,7 @@ class PairMarket:
         return qty.quantize(Decimal(1).scaleb(-self.spec.lot_decimals))
 
     def synthesize_book(self, mid: Decimal, now: float) -> None:
-        """Rebuild a book of ``BOOK_LEVELS`` per side around ``mid`` (spread ~1 bp, min one tick)."""
+        """Rebuild ``BOOK_LEVELS`` levels per side around ``mid`` (spread ~1 bp, >= one tick)."""
         tick = self.spec.tick_size
         half = max(tick, self.quantize_price(mid * Decimal("0.00005")))
         step = max(tick, self.quantize_price(mid * Decimal("0.0001")))

@@ -147,7 +147,9 @@ class Engine:
         return max(Decimal(0), (free / unit).quantize(lot, rounding="ROUND_DOWN"))
 
     # ----- fills and closes -------------------------------------------------------------------
-    def _fill(self, order: PaperOrder, price: Decimal, qty: Decimal, maker: bool, now: float) -> None:
+    def _fill(
+        self, order: PaperOrder, price: Decimal, qty: Decimal, maker: bool, now: float
+    ) -> None:
         spec = order.spec
         account = self.accounts[order.account_id]
         qdec, bdec = asset_decimals(spec.quote), asset_decimals(spec.base)
@@ -186,6 +188,7 @@ class Engine:
                 BalanceEvent(account.id, e.id, trade.txid, now, "trade", "", e.asset, e.amount,
                              e.fee, e.balance)
             )  # fmt: skip
+        self.on_change()
         if order.remaining <= 0:
             self.close(order, "closed", None, now)
 

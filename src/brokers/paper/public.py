@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from src.brokers.paper.errors import KrakenError, invalid_arguments
+from src.brokers.paper.errors import invalid_arguments
 from src.brokers.paper.market import Candle, PairMarket
 from src.brokers.paper.orders import fmt
 from src.brokers.paper.pairs import ASSETS, PAIRS, PairSpec, resolve_asset, resolve_pair
@@ -89,7 +89,7 @@ def ticker(markets: dict[str, PairMarket], params: dict[str, Any], now: float) -
         ask = m.asks[0] if m.asks else [m.last, Decimal(0)]
         last_qty = m.tape[-1].qty if m.tape else Decimal(0)
 
-        def pair_of(tag: str, d: int) -> list[str]:
+        def pair_of(tag: str, d: int, s: dict[str, Decimal | int] = s) -> list[str]:
             return [fmt(Decimal(s[f"{tag}_today"]), d), fmt(Decimal(s[f"{tag}_day"]), d)]
 
         out[key] = {
@@ -163,15 +163,15 @@ def trades(markets: dict[str, PairMarket], params: dict[str, Any]) -> dict[str, 
     (key, spec), *_ = _pairs(params, required=True)
     count = parse_int(params.get("count") or 1000, "count", 1, 1000)
     tape = list(markets[spec.key].tape)
+    since_ns = 0
     if params.get("since") not in (None, ""):
+        # Kraken's ``last`` is nanoseconds; ccxt sends seconds. Large values are nanoseconds.
         since = parse_decimal(params["since"], "since")
-        since_s = float(since / Decimal(10**9)) if since > 10**12 else float(since)
-        tape = [t for t in tape if t.time > since_s]
+        since_ns = int(since if since > 10**12 else since * 10**9)
+        tape = [t for t in tape if int(Decimal(repr(t.time)) * 10**9) > since_ns]
     tape = tape[:count]
     pd, ld = _pd(spec), spec.lot_decimals
-    last_ns = int(Decimal(repr(tape[-1].time)) * 10**9) if tape else int(
-        (Decimal(str(params.get("since") or 0))) * (1 if Decimal(str(params.get("since") or 0)) > 10**12 else 10**9)
-    )  # fmt: skip
+    last_ns = int(Decimal(repr(tape[-1].time)) * 10**9) if tape else since_ns
     return {
         key: [[fmt(t.price, pd), fmt(t.qty, ld), t.time, t.side, t.ordertype, "", t.trade_id]
               for t in tape],
@@ -189,6 +189,3 @@ def spread(markets: dict[str, PairMarket], params: dict[str, Any]) -> dict[str, 
     pd = _pd(spec)
     last = rows[-1][0] if rows else 0
     return {key: [[t, fmt(b, pd), fmt(a, pd)] for t, b, a in rows], "last": last}
-
-
-__all__ = ["KrakenError", "asset_pairs", "assets", "depth", "ohlc", "spread", "ticker", "trades"]

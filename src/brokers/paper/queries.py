@@ -8,7 +8,7 @@ from typing import Any
 from src.brokers.paper.errors import invalid_arguments
 from src.brokers.paper.matching import Engine
 from src.brokers.paper.orders import PaperOrder, fmt
-from src.brokers.paper.pairs import PAIRS, asset_decimals, resolve_asset
+from src.brokers.paper.pairs import asset_decimals, resolve_asset, resolve_pair
 from src.brokers.paper.validation import parse_bool, parse_int
 
 PAGE = 50
@@ -163,12 +163,19 @@ def ledgers(engine: Engine, account_id: str, params: dict[str, Any]) -> dict[str
     return {"ledger": {e.id: e.to_kraken() for e in rows[ofs : ofs + PAGE]}, "count": len(rows)}
 
 
+def query_ledgers(engine: Engine, account_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    """QueryLedgers: up to 20 ledger ids."""
+    wanted = set(_ids(params.get("id"), "id", 20))
+    return {e.id: e.to_kraken() for e in engine.accounts[account_id].ledger if e.id in wanted}
+
+
 def trade_volume(engine: Engine, account_id: str, params: dict[str, Any]) -> dict[str, Any]:
     """TradeVolume: 30-day USD volume and the current fee tier per requested pair."""
-    from src.brokers.paper.pairs import resolve_pair
-
     acct = engine.accounts[account_id]
-    out: dict[str, Any] = {"currency": "ZUSD", "volume": str(acct.volume_usd.quantize(Decimal("0.0001")))}
+    out: dict[str, Any] = {
+        "currency": "ZUSD",
+        "volume": str(acct.volume_usd.quantize(Decimal("0.0001"))),
+    }
     if params.get("pair"):
         fees, makers = {}, {}
         for name in str(params["pair"]).split(","):
@@ -177,6 +184,3 @@ def trade_volume(engine: Engine, account_id: str, params: dict[str, Any]) -> dic
             makers[spec.key] = {"fee": str(spec.fee_percent(acct.volume_usd, True))}
         out["fees"], out["fees_maker"] = fees, makers
     return out
-
-
-__all__ = ["PAIRS", "balance", "balance_ex", "closed_orders", "ledgers", "open_orders"]

@@ -30,7 +30,6 @@ from src.brokers.paper.validation import (
     check_price,
     check_volume,
     parse_bool,
-    parse_decimal,
     parse_int,
     parse_order,
 )
@@ -44,9 +43,7 @@ def iso(ts: float) -> str:
 class ExchangeService:
     """Private operations of the paper exchange over an :class:`Engine`."""
 
-    def __init__(
-        self, engine: Engine, limits: RateLimits, monotonic: Callable[[], float]
-    ) -> None:
+    def __init__(self, engine: Engine, limits: RateLimits, monotonic: Callable[[], float]) -> None:
         self.engine = engine
         self.limits = limits
         self.monotonic = monotonic
@@ -209,7 +206,9 @@ class ExchangeService:
         if trigger is not None:
             trial.price = trigger
         if post is not None:
-            trial.oflags = tuple(f for f in order.oflags if f != "post") + (("post",) if post else ())
+            trial.oflags = tuple(f for f in order.oflags if f != "post") + (
+                ("post",) if post else ()
+            )
         check_minimums(spec, trial.volume, trial.limit_price or trial.price or self._last(spec.key))
         if trial.post_only and trial.ordertype == "limit" and self.engine.marketable(trial):
             raise KrakenError(E.POST_ONLY)
@@ -288,7 +287,7 @@ class ExchangeService:
         return {"count": len(found)}
 
     def cancel_order_batch(self, account_id: str, params: dict[str, Any]) -> dict[str, Any]:
-        """CancelOrderBatch: ``orders`` (txids/userrefs, strings or ``{"txid":..}``), ``cl_ord_ids``."""
+        """CancelOrderBatch: ``orders`` (txids/userrefs or ``{"txid": ..}``) and ``cl_ord_ids``."""
         self._account(account_id)
         raw = params.get("orders") or []
         cl_ids = params.get("cl_ord_ids") or []
@@ -365,6 +364,7 @@ class ExchangeService:
             "TradesHistory": lambda: queries.trades_history(e, account_id, params),
             "QueryTrades": lambda: queries.query_trades(e, account_id, params),
             "Ledgers": lambda: queries.ledgers(e, account_id, params),
+            "QueryLedgers": lambda: queries.query_ledgers(e, account_id, params),
             "TradeVolume": lambda: queries.trade_volume(e, account_id, params),
             "OpenPositions": lambda: {},
         }
@@ -375,4 +375,4 @@ class ExchangeService:
         return self.limits.trade_count(account_id, resolve_pair(pair).key, self.monotonic())
 
 
-__all__ = ["ExchangeService", "parse_decimal"]
+__all__ = ["ExchangeService"]

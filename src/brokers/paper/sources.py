@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import math
 import random
 from dataclasses import dataclass, field
@@ -98,9 +99,10 @@ class SyntheticSource:
         return None
 
 
-def load_hourly(path: Path, limit: int = 3000) -> list[tuple[int, float, float, float, float]]:
-    """Read Kraken OHLCVT rows ``time,open,high,low,close,...`` (headerless)."""
-    rows = []
+@functools.lru_cache(maxsize=8)
+def load_hourly(path: Path, limit: int = 50_000) -> list[tuple[int, float, float, float, float]]:
+    """Read Kraken OHLCVT rows ``time,open,high,low,close,...`` (headerless); cached, read-only."""
+    rows: list[tuple[int, float, float, float, float]] = []
     with path.open() as fh:
         for row in csv.reader(fh):
             if len(rows) >= limit:
@@ -129,6 +131,8 @@ class ReplaySource(SyntheticSource):
 
     def _replay_price(self, key: str, t: float) -> float:
         rows = self.candles[key]
+        # Past the end of the data the replay starts over from the first candle.
+        t = rows[0][0] + (t - rows[0][0]) % (rows[-1][0] + 3600 - rows[0][0])
         idx = min(max(int((t - rows[0][0]) // 3600), 0), len(rows) - 1)
         _, o, h, lo, c = rows[idx]
         frac = min(max((t - rows[idx][0]) / 3600.0, 0.0), 1.0)
@@ -218,7 +222,10 @@ class MirrorSource:
             ticks.append(
                 Tick(
                     key,
-                    [(Decimal(r[0]), Decimal(r[1]), "buy" if r[3] == "b" else "sell") for r in rows],
+                    [
+                        (Decimal(r[0]), Decimal(r[1]), "buy" if r[3] == "b" else "sell")
+                        for r in rows
+                    ],
                     (
                         [(Decimal(b[0]), Decimal(b[1])) for b in depth["bids"]],
                         [(Decimal(a[0]), Decimal(a[1])) for a in depth["asks"]],

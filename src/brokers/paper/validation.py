@@ -45,7 +45,8 @@ def parse_decimal(value: Any, name: str) -> Decimal:
         result = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value).strip())
     except InvalidOperation:
         raise invalid_arguments(name) from None
-    if not result.is_finite():
+    # Absurd magnitudes would overflow Decimal arithmetic later; Kraken rejects them as arguments.
+    if not result.is_finite() or result.adjusted() > 15 or result.adjusted() < -20:
         raise invalid_arguments(name)
     return result
 
@@ -181,7 +182,9 @@ def parse_order(params: dict[str, Any], now: float, last_price: Any = None) -> O
         if params.get("price2") in (None, ""):
             raise invalid_arguments("price2")
         price2 = check_price(spec, params["price2"], "price2")
-    userref = parse_int(params["userref"], "userref") if params.get("userref") not in (None, "") else None
+    userref = (
+        parse_int(params["userref"], "userref") if params.get("userref") not in (None, "") else None
+    )
     cl_ord_id = check_cl_ord_id(params["cl_ord_id"]) if params.get("cl_ord_id") else None
     if userref is not None and cl_ord_id is not None:
         raise invalid_arguments("cl_ord_id")

@@ -191,5 +191,10 @@ class PrivateFeed:
             error = "EGeneral:Internal error"
             session.send(error_reply(method, error, req_id, t_in, self.venue.now()))
             return
+        if method in ("add_order", "batch_add") and (lost := self.venue.fault_lost_reply()):
+            log.info("ws %s executed; reply lost by fault injection (%s)", method, lost)
+            if lost == "drop":
+                await session.ws.close(code=1011, message=b"dropped")
+            return
         for result in results:
             session.send(ok_reply(method, result, req_id, t_in, self.venue.now()))

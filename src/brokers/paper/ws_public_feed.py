@@ -31,19 +31,27 @@ def pair_for_symbol(symbol: Any) -> PairSpec | None:
     return _BY_SYMBOL.get(symbol) if isinstance(symbol, str) else None
 
 
+def _price(value: Decimal, spec: PairSpec | None) -> Decimal:
+    # Kraken writes prices with the pair's precision; statistics computed here are not.
+    if spec is None:
+        return value
+    return value.quantize(Decimal(1).scaleb(-spec.pair_decimals))
+
+
 def ticker_data(event: TickerEvent) -> dict[str, Any]:
     """One ``ticker`` data object."""
+    spec = pair_for_symbol(event.symbol)
     return {
         "symbol": event.symbol,
-        "bid": event.bid,
+        "bid": _price(event.bid, spec),
         "bid_qty": event.bid_qty,
-        "ask": event.ask,
+        "ask": _price(event.ask, spec),
         "ask_qty": event.ask_qty,
-        "last": event.last,
+        "last": _price(event.last, spec),
         "volume": event.volume,
-        "vwap": event.vwap,
-        "low": event.low,
-        "high": event.high,
+        "vwap": _price(event.vwap, spec),
+        "low": _price(event.low, spec),
+        "high": _price(event.high, spec),
         "change": event.change,
         "change_pct": event.change_pct,
         "timestamp": rfc3339(event.timestamp),

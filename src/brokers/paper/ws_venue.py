@@ -107,3 +107,10 @@ class WsVenue:
             return True
         rate = float(getattr(faults, "ws_drop_rate", 0.0))
         return rate > 0 and faults.rng.random() < rate
+
+    def fault_lost_reply(self) -> str | None:
+        """Fault knob: lose this add_order's reply (``"drop"``: close the socket too)."""
+        faults = self._faults()
+        if faults is None or not faults.roll_lost_reply():
+            return None
+        return str(getattr(faults, "lost_reply_kind", "drop"))

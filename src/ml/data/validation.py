@@ -44,11 +44,17 @@ class ValidationReport:
 
 
 def _fix(
-    report: ValidationReport, policy: Policy, reason: str, rows: int, context: dict[str, object]
+    report: ValidationReport,
+    policy: Policy,
+    problem: str,
+    action: str,
+    rows: int,
+    context: dict[str, object],
 ) -> None:
     """Record a repair, or raise if the policy forbids repairing."""
     if policy == "strict":
-        raise CandleDataError(f"{reason} ({rows} rows); refused under the strict policy")
+        raise CandleDataError(f"{problem} ({rows} rows); refused under the strict policy")
+    reason = f"{problem}: {action}"
     report.repairs.append(Repair(reason, rows))
     log.warning("candles_repaired", reason=reason, rows=rows, **context)
 
@@ -89,16 +95,17 @@ def _sort_and_dedupe(
     frame: pl.DataFrame, report: ValidationReport, policy: Policy, ctx: dict[str, object]
 ) -> pl.DataFrame:
     if not frame[TIMESTAMP].is_sorted():
-        _fix(report, policy, "rows out of time order: sorted", frame.height, ctx)
+        _fix(report, policy, "rows out of time order", "sorted", frame.height, ctx)
         frame = frame.sort(TIMESTAMP, maintain_order=True)
     exact = frame.height - frame.unique(maintain_order=True).height
     if exact:
-        _fix(report, policy, "exact duplicate rows dropped", exact, ctx)
+        _fix(report, policy, "exact duplicate rows", "dropped", exact, ctx)
         frame = frame.unique(maintain_order=True)
     clashing = frame.height - frame[TIMESTAMP].n_unique()
     if clashing:
         # A later capture of the same bar is more complete (an earlier one may be a forming bar).
-        _fix(report, policy, "conflicting rows for one timestamp: kept the last", clashing, ctx)
+        problem = "conflicting duplicate rows for one timestamp"
+        _fix(report, policy, problem, "kept the last", clashing, ctx)
         frame = frame.unique(subset=TIMESTAMP, keep="last", maintain_order=True)
     return frame
 
@@ -110,15 +117,15 @@ def _drop_unusable(
     missing = pl.any_horizontal([pl.col(c).is_null() | pl.col(c).is_nan() for c in values])
     n_missing = frame.filter(missing).height
     if n_missing:
-        reason = "rows with NaN/null price or volume dropped (now gaps)"
-        _fix(report, policy, reason, n_missing, ctx)
+        problem = "rows with NaN/null price or volume"
+        _fix(report, policy, problem, "dropped (now gaps)", n_missing, ctx)
         frame = frame.filter(~missing)
     zero = pl.col("volume") == 0
     n_zero = frame.filter(zero).height
     if n_zero:
         # Kraken's downloadable files have no row for an interval without trades; REST OHLC pads
         # such intervals with flat bars that would distort resampled opens, highs and lows.
-        _fix(report, policy, "zero-volume (no trade) rows dropped (now gaps)", n_zero, ctx)
+        _fix(report, policy, "zero-volume (no trade) rows", "dropped (now gaps)", n_zero, ctx)
         frame = frame.filter(~zero)
     return frame
 

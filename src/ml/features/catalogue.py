@@ -17,11 +17,13 @@ class FeatureColumn:
     """One output column: its name, its expression and its warm-up in bars of its timeframe.
 
     ``warmup`` counts the leading rows that are null because the window is not yet full.
+    ``pointwise`` columns depend on their own row only, so need no per-pair windowing.
     """
 
     name: str
     expr: pl.Expr
     warmup: int
+    pointwise: bool = False
 
 
 Builder = Callable[[tuple[int, ...], Params], list[FeatureColumn]]
@@ -86,11 +88,11 @@ def _volume_z(windows: tuple[int, ...], _: Params) -> list[FeatureColumn]:
 
 
 def _candle_shape(_: tuple[int, ...], __: Params) -> list[FeatureColumn]:
-    return [FeatureColumn(name, expr, 0) for name, expr in ind.candle_shape().items()]
+    return [FeatureColumn(name, expr, 0, True) for name, expr in ind.candle_shape().items()]
 
 
 def _time(_: tuple[int, ...], __: Params) -> list[FeatureColumn]:
-    return [FeatureColumn(name, expr, 0) for name, expr in ind.time_cycles().items()]
+    return [FeatureColumn(name, expr, 0, True) for name, expr in ind.time_cycles().items()]
 
 
 CATALOGUE: dict[str, FeatureKind] = {

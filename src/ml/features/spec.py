@@ -156,13 +156,19 @@ class FeatureSpec(BaseModel):
         return cls.from_dict(data)
 
 
-def default_spec(reference_pair: str | None = None, reference_alias: str = "btc") -> FeatureSpec:
+def default_spec(
+    reference_pair: str | None = None,
+    reference_alias: str = "btc",
+    context_timeframe: str | None = "4h",
+) -> FeatureSpec:
     """Return the default pipeline: every catalogue kind on the base bars plus 4h context.
 
     Args:
         reference_pair: If given (e.g. ``"BTC/USD"``), add that pair's 1- and 4-bar returns and
             realized volatility as cross-pair features (input then needs a ``pair`` column).
         reference_alias: Column prefix of the cross-pair features.
+        context_timeframe: Timeframe of the higher-timeframe returns and RSI (must be a larger
+            multiple of the candles' interval); None leaves them out.
     """
     features = [
         FeatureConfig(kind="returns", windows=(1, 4, 24)),
@@ -174,9 +180,12 @@ def default_spec(reference_pair: str | None = None, reference_alias: str = "btc"
         FeatureConfig(kind="volume_z", windows=(24,)),
         FeatureConfig(kind="candle_shape"),
         FeatureConfig(kind="time"),
-        FeatureConfig(kind="returns", windows=(1, 6), timeframe="4h"),
-        FeatureConfig(kind="rsi", windows=(14,), timeframe="4h"),
     ]
+    if context_timeframe is not None:
+        features += [
+            FeatureConfig(kind="returns", windows=(1, 6), timeframe=context_timeframe),
+            FeatureConfig(kind="rsi", windows=(14,), timeframe=context_timeframe),
+        ]
     cross: list[CrossPairRef] = []
     if reference_pair is not None:
         cross.append(

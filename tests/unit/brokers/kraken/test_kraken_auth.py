@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import random
 import urllib.parse
@@ -14,7 +15,7 @@ import respx
 from src.brokers.kraken.auth import MILLISECONDS, NonceSource, decode_secret, sign
 from src.brokers.kraken_adapter import KrakenAdapter
 from src.core.errors import ConfigurationError, MissingCredentialError
-from tests.unit.brokers.kraken.conftest import API_KEY, BASE_URL, DOC_SECRET, form, ok
+from tests.unit.brokers.kraken.kraken_helpers import API_KEY, BASE_URL, DOC_SECRET, form, ok
 
 DOC_NONCE = 1616492376594
 DOC_BODY = "nonce=1616492376594&ordertype=limit&pair=XBTUSD&price=37500&type=buy&volume=1.25"
@@ -116,7 +117,7 @@ async def test_nonces_reach_server_in_order_under_300_concurrent_callers(
     results = await asyncio.gather(*(adapter.get_balance() for _ in range(300)))
     assert len(results) == 300
     assert len(arrived) == 300
-    assert all(a < b for a, b in zip(arrived, arrived[1:], strict=False))
+    assert all(a < b for a, b in itertools.pairwise(arrived))
 
 
 async def test_batch_calls_are_json_with_signed_json_body(

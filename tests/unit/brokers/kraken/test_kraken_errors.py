@@ -16,7 +16,7 @@ from src.brokers.kraken.errors import (
 )
 from src.brokers.kraken_adapter import KrakenAdapter
 from src.core import errors as core
-from tests.unit.brokers.kraken.conftest import fail
+from tests.unit.brokers.kraken.kraken_helpers import fail
 
 # (Kraken text as it arrives, expected class on a read, retryable)
 CASES: list[tuple[str, type[core.BrokerError], bool]] = [

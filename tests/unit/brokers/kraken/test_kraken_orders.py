@@ -13,7 +13,7 @@ import respx
 from src.brokers.kraken_adapter import KrakenAdapter
 from src.core import errors as core
 from src.core.execution import Order, OrderStatus, OrderType, Side, TimeInForce
-from tests.unit.brokers.kraken.conftest import fail, form, load, ok
+from tests.unit.brokers.kraken.kraken_helpers import fail, form, load, ok
 
 
 def _limit(symbol: str, side: Side, qty: object, price: object, **kw: object) -> Order:
@@ -49,7 +49,11 @@ async def test_guide_limit_order_is_sent_as_kraken_expects(
         "price": "40000.0",
         "cl_ord_id": order.client_order_id,
     }
-    assert (ack.order_id, ack.status, ack.symbol) == ("OUF4EM-FRGI2-MQMWZD", OrderStatus.OPEN, "BTC/USD")
+    assert (ack.order_id, ack.status, ack.symbol) == (
+        "OUF4EM-FRGI2-MQMWZD",
+        OrderStatus.OPEN,
+        "BTC/USD",
+    )
     assert ack.client_order_id == order.client_order_id
 
 
@@ -96,7 +100,9 @@ async def test_stop_orders_send_trigger_and_limit(
     assert sent["reduce_only"] == "true"
 
 
-async def test_post_only_and_market_notional(adapter: KrakenAdapter, add_route: respx.Route) -> None:
+async def test_post_only_and_market_notional(
+    adapter: KrakenAdapter, add_route: respx.Route
+) -> None:
     await adapter.submit_orders([_limit("SOL/USD", Side.BUY, 1, 150, post_only=True)])
     assert form(add_route.calls.last.request)["oflags"] == "post"
     buy = Order(symbol="BTC/USD", side=Side.BUY, notional="25", order_type=OrderType.MARKET)
@@ -127,9 +133,7 @@ async def test_unknown_symbol_and_bad_client_id_refused_locally(
     with pytest.raises(core.UnknownSymbolError, match="BTC/USD"):
         await adapter.submit_orders([_limit("BTC/USDD", Side.BUY, 1, 1)])
     with pytest.raises(core.InvalidOrderError, match="client_order_id"):
-        await adapter.submit_orders(
-            [_limit("BTC/USD", Side.BUY, 1, 1, client_order_id="x" * 40)]
-        )
+        await adapter.submit_orders([_limit("BTC/USD", Side.BUY, 1, 1, client_order_id="x" * 40)])
     assert add_route.call_count == 0
 
 

@@ -12,7 +12,7 @@ import respx
 from src.brokers.kraken_adapter import KrakenAdapter
 from src.core.errors import ConfigurationError, MissingCredentialError
 from src.core.execution import Liquidity, OrderStatus, OrderType, Side
-from tests.unit.brokers.kraken.conftest import BASE_URL, fail, form, load, ok
+from tests.unit.brokers.kraken.kraken_helpers import BASE_URL, fail, form, load, ok
 
 
 def _serve(router: respx.MockRouter, method: str, fixture: str) -> respx.Route:
@@ -138,7 +138,9 @@ async def test_find_order_looks_in_open_then_closed(
     _serve(kraken, "ClosedOrders", "http_closed_orders.json")
     found = await adapter.find_order("9f2c8b1a-3d4e-4f50-8a61-7b2c9d0e1f23")
     assert found is not None and found.order_id == "O37652-RJWRT-IMO74O"
-    assert form(open_route.calls.last.request)["cl_ord_id"] == "9f2c8b1a-3d4e-4f50-8a61-7b2c9d0e1f23"
+    assert (
+        form(open_route.calls.last.request)["cl_ord_id"] == "9f2c8b1a-3d4e-4f50-8a61-7b2c9d0e1f23"
+    )
     assert await adapter.find_order("no-such-id") is None
 
 
@@ -155,7 +157,11 @@ async def test_fills_from_trades_history(kraken: respx.MockRouter, adapter: Krak
         Decimal("0.375"),
         Decimal("30010"),
     )
-    assert (btc.fee, btc.fee_currency, btc.liquidity) == (Decimal("29.25975"), "USD", Liquidity.MAKER)
+    assert (btc.fee, btc.fee_currency, btc.liquidity) == (
+        Decimal("29.25975"),
+        "USD",
+        Liquidity.MAKER,
+    )
     assert eth.liquidity is Liquidity.TAKER
     raw = await adapter.get_trades_history(start=1688667000)
     assert raw["count"] == 2

@@ -11,8 +11,9 @@ import respx
 
 from src.brokers.kraken_adapter import KrakenAdapter
 from src.core.errors import ConfigurationError
+from src.core.execution import ExecutionEngine
 from src.core.market_data import CandleSource
-from tests.unit.brokers.kraken.conftest import load, ok
+from tests.unit.brokers.kraken.kraken_helpers import load, ok
 
 
 def _serve(router: respx.MockRouter, method: str, fixture: str) -> respx.Route:
@@ -123,5 +124,7 @@ async def test_get_ohlc_raw_and_interval_check(
         await adapter.fetch_candles("BTC/USD", 7)
 
 
-def test_adapter_is_a_candle_source() -> None:
-    assert isinstance(KrakenAdapter(base_url="https://kraken.test"), CandleSource)
+def test_adapter_is_a_candle_source_and_an_execution_engine() -> None:
+    adapter = KrakenAdapter(base_url="https://kraken.test")
+    assert isinstance(adapter, CandleSource)
+    assert isinstance(adapter, ExecutionEngine)

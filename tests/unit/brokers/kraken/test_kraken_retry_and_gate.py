@@ -11,7 +11,15 @@ from src.core import errors as core
 from src.core.clock import ManualClock
 from src.core.execution import Order, OrderType, Side
 from src.utils.retry import RetryPolicy
-from tests.unit.brokers.kraken.conftest import API_KEY, BASE_URL, DOC_SECRET, fail, form, load, ok
+from tests.unit.brokers.kraken.kraken_helpers import (
+    API_KEY,
+    BASE_URL,
+    DOC_SECRET,
+    fail,
+    form,
+    load,
+    ok,
+)
 
 
 @pytest.mark.parametrize(
@@ -81,26 +89,25 @@ async def test_invalid_nonce_on_read_retried_once_with_fresh_nonce(
 
 
 @pytest.mark.parametrize(
-    ("response", "match"),
+    ("method", "response", "match"),
     [
-        (httpx.Response(200, text="<html>maintenance</html>"), "not JSON"),
-        (httpx.Response(200, json=["error", "result"]), "not an envelope"),
-        (httpx.Response(200, json={"error": "EGeneral:Invalid arguments"}), "not an envelope"),
-        (httpx.Response(200, json={"error": []}), "without a result"),
-        (httpx.Response(200, json={"error": [], "result": ["x"]}), "expected an object"),
-        (httpx.Response(200, json={"error": [], "result": {"rfc1123": "x"}}), "unixtime"),
+        ("Time", httpx.Response(200, text="<html>maintenance</html>"), "not JSON"),
+        ("Time", httpx.Response(200, json=["error", "result"]), "not an envelope"),
+        ("Time", httpx.Response(200, json={"error": "EGeneral:Invalid"}), "not an envelope"),
+        ("Time", httpx.Response(200, json={"error": []}), "without a result"),
+        ("Time", httpx.Response(200, json={"error": [], "result": {"x": 1}}), "unixtime"),
+        ("SystemStatus", httpx.Response(200, json={"error": [], "result": [1]}), "an object"),
+        ("Time", httpx.Response(404, text="not found"), "not JSON"),
     ],
 )
 async def test_malformed_replies_are_clear_errors(
-    kraken: respx.MockRouter, response: httpx.Response, match: str
+    kraken: respx.MockRouter, method: str, response: httpx.Response, match: str
 ) -> None:
-    kraken.get("/0/public/Time").mock(return_value=response)
+    kraken.get(f"/0/public/{method}").mock(return_value=response)
     async with KrakenAdapter(base_url=BASE_URL, retry=RetryPolicy(max_attempts=1)) as adapter:
+        call = adapter.get_server_time if method == "Time" else adapter.get_system_status
         with pytest.raises(core.MalformedResponseError, match=match):
-            if "expected an object" in match:
-                kraken.get("/0/public/SystemStatus").mock(return_value=response)
-                await adapter.get_system_status()
-            await adapter.get_server_time()
+            await call()
 
 
 class RecordingGate:
@@ -143,7 +150,10 @@ def _gated(gate: RecordingGate) -> KrakenAdapter:
 
 def _order() -> Order:
     return Order(
-        symbol="BTC/USD", side=Side.BUY, quantity="0.001", order_type=OrderType.LIMIT,
+        symbol="BTC/USD",
+        side=Side.BUY,
+        quantity="0.001",
+        order_type=OrderType.LIMIT,
         limit_price="40000",
     )
 
@@ -190,3 +200,36 @@ async def test_gate_refusal_sends_nothing(kraken: respx.MockRouter) -> None:
             await adapter.submit_orders([_order()])
     assert add.call_count == 0
     assert info.value.acks[0].status.value == "rejected"  # type: ignore[attr-defined]
+
+
+async def test_real_rate_limit_gate_refuses_before_sending(kraken: respx.MockRouter) -> None:
+    from src.brokers.kraken.gate import RequestGate
+    from src.brokers.kraken.rate_limits import KrakenRateLimits
+
+    clock = ManualClock()
+    gate = KrakenRateLimits("starter", "refuse", clock=clock, safety_margin=0)
+    assert isinstance(gate, RequestGate)
+    route = kraken.post("/0/private/Balance").mock(return_value=ok({"ZUSD": "1"}))
+    async with KrakenAdapter(
+        api_key=API_KEY, api_secret=DOC_SECRET, base_url=BASE_URL, gate=gate, clock=clock
+    ) as adapter:
+        for _ in range(15):
+            await adapter.get_balance()
+        with pytest.raises(core.LocalRateLimitError):
+            await adapter.get_balance()
+    assert route.call_count == 15  # the refused call never left the process
+
+
+async def test_cancel_of_an_order_placed_elsewhere_tells_the_gate_its_pair(
+    kraken: respx.MockRouter,
+) -> None:
+    gate = RecordingGate()
+    query = kraken.post("/0/private/QueryOrders").mock(
+        return_value=httpx.Response(200, json=load("http_query_orders.json"))
+    )
+    kraken.post("/0/private/CancelOrder").mock(return_value=ok({"count": 1}))
+    async with _gated(gate) as adapter:
+        await adapter.cancel_order(order_id="OBCMZD-JIEE7-77TH3F")
+    assert form(query.calls.last.request)["txid"] == "OBCMZD-JIEE7-77TH3F"
+    assert ("trade", "XBTUSD", "cancel", 1) in gate.calls
+    assert ("closed", "XBTUSD", "OBCMZD-JIEE7-77TH3F") in gate.calls

@@ -10,7 +10,7 @@ import pytest
 
 from src.brokers.kraken.symbols import SymbolMap
 from src.core.errors import MalformedResponseError, UnknownSymbolError
-from tests.unit.brokers.kraken.conftest import FIXTURES, load
+from tests.unit.brokers.kraken.kraken_helpers import FIXTURES, load
 
 
 def _pairs_2021() -> dict[str, Any]:

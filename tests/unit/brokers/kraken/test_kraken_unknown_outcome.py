@@ -11,7 +11,7 @@ import respx
 from src.brokers.kraken_adapter import KrakenAdapter
 from src.core import errors as core
 from src.core.execution import Order, OrderStatus, OrderType, Side
-from tests.unit.brokers.kraken.conftest import fail, form, load, ok
+from tests.unit.brokers.kraken.kraken_helpers import fail, form, load, ok
 
 
 def _order() -> Order:
@@ -110,9 +110,7 @@ async def test_lost_reply_and_failed_lookup_is_unknown(
     assert acks[0].status is OrderStatus.UNKNOWN
 
 
-async def _unknown_without_raise(
-    kraken: respx.MockRouter, adapter: KrakenAdapter
-) -> list[object]:
+async def _unknown_without_raise(kraken: respx.MockRouter, adapter: KrakenAdapter) -> list[object]:
     kraken.post("/0/private/AddOrder").mock(side_effect=httpx.ReadTimeout("timed out"))
     return list(await adapter.submit_orders([_order()], raise_on_reject=False))  # type: ignore[arg-type]
 
@@ -130,9 +128,7 @@ async def test_lost_batch_reply_resolves_each_order(
     kraken: respx.MockRouter, adapter: KrakenAdapter
 ) -> None:
     first, second = _order(), _order()
-    batch = kraken.post("/0/private/AddOrderBatch").mock(
-        side_effect=httpx.ReadTimeout("timed out")
-    )
+    batch = kraken.post("/0/private/AddOrderBatch").mock(side_effect=httpx.ReadTimeout("timed out"))
 
     def lookup(request: httpx.Request) -> httpx.Response:
         found = form(request).get("cl_ord_id") == first.client_order_id

@@ -1,0 +1,185 @@
+"""Trade on Kraken through the trading runtime: paper by default, live only when asked twice.
+
+    python examples/live_trading_kraken.py                    # paper: local exchange, replayed data
+    python examples/live_trading_kraken.py --mirror           # paper on Kraken's live public prices
+    python examples/live_trading_kraken.py --live             # real money (asks for confirmation)
+
+Ctrl-C cancels open orders, saves state and exits; ``touch KILL`` or ``kill -USR1 <pid>`` trips
+the kill switch (cancel everything, refuse new orders). Logs: ``logs/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TextIO
+
+from src.brokers.credentials import BrokerCredentials
+from src.core.errors import AuthenticationError, ConfigurationError
+from src.core.risk import RiskLimits
+from src.core.runtime import Heartbeat, TradingRuntime
+from src.core.strategy import MovingAverageCross, Strategy
+from src.runtime_config.session import (
+    SessionSettings,
+    Venue,
+    build_runtime,
+    live_venue,
+    paper_venue,
+)
+from src.runtime_config.summary import summarize
+from src.runtime_config.venue import DeadMansSwitch, check_key
+from src.utils.logging import configure_logging
+
+BANNERS = {
+    "paper": "PAPER TRADING - local paper exchange replaying recorded Kraken data - no real money",
+    "mirror": "PAPER TRADING - local paper exchange on Kraken's LIVE public prices - no real money",
+    "live": "LIVE TRADING - REAL ORDERS ON KRAKEN WITH REAL MONEY",
+}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--live", action="store_true", help="trade on Kraken with real money")
+    p.add_argument("--yes", action="store_true", help="skip the typed confirmation (--live)")
+    p.add_argument("--mirror", action="store_true", help="paper on Kraken's live public prices")
+    p.add_argument("--duration", type=float, default=None, help="stop after SECONDS")
+    p.add_argument("--symbols", nargs="+", default=["BTC/USD", "ETH/USD"])
+    p.add_argument("--strategy", choices=["ma", "model"], default="ma")
+    p.add_argument("--model-name", default="kraken-signal", help="MLflow registered model")
+    p.add_argument("--alias", default="champion", help="MLflow model alias")
+    p.add_argument("--interval", type=int, default=60, help="candle minutes (ma strategy)")
+    p.add_argument("--risk-config", type=Path, default=Path("config/risk.toml"))
+    p.add_argument("--capital-per-pair", type=Decimal, default=Decimal(200))
+    p.add_argument("--db", type=Path, default=None, help="runtime database (per mode default)")
+    p.add_argument("--fresh", action="store_true", help="start a new database (paper only)")
+    return p.parse_args(argv)
+
+
+def make_strategy(args: argparse.Namespace) -> Strategy:
+    if args.strategy == "model":
+        from src.ml.live_strategy import ModelStrategy
+
+        return ModelStrategy.from_registry(args.symbols, args.model_name, alias=args.alias)
+    return MovingAverageCross(args.symbols, fast=3, slow=8, interval_minutes=args.interval)
+
+
+def banner(mode: str, out: TextIO = sys.stdout) -> None:
+    text = BANNERS[mode]
+    bar = "#" * (len(text) + 8)
+    print(f"\n{bar}\n### {text} ###\n{bar}\n", file=out, flush=True)
+
+
+def confirm_live(limits: RiskLimits, assume_yes: bool) -> bool:
+    print("Risk limits in force:")
+    for line in limits.describe():
+        print(f"  {line}")
+    if assume_yes:
+        print("--yes given: not asking for confirmation.")
+        return True
+    answer = input("Type LIVE (in capitals) to send real orders, anything else to stop: ")
+    return answer.strip() == "LIVE"
+
+
+def setup_logs(mode: str) -> Path:
+    Path("logs").mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = Path("logs") / f"trading_{mode}_{stamp}.jsonl"
+    configure_logging(json=True, stream=path.open("a", encoding="utf-8"), force=True)
+    return path
+
+
+async def preflight(venue: Venue) -> bool:
+    """Check credentials and key permissions; False means do not trade."""
+    try:
+        report = await check_key(venue.adapter)
+    except AuthenticationError as exc:
+        print(f"Credentials rejected by Kraken: {exc}", file=sys.stderr)
+        return False
+    print("API key check:")
+    print("\n".join(report.lines()))
+    return not report.missing
+
+
+async def trade(args: argparse.Namespace, venue: Venue, limits: RiskLimits) -> int:
+    if not await preflight(venue):
+        return 2
+    db = args.db or Path("data/runtime") / f"{venue.mode}.sqlite"
+    if args.fresh and venue.mode != "live":
+        db.unlink(missing_ok=True)
+    settings = SessionSettings(
+        db_path=db, limits=limits, capital_per_pair=args.capital_per_pair,
+        cancel_orphans=venue.mode != "live",
+    )  # fmt: skip
+    heartbeats: list[Heartbeat] = []
+    dead_man = None
+    # On the replayed market the exchange runs 3600x faster than real time, so a dead man's
+    # timeout would fire between two heartbeats; it protects real-time venues only.
+    if venue.mode in ("live", "mirror"):
+        dead_man = DeadMansSwitch(venue.adapter, timeout=60)
+        heartbeats.append(dead_man)
+    runtime = build_runtime(
+        venue, make_strategy(args), settings, heartbeats=heartbeats, status_sink=print_status
+    )
+    install_signals(runtime)
+    try:
+        await runtime.run(args.duration)
+    finally:
+        if dead_man is not None:
+            await dead_man.disarm()
+    summary = await summarize(runtime, venue.adapter)
+    print("\nSession summary (runtime database vs the exchange's own records):")
+    print(summary.table())
+    print(f"state saved in {db}")
+    return 0
+
+
+def print_status(line: str) -> None:
+    print(f"[{datetime.now(UTC):%H:%M:%S}] {line}", flush=True)
+
+
+def install_signals(runtime: TradingRuntime) -> None:
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError):  # not on Windows
+        loop.add_signal_handler(signal.SIGINT, runtime.stop)
+        loop.add_signal_handler(signal.SIGTERM, runtime.stop)
+        runtime.risk.kill_switch.install_signal_handler(loop)
+
+
+async def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    mode = "live" if args.live else "mirror" if args.mirror else "paper"
+    log_path = setup_logs(mode)
+    banner(mode)
+    print(f"structured log: {log_path}")
+    try:
+        limits = RiskLimits.from_toml(args.risk_config)
+    except ConfigurationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if mode == "live":
+        creds = BrokerCredentials()
+        if creds.kraken_api_key is None or creds.kraken_api_secret is None:
+            print(
+                "error: --live needs KRAKEN_API_KEY and KRAKEN_API_SECRET (.env)", file=sys.stderr
+            )
+            return 2
+        if not confirm_live(limits, args.yes):
+            print("Not confirmed; nothing was sent.")
+            return 1
+        venue_cm = live_venue(
+            creds.kraken_api_key.get_secret_value(), creds.kraken_api_secret.get_secret_value()
+        )
+    else:
+        venue_cm = paper_venue(mirror=args.mirror)
+    async with venue_cm as venue:
+        return await trade(args, venue, limits)
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

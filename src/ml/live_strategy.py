@@ -1,0 +1,201 @@
+"""The ML strategy: the registered model scores live candles with the training features.
+
+Features come from the pipeline's own ``build_features`` with the exact spec stored next to the
+model, so live and training cannot drift apart. Scores become target weights with the same
+hysteresis as the vectorized backtest (long above ``long_threshold``, flat or short below
+``short_threshold``, unchanged in between). The strategy knows nothing of brokers or mode.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+import numpy as np
+import polars as pl
+
+from src.core.market_data import Candle
+from src.core.sizing import Target
+from src.ml.data.schema import parse_interval
+from src.ml.features import FeatureSpec, build_features
+
+
+class Scorer(Protocol):
+    """Anything with the models' ``score`` (P(up) or predicted return per row)."""
+
+    def score(self, x: np.ndarray) -> np.ndarray: ...
+
+
+def warmup_bars(spec: FeatureSpec, interval_minutes: int) -> int:
+    """Base bars needed before every feature of ``spec`` is defined."""
+    bars = 1
+    groups = [spec.features] + [ref.features for ref in spec.cross_pairs]
+    for configs in groups:
+        for cfg in configs:
+            factor = parse_interval(cfg.timeframe) // interval_minutes if cfg.timeframe else 1
+            for column in cfg.columns():
+                bars = max(bars, (column.warmup + 1) * max(factor, 1))
+    return bars
+
+
+class ModelStrategy:
+    """Target weights per pair from a trained model, one decision per closed candle.
+
+    Args:
+        symbols: pairs to trade (every pair the spec's cross-pair features need must be here).
+        model: the fitted model (``score``).
+        spec: the feature spec the model was trained with.
+        feature_names: the model's column order.
+        interval_minutes: candle interval the model was trained on.
+        long_threshold / short_threshold: score thresholds (hysteresis in between).
+        allow_short: map "below short_threshold" to -1 instead of 0.
+        history: candles kept per pair (at least the warm-up, plus margin).
+    """
+
+    def __init__(
+        self,
+        symbols: Sequence[str],
+        model: Scorer,
+        spec: FeatureSpec,
+        feature_names: Sequence[str],
+        *,
+        interval_minutes: int = 60,
+        long_threshold: float = 0.55,
+        short_threshold: float = 0.50,
+        allow_short: bool = False,
+        history: int | None = None,
+    ) -> None:
+        if short_threshold > long_threshold:
+            raise ValueError("short_threshold: must not exceed long_threshold")
+        self.symbols: Sequence[str] = list(symbols)
+        self.model, self.spec, self.feature_names = model, spec, list(feature_names)
+        self.interval_minutes = interval_minutes
+        self.long_threshold, self.short_threshold = long_threshold, short_threshold
+        self.allow_short = allow_short
+        self.warmup_candles = warmup_bars(spec, interval_minutes)
+        self.history = history or self.warmup_candles * 2 + 10
+        self._bars: dict[str, OrderedDict[datetime, Candle]] = {s: OrderedDict() for s in symbols}
+        self.weights: dict[str, Decimal] = dict.fromkeys(self.symbols, Decimal(0))
+        self.last_score: dict[str, float] = {}
+
+    @classmethod
+    def from_registry(
+        cls,
+        symbols: Sequence[str],
+        name: str = "kraken-signal",
+        *,
+        alias: str = "champion",
+        tracking_uri: str | None = None,
+    ) -> ModelStrategy:
+        """Load the model registered as ``name@alias`` (default the champion) from MLflow."""
+        from src.ml.registry import CHAMPION, load_champion
+
+        if alias != CHAMPION:
+            raise ValueError(
+                f"alias: only {CHAMPION!r} is published by the pipeline, got {alias!r}"
+            )
+        champion = load_champion(name, tracking_uri)
+        params = _run_params(champion.run_id, tracking_uri)
+        return cls(
+            symbols,
+            champion.model,
+            champion.feature_spec,
+            champion.feature_names,
+            interval_minutes=int(params.get("data.interval_minutes", 60)),
+            long_threshold=float(params.get("strategy.long_threshold", 0.55)),
+            short_threshold=float(params.get("strategy.short_threshold", 0.50)),
+            allow_short=str(params.get("strategy.allow_short", "False")).lower() == "true",
+        )
+
+    @classmethod
+    def from_run(
+        cls, symbols: Sequence[str], run_id: str, *, tracking_uri: str | None = None
+    ) -> ModelStrategy:
+        """Load the model logged by one training run (registered as champion or not)."""
+        import json
+        import tempfile
+        from pathlib import Path
+
+        from mlflow.tracking import MlflowClient
+
+        from src.ml.models import load_model
+        from src.ml.tracking import MODEL_ARTIFACT, NATIVE_DIR, SPEC_FILE, resolve_tracking_uri
+
+        client = MlflowClient(tracking_uri=resolve_tracking_uri(tracking_uri))
+        with tempfile.TemporaryDirectory() as tmp:
+            local = Path(client.download_artifacts(run_id, MODEL_ARTIFACT, tmp))
+            model = load_model(local / "artifacts" / NATIVE_DIR)
+            doc = json.loads((local / "artifacts" / SPEC_FILE).read_text("utf-8"))
+        params = _run_params(run_id, tracking_uri)
+        return cls(
+            symbols,
+            model,
+            FeatureSpec.from_dict(doc["spec"]),
+            doc.get("feature_names", []),
+            interval_minutes=int(params.get("data.interval_minutes", 60)),
+            long_threshold=float(params.get("strategy.long_threshold", 0.55)),
+            short_threshold=float(params.get("strategy.short_threshold", 0.50)),
+            allow_short=str(params.get("strategy.allow_short", "False")).lower() == "true",
+        )
+
+    def on_candle(self, candle: Candle) -> list[Target]:
+        bars = self._bars.get(candle.symbol)
+        if bars is None:
+            return []
+        bars[candle.timestamp] = candle
+        while len(bars) > self.history:
+            bars.popitem(last=False)
+        warm = len(bars) >= self.warmup_candles and all(
+            len(b) >= 2 for b in self._bars.values() if b
+        )
+        row = self._features(candle) if warm else None
+        if row is None:  # warming up: keep whatever is held
+            return []
+        score = float(self.model.score(row.reshape(1, -1))[0])
+        self.last_score[candle.symbol] = score
+        weight = self.weights[candle.symbol]
+        if math.isnan(score):
+            weight = Decimal(0)
+        elif score > self.long_threshold:
+            weight = Decimal(1)
+        elif score < self.short_threshold:
+            weight = Decimal(-1) if self.allow_short else Decimal(0)
+        self.weights[candle.symbol] = weight
+        return [Target(candle.symbol, weight)]
+
+    def _features(self, candle: Candle) -> np.ndarray | None:
+        rows: list[dict[str, Any]] = [
+            {
+                "timestamp": c.timestamp,
+                "pair": c.symbol,
+                "open": float(c.open),
+                "high": float(c.high),
+                "low": float(c.low),
+                "close": float(c.close),
+                "volume": float(c.volume),
+            }
+            for bars in self._bars.values()
+            for c in bars.values()
+        ]
+        frame = pl.DataFrame(rows)
+        features = build_features(frame, self.spec)
+        mine = features.filter(
+            (pl.col("pair") == candle.symbol) & (pl.col("timestamp") == candle.timestamp)
+        )
+        if mine.height != 1:
+            return None
+        x = mine.select(self.feature_names).to_numpy().astype(np.float64)[0]
+        return x if np.isfinite(x).all() else None
+
+
+def _run_params(run_id: str, tracking_uri: str | None) -> dict[str, str]:
+    from mlflow.tracking import MlflowClient
+
+    from src.ml.tracking import resolve_tracking_uri
+
+    uri = resolve_tracking_uri(tracking_uri)
+    return dict(MlflowClient(tracking_uri=uri).get_run(run_id).data.params)

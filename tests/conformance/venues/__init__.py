@@ -1,0 +1,1 @@
+"""One module per broker: builds its engine against a local venue and that venue's controls."""
