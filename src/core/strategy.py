@@ -25,9 +25,14 @@ class Strategy(Protocol):
         warmup_candles: closed candles it needs before its first meaningful target.
     """
 
-    symbols: Sequence[str]
-    interval_minutes: int
-    warmup_candles: int
+    @property
+    def symbols(self) -> Sequence[str]: ...
+
+    @property
+    def interval_minutes(self) -> int: ...
+
+    @property
+    def warmup_candles(self) -> int: ...
 
     def on_candle(self, candle: Candle) -> list[Target]:
         """Take one closed candle (oldest first per symbol); return targets (maybe none)."""

@@ -91,6 +91,7 @@ def test_output_schema_and_warmups(btc_hourly: pl.DataFrame) -> None:
     assert out.columns == ["timestamp", *spec.column_names()]
     assert all(out.schema[c] == pl.Float64 for c in spec.column_names())
     assert out.height == btc_hourly.height
+    assert out.select(pl.col(spec.column_names()).is_nan().sum()).sum_horizontal().item() == 0
     warm = spec.warmups()
     for name, rows in warm.items():
         if not name.endswith("_4h"):
@@ -157,6 +158,8 @@ def test_bad_candles_are_refused(btc_hourly: pl.DataFrame, two_pairs: pl.DataFra
     )
     with pytest.raises(ValueError, match="nulls"):
         build_features(holed, spec)
+    with pytest.raises(ValueError, match="NaN"):
+        build_features(holed.with_columns(pl.col("close").fill_null(float("nan"))), spec)
     htf = FeatureSpec(features=(FeatureConfig(kind="rsi", timeframe="90m"),))
     with pytest.raises(ValueError, match="larger multiple"):
         build_features(btc_hourly.head(100), htf)

@@ -77,7 +77,7 @@ async def main() -> None:
         runtime = build_runtime(venue, Alternating(["BTC/USD", "ETH/USD"]), settings)
         runtime.oms.unknown_grace = runtime.oms.unknown_grace.__class__(seconds=1)
         if args.crash:
-            runtime.oms.engine = CrashingEngine(adapter, args.crash, args.crash_nth)  # type: ignore[assignment]
+            runtime.oms.engine = CrashingEngine(adapter, args.crash, args.crash_nth)
         print("READY", flush=True)
         await runtime.run(args.duration)
         print("DONE", flush=True)

@@ -20,15 +20,13 @@ DAY = datetime(2024, 1, 1, 9, tzinfo=UTC)
 
 
 def _intent(
-    side: Side = Side.BUY, quantity: str = "0.001", price: str = "40000", **kw: object
+    side: Side = Side.BUY,
+    quantity: str = "0.001",
+    price: str = "40000",
+    symbol: str = "BTC/USD",
+    leverage: Decimal | None = None,
 ) -> OrderIntent:
-    return OrderIntent(
-        symbol=kw.pop("symbol", "BTC/USD"),
-        side=side,
-        quantity=D(quantity),  # type: ignore[arg-type]
-        reference_price=D(price),
-        **kw,
-    )  # type: ignore[arg-type]
+    return OrderIntent(symbol, side, D(quantity), D(price), leverage=leverage)
 
 
 def _ctx(**kw: object) -> RiskContext:

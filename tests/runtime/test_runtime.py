@@ -171,6 +171,6 @@ async def test_market_data_errors_do_not_stop_the_loop(
     async def broken(symbol: str) -> object:
         raise NetworkError("down")
 
-    runtime.quotes = type("Q", (), {"get_quote": staticmethod(broken)})()  # type: ignore[assignment]
+    runtime.quotes = type("Q", (), {"get_quote": staticmethod(broken)})()
     await runtime.step()
     assert runtime.mids == {}

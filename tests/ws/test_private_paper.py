@@ -156,11 +156,13 @@ async def test_order_finished_while_disconnected_is_reconciled(exchange: Any, ad
         adapter, backoff=backoff, idle_timeout=1.5, ping_interval=0.5
     ) as manager:
         ack = await manager.add_order(_limit(Side.BUY, "0.001", _last(exchange) - 900))
-        await eventually(lambda: manager.stream.order(ack.order_id)["order_status"] == "new")
-        final = asyncio.ensure_future(manager.stream.wait_final(ack.order_id, timeout=10))
+        order_id = ack.order_id
+        assert order_id is not None
+        await eventually(lambda: manager.stream.orders[order_id]["order_status"] == "new")
+        final = asyncio.ensure_future(manager.stream.wait_final(order_id, timeout=10))
         exchange.faults.ws_silent_channels = frozenset({"*"})
         await asyncio.sleep(0.1)
-        exchange.service.cancel_order("demo", {"txid": ack.order_id})  # cancelled out of sight
+        exchange.service.cancel_order("demo", {"txid": order_id})  # cancelled out of sight
         await eventually(lambda: manager.connection.idle_timeouts >= 1, timeout=5)
         exchange.faults.ws_silent_channels = frozenset()
         state = await final  # only REST can say: a cancelled order is not in the snapshot

@@ -63,9 +63,14 @@ def _check(order: Order, inst: Instrument, volume: Decimal, params: dict[str, st
             f"{inst.symbol}: quantity {order.quantity} rounds to 0 at lot step {inst.lot_step}; "
             f"the minimum order size is {inst.min_quantity} {inst.base}"
         )
-    ref = order.limit_price if order.order_type.needs_limit_price else None
-    price = Decimal(params["price2"] if "price2" in params else params.get("price", "0") or "0")
-    inst.check_minimums(volume, price if ref is not None and price > 0 else None)
+    # Cost is checked at the limit (or trigger) price; a market order's price is unknown
+    # here, so Kraken's own EOrder:Cost minimum not met covers it.
+    ref = (
+        None
+        if order.order_type is OrderType.TRAILING_STOP
+        else (params.get("price2") or params.get("price"))
+    )
+    inst.check_minimums(volume, Decimal(ref) if ref else None)
 
 
 def add_order_params(order: Order, inst: Instrument, pair: str) -> dict[str, str]:

@@ -46,7 +46,7 @@ def parse_decimal(value: Any, name: str) -> Decimal:
     except InvalidOperation:
         raise invalid_arguments(name) from None
     # Absurd magnitudes would overflow Decimal arithmetic later; Kraken rejects them as arguments.
-    if not result.is_finite() or result.adjusted() > 15 or result.adjusted() < -20:
+    if not result.is_finite() or result.adjusted() > 20 or result.adjusted() < -20:
         raise invalid_arguments(name)
     return result
 

@@ -37,9 +37,11 @@ def _prepare(candles: pl.DataFrame | pl.LazyFrame) -> tuple[pl.DataFrame, bool]:
     ]
     frame = frame.select(cols).sort(PAIR, TIMESTAMP)
     nulls = {c: n for c, n in zip(frame.columns, frame.null_count().row(0), strict=True) if n}
+    nans = frame.select(pl.col(_REQUIRED[1:]).is_nan().sum()).row(0, named=True)
+    nulls.update({c: n for c, n in nans.items() if n})
     if nulls:
         raise ValueError(
-            f"candles contain nulls {nulls}; clean them first (src.ml.data.clean_candles)"
+            f"candles contain nulls/NaN {nulls}; clean them first (src.ml.data.clean_candles)"
         )
     same_bar = (pl.col(TIMESTAMP).diff() == timedelta(0)) & (pl.col(PAIR) == pl.col(PAIR).shift())
     if frame.select(same_bar.any()).item():
@@ -57,7 +59,11 @@ def _base_minutes(frame: pl.DataFrame, spec: FeatureSpec) -> int:
 
 
 def _columns(configs: Iterable[FeatureConfig], suffix: str = "") -> list[pl.Expr]:
-    return [col.expr.alias(f"{col.name}{suffix}") for cfg in configs for col in cfg.columns()]
+    return [
+        col.expr.cast(pl.Float64).alias(f"{col.name}{suffix}")
+        for cfg in configs
+        for col in cfg.columns()
+    ]
 
 
 def _higher_timeframe(
@@ -163,11 +169,8 @@ def build_features(
     if spec.cross_pairs and not has_pair:
         raise ValueError("cross-pair features need a 'pair' column in the candles")
     own = _collect(_features(frame, spec.features, base))
-    out = own.lazy()
+    out = own
     for table in _cross_pair(frame, spec, base, own):
-        out = out.join(table.lazy(), on=TIMESTAMP, how="left", maintain_order="left")
-    names = spec.column_names()
-    result = _collect(
-        out.select(PAIR, TIMESTAMP, *[pl.col(n).cast(pl.Float64).fill_nan(None) for n in names])
-    )
+        out = out.join(table, on=TIMESTAMP, how="left", maintain_order="left")
+    result = out.select(PAIR, TIMESTAMP, *spec.column_names())
     return result if has_pair else result.drop(PAIR)

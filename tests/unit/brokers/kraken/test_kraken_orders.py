@@ -111,12 +111,37 @@ async def test_post_only_and_market_notional(
     assert (sent["oflags"], sent["volume"], sent["ordertype"]) == ("viqc", "25.00000000", "market")
 
 
+async def test_trailing_stop_sends_offset(adapter: KrakenAdapter, add_route: respx.Route) -> None:
+    for percent, expected in ((False, "+50.0"), (True, "+2.5%")):
+        order = Order(
+            symbol="BTC/USD",
+            side=Side.SELL,
+            quantity="0.01",
+            order_type=OrderType.TRAILING_STOP,
+            trail_offset="50.04" if not percent else "2.5",
+            trail_percent=percent,
+        )
+        await adapter.submit_orders([order])
+        sent = form(add_route.calls.last.request)
+        assert (sent["ordertype"], sent["price"]) == ("trailing-stop", expected)
+
+
 @pytest.mark.parametrize(
     ("order", "minimum"),
     [
         (_limit("BTC/USD", Side.BUY, "0.00005", 40000), "0.0001 BTC"),
         (_limit("XRP/USD", Side.BUY, 12, "0.04"), "0.5 USD"),
         (_limit("BTC/USD", Side.BUY, "0.000000001", 40000), "0.0001 BTC"),
+        (
+            Order(
+                symbol="XRP/USD",
+                side=Side.SELL,
+                quantity=12,
+                order_type=OrderType.STOP_LOSS,
+                stop_price="0.04",
+            ),
+            "0.5 USD",
+        ),
     ],
 )
 async def test_orders_under_minimums_are_refused_before_sending(
