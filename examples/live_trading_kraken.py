@@ -69,10 +69,10 @@ def make_strategy(args: argparse.Namespace) -> Strategy:
     return MovingAverageCross(args.symbols, fast=3, slow=8, interval_minutes=args.interval)
 
 
-def banner(mode: str, out: TextIO = sys.stdout) -> None:
+def banner(mode: str, out: TextIO | None = None) -> None:
     text = BANNERS[mode]
     bar = "#" * (len(text) + 8)
-    print(f"\n{bar}\n### {text} ###\n{bar}\n", file=out, flush=True)
+    print(f"\n{bar}\n### {text} ###\n{bar}\n", file=out or sys.stdout, flush=True)
 
 
 def confirm_live(limits: RiskLimits, assume_yes: bool) -> bool:

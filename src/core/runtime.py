@@ -151,9 +151,7 @@ class TradingRuntime:
         # Venues round each fill's cost to the asset's display precision (Kraken: USD to 4
         # decimals), so allow one unit of that per fill before calling it a difference.
         tolerance = self.config.balance_tolerance * (self.portfolio.trades + 1)
-        differences = self.portfolio.reconcile_balances(
-            {a: account[a] for a in account}, tolerance
-        )
+        differences = self.portfolio.reconcile_balances({a: account[a] for a in account}, tolerance)
         self.stats.balance_differences = len(differences)
         for diff in differences:
             log.warning(

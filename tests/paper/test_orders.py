@@ -267,3 +267,19 @@ async def test_viqc_and_fee_in_base(client: Client) -> None:
     ) - Decimal(entry["fee"])
     by_id = await client.ok("QueryLedgers", id=next(iter(ledger)))
     assert list(by_id) == list(ledger)
+
+
+async def test_fee_tier_follows_30_day_volume(client: Client, exchange: PaperExchange) -> None:
+    spec = exchange.markets["XXBTZUSD"].spec
+    assert [spec.fee_percent(Decimal(v), maker=False) for v in (0, 9999, 10000, 60000)] == [
+        Decimal("0.40"), Decimal("0.40"), Decimal("0.35"), Decimal("0.24"),
+    ]  # fmt: skip
+    exchange.engine.accounts["demo"].volume_usd = Decimal("60000")
+    vol = await client.ok("TradeVolume", pair="XBTUSD")
+    assert (
+        vol["fees"]["XXBTZUSD"]["fee"] == "0.24" and vol["fees_maker"]["XXBTZUSD"]["fee"] == "0.14"
+    )
+    res = await client.ok("AddOrder", pair="XBTUSD", type="buy", ordertype="market", volume="0.01")
+    order = await _order(client, res["txid"][0])
+    expected = (Decimal(order["cost"]) * Decimal("0.0024")).quantize(Decimal("0.0001"), "ROUND_UP")
+    assert Decimal(order["fee"]) == expected

@@ -28,9 +28,19 @@ async def test_python_kraken_sdk_calls(exchange: PaperExchange) -> None:
         )  # fmt: skip
         opened = user.get_open_orders()
         cancel = trade.cancel_order(txid=order["txid"][0])
-        return pairs, ticker, book, balance, order, opened, cancel
+        batch = trade.create_order_batch(  # sent as JSON by the SDK
+            orders=[
+                {"ordertype": "limit", "type": "buy", "volume": "0.01", "price": "28000.0"},
+                {"ordertype": "limit", "type": "buy", "volume": "0.01", "price": "27000.0"},
+            ],
+            pair="XBTUSD",
+        )
+        edit = trade.edit_order(txid=batch["orders"][0]["txid"], pair="XBTUSD", price="28500.0")
+        batch_cancel = trade.cancel_order_batch(orders=[edit["txid"], batch["orders"][1]["txid"]])
+        return pairs, ticker, book, balance, order, opened, cancel, edit, batch_cancel
 
-    pairs, ticker, book, balance, order, opened, cancel = await asyncio.to_thread(run)
+    result = await asyncio.to_thread(run)
+    pairs, ticker, book, balance, order, opened, cancel, edit, batch_cancel = result
     assert pairs["XXBTZUSD"]["altname"] == "XBTUSD"
     assert Decimal(ticker["XXBTZUSD"]["c"][0]) > 0
     assert len(book["XXBTZUSD"]["asks"]) == 5
@@ -38,3 +48,6 @@ async def test_python_kraken_sdk_calls(exchange: PaperExchange) -> None:
     assert order["descr"]["order"] == "buy 0.01000000 XBTUSD @ limit 29000.0"
     assert list(opened["open"]) == order["txid"]
     assert cancel == {"count": 1}
+    assert edit["descr"]["order"] == "buy 0.01000000 XBTUSD @ limit 28500.0"
+    assert batch_cancel == {"count": 2}
+    assert exchange.engine.open_orders() == []

@@ -131,7 +131,11 @@ def _cross_pair(
             )
         if all(cfg in spec.features for cfg in ref.features):
             # Same configs as the pair's own features: reuse those values, don't recompute.
-            names = FeatureSpec(features=ref.features).column_names()
+            names = [
+                f"{col.name}_{cfg.timeframe}" if cfg.timeframe else col.name
+                for cfg in ref.features
+                for col in cfg.columns()
+            ]
             table = own.filter(pl.col(PAIR) == ref.pair).select(TIMESTAMP, *names)
         else:
             ref_frame = frame.filter(pl.col(PAIR) == ref.pair)
