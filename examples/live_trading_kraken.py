@@ -57,7 +57,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--risk-config", type=Path, default=Path("config/risk.toml"))
     p.add_argument("--capital-per-pair", type=Decimal, default=Decimal(200))
     p.add_argument("--db", type=Path, default=None, help="runtime database (per mode default)")
-    p.add_argument("--fresh", action="store_true", help="start a new database (paper only)")
     return p.parse_args(argv)
 
 
@@ -110,7 +109,7 @@ async def trade(args: argparse.Namespace, venue: Venue, limits: RiskLimits) -> i
     if not await preflight(venue):
         return 2
     db = args.db or Path("data/runtime") / f"{venue.mode}.sqlite"
-    if args.fresh and venue.mode != "live":
+    if venue.mode != "live":  # the local exchange lives in memory: its books start fresh too
         db.unlink(missing_ok=True)
     settings = SessionSettings(
         db_path=db, limits=limits, capital_per_pair=args.capital_per_pair,

@@ -205,6 +205,10 @@ class OrderManager:
         target = S.FILLED if filled >= order.quantity else S.PARTIALLY_FILLED
         if target != order.status and can_transition(order.status, target):
             updated = updated.transition(target, self.clock.now(), "fill")
+        elif order.status.is_final and target != order.status:
+            # e.g. a fill after we declared the order rejected: the fill is a fact, apply it,
+            # keep the record, and say so loudly.
+            log.error("oms.fill_on_final_order", cloid=order.client_order_id, status=order.status)
         position, balances = self.portfolio.preview(fill)
         if not self.store.record_fill(fill, updated, position, balances):
             return False
@@ -263,20 +267,24 @@ class OrderManager:
         return report
 
     def _not_found(self, order: ManagedOrder, report: ReconcileReport) -> None:
-        if order.status is S.NEW:
+        if order.status is S.NEW:  # stored but the process died before sending it
             self._move(order, S.CANCELED, "never sent")
             report.resolved.append(order.client_order_id)
-        elif self.clock.now() - order.created_at >= self.unknown_grace:
-            status = S.REJECTED if order.status in (S.PENDING, S.UNKNOWN) else S.UNKNOWN
-            if status is S.UNKNOWN and order.status is S.UNKNOWN:
-                report.still_unknown.append(order.client_order_id)
-                return
-            self._move(order, status, "not found at the venue")
+            return
+        grace_over = self.clock.now() - order.created_at >= self.unknown_grace
+        if grace_over and order.order_id is None:
+            # Never acknowledged and still unknown to the venue after the grace period: the
+            # request did not arrive. (The venue's lag is what the grace period covers.)
+            self._move(order, S.REJECTED, "not found at the venue")
             report.resolved.append(order.client_order_id)
-        else:
-            if order.status is not S.UNKNOWN:
-                self._move(order, S.UNKNOWN, "not found at the venue yet")
-            report.still_unknown.append(order.client_order_id)
+            return
+        # Acknowledged once but now missing, or still inside the grace period: never guess.
+        # The pair stays blocked (unresolved_symbols) and the order is reported every pass.
+        if order.status is not S.UNKNOWN:
+            self._move(order, S.UNKNOWN, "not found at the venue")
+        report.still_unknown.append(order.client_order_id)
+        if grace_over:
+            log.error("oms.order_missing", cloid=order.client_order_id, order_id=order.order_id)
 
     async def cancel_open(self) -> int:
         """Cancel every live order of ours that the venue holds; return how many were asked."""

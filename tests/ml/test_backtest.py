@@ -193,3 +193,37 @@ def test_cost_model_rejects_negative_values() -> None:
     with pytest.raises(ValueError, match="taker_fee"):
         CostModel(taker_fee=-0.1)
     assert math.isclose(CostModel().impact(0.0001), 0.0002)
+
+
+def test_spread_column_sets_the_half_spread_paid() -> None:
+    start = pl.datetime(2024, 1, 1, time_zone="UTC")
+    frame = pl.DataFrame(
+        {
+            "timestamp": pl.datetime_range(start, start + pl.duration(hours=2), "1h", eager=True),
+            "open": [100.0, 100.0, 100.0],
+            "close": [100.0, 100.0, 100.0],
+            "spread": [0.002, 0.002, 0.002],  # 20 bps full spread
+            "target": [1.0, 1.0, 1.0],
+        }
+    )
+    costs = CostModel(taker_fee=0.0, slippage_bps=0.0)
+    trade = run_backtest(frame, costs=costs, initial_cash=100.0).trades.row(0, named=True)
+    assert trade["price"] == pytest.approx(100.1)  # half of 20 bps above the open
+    assert trade["slippage_cost"] == pytest.approx(trade["quantity"] * 0.1)
+
+
+def test_pairs_with_different_bars_keep_their_last_equity() -> None:
+    start = pl.datetime(2024, 1, 1, time_zone="UTC")
+    hours = pl.datetime_range(start, start + pl.duration(hours=3), "1h", eager=True)
+    a = pl.DataFrame({"timestamp": hours, "open": 1.0, "close": [1.0, 2.0, 2.0, 2.0]})
+    b = pl.DataFrame({"timestamp": hours[2:], "open": 1.0, "close": 1.0})
+    frame = pl.concat(
+        [
+            a.with_columns(pl.lit("A/USD").alias("pair"), pl.lit(1.0).alias("target")),
+            b.with_columns(pl.lit("B/USD").alias("pair"), pl.lit(0.0).alias("target")),
+        ]
+    )
+    result = run_backtest(frame, costs=CostModel.zero(), initial_cash=200.0)
+    assert result.equity["equity_B/USD"].to_list() == [100.0] * 4  # before its first bar: cash
+    # A buys 100 units at bar 1's open of 1.0; they are worth 2.0 at every later close.
+    assert result.equity["equity"].to_list() == [200.0, 300.0, 300.0, 300.0]

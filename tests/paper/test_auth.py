@@ -99,3 +99,21 @@ async def test_form_body_with_python_bools(client: Client) -> None:
     nonce = str(next_nonce())
     body = urlencode({"nonce": nonce, "trades": "True"})
     assert (await client.raw("OpenOrders", body, nonce)).json()["error"] == []
+
+
+async def test_permission_split_between_query_and_trade(exchange: PaperExchange) -> None:
+    key, secret = exchange.create_api_key(permissions={"query_open_orders", "create_orders"})
+    c = Client(exchange.rest_url, key, secret)
+    try:
+        order = {"pair": "XBTUSD", "type": "buy", "ordertype": "limit", "volume": "0.01"}
+        txid = (await c.ok("AddOrder", price="29000.0", **order))["txid"][0]
+        assert list((await c.ok("OpenOrders"))["open"]) == [txid]
+        assert list(await c.ok("QueryOrders", txid=txid)) == [txid]
+        for method in ("ClosedOrders", "TradesHistory", "Balance"):
+            assert await c.private(method) == {"error": ["EGeneral:Permission denied"]}
+        assert await c.private("CancelOrder", txid=txid) == {
+            "error": ["EGeneral:Permission denied"]
+        }
+        assert await c.ok("AmendOrder", txid=txid, limit_price="29100.0")
+    finally:
+        await c.aclose()

@@ -23,7 +23,7 @@ RISK = str(ROOT / "config" / "risk.toml")
 async def test_paper_run_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, str(ROOT / "examples" / "live_trading_kraken.py"),
-        "--risk-config", RISK, "--db", str(tmp_path / "paper.sqlite"), "--fresh",
+        "--risk-config", RISK, "--db", str(tmp_path / "paper.sqlite"),
         cwd=tmp_path, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
@@ -47,6 +47,9 @@ async def test_paper_run_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
 @pytest.fixture
 def live_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
+    # In-process runs keep the session's logging as it is (the subprocess test covers logs/).
+    log_file = tmp_path / "log.jsonl"
+    monkeypatch.setattr("examples.live_trading_kraken.setup_logs", lambda mode: log_file)
     for name in ("KRAKEN_API_KEY", "KRAKEN_API_SECRET", "KRAKEN_API_URL"):
         monkeypatch.delenv(name, raising=False)
 
@@ -54,8 +57,7 @@ def live_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 async def test_live_without_credentials_refuses(
     live_env: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sys.path.insert(0, str(ROOT / "examples"))
-    from live_trading_kraken import main
+    from examples.live_trading_kraken import main
 
     assert await main(["--live", "--risk-config", RISK]) == 2
     captured = capsys.readouterr()
@@ -66,8 +68,7 @@ async def test_live_without_credentials_refuses(
 async def test_live_asks_for_typed_confirmation_and_arms_dead_mans_switch(
     live_env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sys.path.insert(0, str(ROOT / "examples"))
-    from live_trading_kraken import main
+    from examples.live_trading_kraken import main
 
     async with PaperExchange(speed=60) as ex:
         monkeypatch.setenv("KRAKEN_API_URL", ex.rest_url)

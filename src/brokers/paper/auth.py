@@ -133,8 +133,11 @@ class KeyStore:
 
     @staticmethod
     def require(api_key: ApiKey, permission: str) -> None:
-        """Raise ``EGeneral:Permission denied`` unless the key holds ``permission``."""
-        if permission not in api_key.permissions:
+        """Raise ``EGeneral:Permission denied`` unless the key holds ``permission``.
+
+        ``permission`` may list alternatives separated by ``|`` (any one suffices).
+        """
+        if not api_key.permissions & set(permission.split("|")):
             raise KrakenError(E.PERMISSION_DENIED)
 
     def issue_token(self, api_key: ApiKey, now: float) -> str:

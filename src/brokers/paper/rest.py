@@ -24,7 +24,8 @@ PERMISSION = {
     "Balance": "query_funds", "BalanceEx": "query_funds", "TradeBalance": "query_funds",
     "Ledgers": "query_funds", "QueryLedgers": "query_funds", "TradeVolume": "query_funds",
     "OpenOrders": "query_open_orders", "OpenPositions": "query_open_orders",
-    "ClosedOrders": "query_closed_orders", "QueryOrders": "query_closed_orders",
+    "ClosedOrders": "query_closed_orders",
+    "QueryOrders": "query_open_orders|query_closed_orders",  # either query permission
     "TradesHistory": "query_closed_orders", "QueryTrades": "query_closed_orders",
     "AddOrder": "create_orders", "AddOrderBatch": "create_orders", "AmendOrder": "create_orders",
     "EditOrder": "create_orders", "CancelOrder": "cancel_orders", "CancelAll": "cancel_orders",
