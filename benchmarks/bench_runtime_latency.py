@@ -100,6 +100,7 @@ async def measure(
         await runtime.on_candle(candle(i, price))
         if len(wire) > before:
             out.append((wire[before] - t0) * 1000)
+        await runtime.oms.sync_fills()  # as the loop does after sending (not timed)
         if i % 20 == 0:
             await runtime.poll_market()
     return out

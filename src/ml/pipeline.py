@@ -114,9 +114,13 @@ def backtests(
     wf: WalkForwardOutput,
     config: ExperimentConfig,
     instruments: dict[str, Instrument] | None = None,
+    mask: np.ndarray | None = None,
 ) -> dict[str, BacktestResult]:
-    """Backtest the model, buy-and-hold and the shuffled control on the out-of-sample rows."""
-    mask = wf.test_mask
+    """Backtest the model, buy-and-hold and the shuffled control on the out-of-sample rows.
+
+    ``mask`` narrows the rows (e.g. to one fold's test window); default all test rows.
+    """
+    mask = wf.test_mask if mask is None else mask
     oos = (
         ds.frame.filter(mask).select("timestamp", "pair", "open", "close").sort("pair", "timestamp")
     )
@@ -151,6 +155,27 @@ def overall_metrics(
         for key, value in result.metrics.items():
             out[f"{prefix}_{key}"] = value
     out["oos_rows"] = float(wf.test_mask.sum())
+    return out
+
+
+def fold_trading_metrics(
+    ds: Dataset,
+    wf: WalkForwardOutput,
+    config: ExperimentConfig,
+    folds: list[Fold],
+    instruments: dict[str, Instrument] | None = None,
+) -> list[dict[str, float]]:
+    """Per-fold backtest figures (each test window traded from fresh capital)."""
+    out = []
+    for fold in folds:
+        mask = (ds.bar_index >= fold.test_start) & (ds.bar_index < fold.test_end)
+        bts = backtests(ds, wf, config, instruments, mask)
+        row: dict[str, float] = {}
+        for prefix, result in bts.items():
+            metrics = trading_metrics(result, config.data.interval_minutes)
+            for key in ("total_return", "sharpe", "max_drawdown", "n_trades"):
+                row[f"{prefix}_{key}"] = metrics[key]
+        out.append(row)
     return out
 
 

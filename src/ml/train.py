@@ -20,6 +20,7 @@ from src.ml.models import Model, make_model
 from src.ml.pipeline import (
     WalkForwardOutput,
     backtests,
+    fold_trading_metrics,
     overall_metrics,
     plan_folds,
     shuffled_warnings,
@@ -126,9 +127,12 @@ def _run_body(
     )
     tracker.log_params(params)
     wf = walk_forward(ds, config, folds, progress=progress)
-    for fold, fm in zip(folds, wf.fold_metrics, strict=True):
+    instruments = instruments_from(config)
+    per_fold = fold_trading_metrics(ds, wf, config, folds, instruments)
+    for fold, fm, tm in zip(folds, wf.fold_metrics, per_fold, strict=True):
+        fm.update(tm)
         tracker.log_metrics({f"fold_{k}": v for k, v in fm.items()}, step=fold.index)
-    bts = backtests(ds, wf, config, instruments_from(config))
+    bts = backtests(ds, wf, config, instruments)
     metrics = overall_metrics(ds, wf, config, bts)
     tracker.log_metrics(metrics)
     warnings = shuffled_warnings(metrics, config)
@@ -211,7 +215,9 @@ def summary_table(metrics: dict[str, float]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """CLI entry point; prints the summary table and the MLflow run id."""
-    parser = argparse.ArgumentParser(description="Walk-forward train a signal model.")
+    parser = argparse.ArgumentParser(
+        prog="python -m src.ml.train", description="Walk-forward train a signal model."
+    )
     parser.add_argument("--config", default=str(DEFAULT_CONFIG_PATH), help="TOML config file")
     parser.add_argument("--tracking-uri", default=None, help="MLflow tracking URI override")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")

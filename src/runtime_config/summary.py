@@ -29,6 +29,7 @@ class SessionSummary:
 
     rows: list[Row] = field(default_factory=list)
     refusals: dict[str, int] = field(default_factory=dict)
+    kill_reason: str | None = None
 
     @property
     def agrees(self) -> bool:
@@ -43,6 +44,7 @@ class SessionSummary:
             )
         shown = ", ".join(f"{k}={v}" for k, v in sorted(self.refusals.items())) or "none"
         lines.append(f"risk refusals: {sum(self.refusals.values())} ({shown})")
+        lines.append(f"kill switch: {self.kill_reason or 'not tripped'}")
         return "\n".join(lines)
 
 
@@ -72,7 +74,9 @@ async def summarize(runtime: TradingRuntime, engine: ExecutionEngine) -> Session
     """
     orders = runtime.store.orders()
     ours = runtime.store.fills()
-    summary = SessionSummary(refusals=dict(runtime.risk.refusals))
+    summary = SessionSummary(
+        refusals=dict(runtime.risk.refusals), kill_reason=runtime.risk.kill_switch.reason
+    )
     if not orders:
         return summary
     order_ids = {o.order_id for o in orders if o.order_id}

@@ -180,6 +180,7 @@ def test_signals_to_positions_hysteresis_and_shorts() -> None:
         (lambda f: f.drop("open"), "open"),
         (lambda f: f.with_columns(pl.lit(-1.0).alias("close")), "positive"),
         (lambda f: f.head(0), "no candles"),
+        (lambda f: f.with_columns(pl.lit(float("nan")).alias("open")), "NaN"),
     ],
 )
 def test_bad_input_is_refused(

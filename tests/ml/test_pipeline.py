@@ -136,3 +136,14 @@ def test_default_config_ships_btc_and_eth_hourly() -> None:
     assert config.data.pairs == ["BTC/USD", "ETH/USD"]
     assert config.data.interval_minutes == 60
     assert config.costs.taker_fee == 0.004 and config.costs.maker_fee == 0.0025
+
+
+def test_triple_barrier_run_uses_fee_aware_labels(small_config: ConfigFactory) -> None:
+    config = small_config(
+        "sqlite://",
+        label={"kind": "triple_barrier", "horizon": 12, "profit_take": 0.01, "stop_loss": 0.01},
+        model={"kind": "random_forest", "params": {"n_estimators": 10}},
+    )
+    result = train(config, RecordingTracker(), progress=False)
+    assert 0.0 <= result.metrics["oos_auc"] <= 1.0
+    assert [f["test_rows"] for f in result.fold_metrics] == [500.0, 500.0]  # 250 bars x 2 pairs

@@ -90,8 +90,10 @@ def test_metrics_out_of_sample_next_to_buy_and_hold_and_shuffled(store: Store) -
     assert first.metrics["bh_n_trades"] == 2  # one entry per pair
     # The shuffled control must look like noise on real data (~1000 overlapping 4-bar labels).
     assert abs(first.metrics["shuffled_auc"] - 0.5) < 0.1
-    history = MlflowClient(tracking_uri=uri).get_metric_history(first.run_id, "fold_auc")
-    assert sorted(m.step for m in history) == [0, 1]
+    client = MlflowClient(tracking_uri=uri)
+    for name in ("fold_auc", "fold_oos_sharpe", "fold_bh_total_return", "fold_oos_n_trades"):
+        history = client.get_metric_history(first.run_id, name)
+        assert sorted(m.step for m in history) == [0, 1], name
     assert len(first.fold_metrics) == 2
 
 

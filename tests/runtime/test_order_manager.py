@@ -183,3 +183,39 @@ async def test_resting_limit_order_then_fill_then_cancel_open(
     canceled = store.get_order(other.client_order_id)
     assert canceled is not None and canceled.status is S.CANCELED
     assert oms.live == {}
+
+
+async def test_acknowledged_order_that_vanishes_stays_unknown_and_blocks_the_pair(
+    engine: SimEngine, store: OrderStore, clock: ManualClock
+) -> None:
+    oms = _oms(engine, store, clock)
+    order = await oms.submit(_buy(order_type=OrderType.LIMIT, limit_price=D(30000)))
+    assert order.status is S.OPEN
+    engine.orders.clear()  # the venue forgets it (it must never be guessed away)
+    engine.by_client_id.clear()
+    clock.advance(3600)
+    for _ in range(2):
+        report = await oms.reconcile()
+        assert report.still_unknown == [order.client_order_id]
+    final = store.get_order(order.client_order_id)
+    assert final is not None and final.status is S.UNKNOWN
+    assert oms.unresolved_symbols() == {"BTC/USD"}
+
+
+async def test_fill_for_an_order_declared_rejected_is_still_applied(
+    engine: SimEngine, store: OrderStore, clock: ManualClock
+) -> None:
+    oms = _oms(engine, store, clock)
+    engine.fail_next_submit = NetworkError("reset", outcome_known=False)
+    engine.fail_after_accept = True
+    order = await oms.submit(_buy())
+    engine.by_client_id.clear()  # the venue's lookup lags behind its trade history
+    clock.advance(31)
+    report = await oms.reconcile()  # declared not found; the trade history has its fill
+    rejected = store.get_order(order.client_order_id)
+    assert rejected is not None and rejected.status is S.REJECTED
+    assert report.new_fills == 1
+    assert rejected.filled_quantity == D("0.001")
+    assert oms.apply_fill(engine.fills[0]) is False
+    assert oms.portfolio.position("BTC/USD").quantity == D("0.001")
+    assert len(store.fills()) == 1

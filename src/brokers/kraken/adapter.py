@@ -1,4 +1,4 @@
-"""KrakenAdapter: the user's guide API and the ExecutionEngine protocol over Kraken spot REST."""
+"""KrakenAdapter: the user's guide API and the ExecutionEngine protocol over Kraken spot."""
 
 from __future__ import annotations
 
@@ -9,17 +9,25 @@ from functools import cached_property
 from types import TracebackType
 from typing import Any, Self
 
+import httpx
+
 from src.brokers.kraken import parse
 from src.brokers.kraken.constants import OHLC_INTERVALS
 from src.brokers.kraken.errors import InvalidRequestError
-from src.brokers.kraken.fills import FillSource, PollingFillSource
+from src.brokers.kraken.fills import PollingFillSource
+from src.brokers.kraken.gate import RequestGate
+from src.brokers.kraken.order_manager import KrakenOrderManager
 from src.brokers.kraken.rest import KrakenRestClient
 from src.brokers.kraken.symbols import SymbolMap
 from src.brokers.kraken.trading import OrderDesk
+from src.brokers.kraken.ws_fills import WsFillSource
+from src.brokers.kraken.ws_routing import WsOrderRoute, check_order_transport
+from src.core.clock import Clock
 from src.core.errors import ConfigurationError, PermissionDeniedError, UnknownSymbolError
 from src.core.execution import AccountBalances, Fill, Order, OrderAck, OrderUpdate, Position
 from src.core.instruments import Instrument
 from src.core.market_data import Candle
+from src.utils.retry import RetryPolicy
 
 _MAX_PAGES = 40  # 50 rows each: 2,000 trades or closed orders per call at most
 
@@ -29,15 +37,60 @@ class KrakenAdapter(KrakenRestClient):
 
     Use as ``async with KrakenAdapter(api_key=..., api_secret=...) as adapter:``. Symbols
     are loaded from AssetPairs on first need; "BTC/USD", "XBTUSD" and "XXBTZUSD" all work.
+
+    Args:
+        order_transport: ``"auto"`` (default): orders go over the private WebSocket while it
+            is connected (``connect_websocket()`` or a running ``stream_fills()``), else
+            REST; ``"rest"``: always REST; ``"websocket"``: always WebSocket, connecting
+            on the first order call if needed.
+        ws_options: keyword options for the private WS stream (``idle_timeout``,
+            ``request_timeout``, ``backoff``, ``clock``...).
+        The other arguments are :class:`KrakenRestClient`'s; ``gate=None`` means
+        ``KrakenRateLimits.from_env(clock=clock)``, ``gate=NullGate()`` opts out.
     """
 
     _symbols: SymbolMap | None = None
     fill_poll_interval: float = 2.0
-    """Seconds between TradesHistory polls while ``stream_fills`` runs."""
+    """Seconds between TradesHistory polls when ``stream_fills`` has to poll."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        api_secret: str | None = None,
+        base_url: str | None = None,
+        *,
+        timeout: float = 10.0,
+        nonce_scale: int | None = None,
+        gate: RequestGate | None = None,
+        ws_url: str | None = None,
+        ws_auth_url: str | None = None,
+        retry: RetryPolicy | None = None,
+        clock: Clock | None = None,
+        client: httpx.AsyncClient | None = None,
+        order_transport: str = "auto",
+        ws_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.order_transport = check_order_transport(order_transport)
+        super().__init__(
+            api_key,
+            api_secret,
+            base_url,
+            timeout=timeout,
+            nonce_scale=nonce_scale,
+            gate=gate,
+            ws_url=ws_url,
+            ws_auth_url=ws_auth_url,
+            retry=retry,
+            clock=clock,
+            client=client,
+        )
+        self.ws_options: dict[str, Any] = dict(ws_options or {})
+        self._ws_orders: KrakenOrderManager | None = None
+        self._fill_orders: list[KrakenOrderManager] = []
 
     @cached_property
     def _desk(self) -> OrderDesk:
-        return OrderDesk(self._transport, self.load_symbols, self.find_order)
+        return OrderDesk(self._transport, self.load_symbols, self.find_order, self._order_route)
 
     async def __aenter__(self) -> Self:
         return self
@@ -49,6 +102,57 @@ class KrakenAdapter(KrakenRestClient):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the private WebSocket (if open) and the HTTP connection pool."""
+        await self.close_websocket()
+        for manager in list(self._fill_orders):
+            await manager.stream.close()
+        await super().aclose()
+
+    # ----------------------------------------------------------------- websocket
+    async def connect_websocket(self) -> KrakenOrderManager:
+        """Open the private WS v2 connection (executions, balances, trading); idempotent.
+
+        While it is connected, orders go over it (``order_transport="auto"``). It reconnects
+        by itself; ``close_websocket()`` or leaving the ``async with`` closes it.
+
+        Raises:
+            PermissionDeniedError: the key may not use WebSockets (nothing is opened).
+            NetworkError: no connection could be made.
+        """
+        if self._ws_orders is None:
+            await self.get_websockets_token()  # a key without the permission fails here, clearly
+            manager = KrakenOrderManager.for_adapter(self, **self.ws_options)
+            await manager.stream.start()
+            self._ws_orders = manager
+        return self._ws_orders
+
+    async def close_websocket(self) -> None:
+        """Close the connection opened by ``connect_websocket`` (orders go back to REST)."""
+        manager, self._ws_orders = self._ws_orders, None
+        if manager is not None:
+            await manager.stream.close()
+
+    @property
+    def order_manager(self) -> KrakenOrderManager | None:
+        """The connected WS order manager orders would use now, or None (REST)."""
+        if self._ws_orders is not None and self._ws_orders.connection.connected:
+            return self._ws_orders
+        return next((m for m in self._fill_orders if m.connection.connected), None)
+
+    @property
+    def last_order_transport(self) -> str | None:
+        """``"rest"`` or ``"websocket"``: how the most recent order call was sent."""
+        return self._desk.last_transport
+
+    async def _order_route(self) -> WsOrderRoute | None:
+        if self.order_transport == "rest":
+            return None
+        manager = self.order_manager
+        if manager is None and self.order_transport == "websocket":
+            manager = self._ws_orders or await self.connect_websocket()
+        return None if manager is None else WsOrderRoute(manager, self.gate)
 
     # ----------------------------------------------------------------- symbols
     async def load_symbols(self, *, refresh: bool = False) -> SymbolMap:
@@ -123,14 +227,26 @@ class KrakenAdapter(KrakenRestClient):
                 break
         return sorted(fills.values(), key=lambda f: f.timestamp)
 
-    def _fill_source(self) -> FillSource:
-        # The one line the WebSocket executions feed will replace.
-        return PollingFillSource(self.get_fills, self.clock, interval=self.fill_poll_interval)
+    def _fill_source(self) -> WsFillSource:
+        polling = PollingFillSource(self.get_fills, self.clock, interval=self.fill_poll_interval)
+        return WsFillSource(self, fallback=polling, **self.ws_options)
 
     async def stream_fills(self) -> AsyncIterator[Fill]:
-        """Yield the account's new fills as they happen, each once (polls for now)."""
-        async for fill in self._fill_source().fills():
-            yield fill
+        """Yield the account's new fills as they happen, each once, until you stop.
+
+        Fills come from the WS v2 ``executions`` channel; after a reconnect the gap is
+        reconciled over REST (TradesHistory), and every fill is de-duplicated by id. A key
+        without the WebSocket-token permission streams by polling TradesHistory instead.
+        While the stream's connection is up, orders also go over it (``order_transport``).
+        """
+        source = self._fill_source()
+        manager = KrakenOrderManager(source.stream, self.find_order)
+        self._fill_orders.append(manager)
+        try:
+            async for fill in source.fills():
+                yield fill
+        finally:
+            self._fill_orders.remove(manager)
 
     # ----------------------------------------------------------------- market data
     async def fetch_candles(
@@ -222,6 +338,21 @@ class KrakenAdapter(KrakenRestClient):
         return await self._desk.edit(
             order_id, symbol, quantity=quantity, limit_price=limit_price, limit_price2=limit_price2
         )
+
+    async def cancel_all_orders_after(self, timeout: int) -> dict[str, Any]:
+        """Dead man's switch: cancel everything unless called again within ``timeout`` s (0 off).
+
+        Goes over the WebSocket when orders do (see ``order_transport``), else REST.
+        """
+        if not 0 <= int(timeout) < 86400:
+            raise ConfigurationError(f"timeout {timeout}: must be 0 (disable) to 86399 seconds")
+        params = {"timeout": int(timeout)}
+        route = await self._order_route()
+        if route is None:
+            self._desk.last_transport = "rest"
+            return await super().cancel_all_orders_after(timeout)
+        result: dict[str, Any] = await self._desk.send("CancelAllOrdersAfter", params, route=route)
+        return result
 
 
 def _field(result: Any, key: str, method: str) -> dict[str, Any]:

@@ -17,9 +17,10 @@ from src.brokers.kraken.constants import (
     DEFAULT_WS_AUTH_URL,
     DEFAULT_WS_URL,
 )
-from src.brokers.kraken.gate import NullGate, RequestGate
+from src.brokers.kraken.gate import RequestGate
+from src.brokers.kraken.rate_limits import KrakenRateLimits
 from src.brokers.kraken.transport import KrakenTransport, encode_form
-from src.core.clock import Clock
+from src.core.clock import Clock, SystemClock
 from src.core.errors import ConfigurationError, MalformedResponseError
 from src.utils.retry import RetryPolicy
 
@@ -52,7 +53,9 @@ class KrakenRestClient:
         timeout: seconds per HTTP request.
         nonce_scale: nonce ticks per second (default ``KRAKEN_NONCE_SCALE`` or 1e9). A key
             that has seen a larger scale cannot go back to a smaller one.
-        gate: rate-limit gate asked before every call (default: never waits).
+        gate: rate-limit gate asked before every call. None (default) means
+            ``KrakenRateLimits.from_env(clock=clock)``: Kraken's counters for ``KRAKEN_TIER``
+            in ``KRAKEN_RATE_LIMIT_MODE``; pass ``NullGate()`` to opt out.
         ws_url: public WS v2 URL (``KRAKEN_WS_URL``), kept for the WebSocket client.
         ws_auth_url: private WS v2 URL (``KRAKEN_WS_AUTH_URL``).
         retry: backoff for reads; order calls are never retried.
@@ -82,7 +85,8 @@ class KrakenRestClient:
         self.ws_auth_url = (
             ws_auth_url or os.environ.get("KRAKEN_WS_AUTH_URL") or DEFAULT_WS_AUTH_URL
         )
-        self.gate: RequestGate = gate or NullGate()
+        clock = clock or SystemClock()
+        self.gate: RequestGate = gate if gate is not None else KrakenRateLimits.from_env(clock)
         scale = nonce_scale if nonce_scale is not None else _nonce_scale_from_env()
         self._transport = KrakenTransport(
             self.base_url,

@@ -18,6 +18,7 @@ from src.brokers.kraken.gate import NullGate
 from src.brokers.kraken.orders import add_order_params
 from src.brokers.kraken.symbols import PairInfo, SymbolMap
 from src.brokers.kraken.transport import KrakenTransport
+from src.brokers.kraken.ws_routing import WsOrderRoute, carries
 from src.core.decimals import to_decimal, to_plain_string
 from src.core.errors import (
     BrokerError,
@@ -31,6 +32,7 @@ from src.utils.logging import get_logger
 
 log = get_logger(__name__)
 Finder = Callable[[str], Awaitable[OrderUpdate | None]]
+RouteProvider = Callable[[], Awaitable[WsOrderRoute | None]]
 
 
 @dataclass
@@ -61,18 +63,43 @@ def _txid(result: Any, method: str) -> str:
 
 
 class OrderDesk:
-    """Places and changes orders through a transport; the adapter delegates here."""
+    """Places and changes orders through a transport; the adapter delegates here.
+
+    ``route`` (optional) returns a WebSocket route when orders should go over WS v2 right
+    now, or None for REST; either way the same fields, gate calls and error handling apply.
+    """
 
     def __init__(
         self,
         transport: KrakenTransport,
         symbols: Callable[[], Awaitable[SymbolMap]],
         finder: Finder,
+        route: RouteProvider | None = None,
     ) -> None:
         self._t = transport
         self._symbols = symbols
         self._find = finder
+        self._route = route
         self.tracked: dict[str, TrackedOrder] = {}
+        self.last_transport: str | None = None
+        """"rest" or "websocket": how the latest order call was sent."""
+
+    async def _pick(self, method: str, params: dict[str, Any]) -> WsOrderRoute | None:
+        route = await self._route() if self._route is not None else None
+        return route if route is not None and carries(method, params) else None
+
+    async def send(
+        self,
+        method: str,
+        params: dict[str, Any],
+        symbol: str | None = None,
+        route: WsOrderRoute | None = None,
+    ) -> Any:
+        """Send one order call over ``route`` (WebSocket) if given, else over REST."""
+        self.last_transport = "rest" if route is None else "websocket"
+        if route is None:
+            return await self._t.call(method, params)
+        return await route.call(method, params, symbol)
 
     @property
     def gate(self) -> Any:
@@ -132,9 +159,10 @@ class OrderDesk:
         self, order: Order, info: PairInfo, params: dict[str, str]
     ) -> tuple[OrderAck, BrokerError | None]:
         symbol = info.instrument.symbol
+        route = await self._pick("AddOrder", params)
         try:
             await self.gate.before_trade(info.altname, "add")
-            result = await self._t.call("AddOrder", params)
+            result = await self.send("AddOrder", params, symbol, route)
             txid = _txid(result, "AddOrder")
         except BrokerError as error:
             if not error.outcome_known:
@@ -240,9 +268,10 @@ class OrderDesk:
             raise InvalidOrderError("cancel_order: give exactly one of order_id or client_order_id")
         oid = order_id or self._by_cloid(client_order_id)
         pair, age = await self._pair_of(oid)
-        await self.gate.before_trade(pair, "cancel", order_age=age)
         params = {"txid": order_id} if order_id else {"cl_ord_id": client_order_id}
-        result = await self._t.call("CancelOrder", params)
+        route = await self._pick("CancelOrder", params)
+        await self.gate.before_trade(pair, "cancel", order_age=age)
+        result = await self.send("CancelOrder", params, route=route)
         if oid is not None:
             self.tracked.pop(oid, None)
             self.gate.on_order_closed(pair, oid)
@@ -253,8 +282,10 @@ class OrderDesk:
 
     async def cancel_all(self) -> int:
         """CancelAll; returns how many orders Kraken cancelled."""
-        await self.gate.before_rest("CancelAll")
-        result = await self._t.call("CancelAll", {})
+        route = await self._pick("CancelAll", {})
+        if route is None:  # WS requests do not count on the REST call counter
+            await self.gate.before_rest("CancelAll")
+        result = await self.send("CancelAll", {}, route=route)
         for oid, tracked in list(self.tracked.items()):
             self.gate.on_order_closed(tracked.pair, oid)
         self.tracked.clear()
@@ -310,8 +341,9 @@ class OrderDesk:
         if post_only is not None:
             params["post_only"] = post_only
         pair, age = await self._pair_of(oid)
+        route = await self._pick("AmendOrder", params)
         await self.gate.before_trade(pair, "amend", order_age=age)
-        result: dict[str, Any] = await self._t.call("AmendOrder", params)
+        result: dict[str, Any] = await self.send("AmendOrder", params, route=route)
         if oid in self.tracked:
             self.tracked[oid].opened = self._now()
         return result
@@ -334,8 +366,9 @@ class OrderDesk:
             params["price"] = await self._price(order_id, symbol, limit_price)
         if limit_price2 is not None:
             params["price2"] = await self._price(order_id, symbol, limit_price2)
+        route = await self._pick("EditOrder", params)
         await self.gate.before_trade(info.altname, "edit", order_age=self._age(order_id))
-        result: dict[str, Any] = await self._t.call("EditOrder", params)
+        result: dict[str, Any] = await self.send("EditOrder", params, info.instrument.symbol, route)
         new_id = result.get("txid")
         old = self.tracked.pop(order_id, None)
         self.gate.on_order_closed(info.altname, order_id)

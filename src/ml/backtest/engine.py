@@ -81,16 +81,6 @@ class _Rules:
 
 
 @dataclass
-class SleeveResult:
-    """One pair's trades and per-bar cash and position."""
-
-    trades: list[tuple[object, ...]]
-    cash: np.ndarray
-    position: np.ndarray
-    skipped_orders: int
-
-
-@dataclass
 class BacktestResult:
     """Trades, equity curve and bookkeeping of one backtest.
 
@@ -264,8 +254,8 @@ def _validate(candles: pl.DataFrame, weight_col: str, initial_cash: float) -> No
         raise ValueError(f"initial_cash must be > 0, got {initial_cash}")
     if candles.height == 0:
         raise ValueError("backtest got no candles")
-    bad = candles.select(
-        (pl.col("open") <= 0).any() | (pl.col("close") <= 0).any() | pl.col("open").is_null().any()
-    ).item()
+    prices = pl.col("open", "close")
+    invalid = (prices <= 0) | prices.is_null() | prices.is_nan()
+    bad = candles.select(pl.any_horizontal(invalid.any())).item()
     if bad:
-        raise ValueError("backtest prices must be positive and non-null")
+        raise ValueError("backtest prices must be positive numbers (no null or NaN open/close)")
