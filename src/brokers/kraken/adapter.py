@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -87,6 +88,7 @@ class KrakenAdapter(KrakenRestClient):
         self.ws_options: dict[str, Any] = dict(ws_options or {})
         self._ws_orders: KrakenOrderManager | None = None
         self._fill_orders: list[KrakenOrderManager] = []
+        self._ws_lock = asyncio.Lock()  # concurrent first orders open one connection, not two
 
     @cached_property
     def _desk(self) -> OrderDesk:
@@ -121,12 +123,17 @@ class KrakenAdapter(KrakenRestClient):
             PermissionDeniedError: the key may not use WebSockets (nothing is opened).
             NetworkError: no connection could be made.
         """
-        if self._ws_orders is None:
-            await self.get_websockets_token()  # a key without the permission fails here, clearly
-            manager = KrakenOrderManager.for_adapter(self, **self.ws_options)
-            await manager.stream.start()
-            self._ws_orders = manager
-        return self._ws_orders
+        async with self._ws_lock:
+            if self._ws_orders is None:
+                await self.get_websockets_token()  # a key without the permission fails here
+                manager = KrakenOrderManager.for_adapter(self, **self.ws_options)
+                try:
+                    await manager.stream.start()
+                except BaseException:
+                    await manager.stream.close()  # no half-open connection left reconnecting
+                    raise
+                self._ws_orders = manager
+            return self._ws_orders
 
     async def close_websocket(self) -> None:
         """Close the connection opened by ``connect_websocket`` (orders go back to REST)."""

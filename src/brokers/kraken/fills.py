@@ -1,7 +1,7 @@
 """Fill streams: the small interface ``stream_fills`` reads from, and a TradesHistory poller.
 
-The WebSocket ``executions`` channel will replace the poller; the adapter builds its source in
-one place (``KrakenAdapter._fill_source``) so that swap is one line.
+``KrakenAdapter.stream_fills`` reads the WebSocket ``executions`` channel (``ws_fills``); this
+poller is its fallback for a key without the WebSocket-token permission.
 """
 
 from __future__ import annotations

@@ -1,11 +1,13 @@
 """Kraken: KrakenAdapter against the local paper exchange (``src.brokers.paper``).
 
-The paper exchange has no knob for a malformed reply, and ``KrakenAdapter.stream_fills`` polls
-TradesHistory, so those two controls go through ``FaultProxy`` between adapter and exchange.
+The paper exchange has no knob for a malformed REST reply, so that control goes through
+``FaultProxy`` between adapter and exchange. ``stream_fills`` reads WS v2 executions straight
+from the exchange; a dropped stream is the exchange closing the private WebSocket.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -68,7 +70,12 @@ class PaperExchangeControl:
         self.proxy.malform_next("/0/private/Balance")
 
     async def drop_stream(self) -> None:
-        self.proxy.abort_next("/0/private/TradesHistory", times=2)
+        # Every WS message is dropped (closing its socket) for a moment: the next fill's
+        # execution report is lost with the connection, and reconnects are refused until
+        # the knob is reset, so that fill happens while the stream is down.
+        faults = self.exchange.faults
+        faults.ws_drop_rate = 1.0
+        asyncio.get_running_loop().call_later(0.3, setattr, faults, "ws_drop_rate", 0.0)
 
 
 @asynccontextmanager
@@ -81,7 +88,11 @@ async def kraken_venue() -> AsyncIterator[Venue]:
         PaperExchange(market="replay", seed=1, auto_tick=False, rate_limits=False) as exchange,
         FaultProxy(exchange.rest_url) as proxy,
         KrakenAdapter(
-            api_key=exchange.api_key, api_secret=exchange.api_secret, base_url=proxy.url
+            api_key=exchange.api_key,
+            api_secret=exchange.api_secret,
+            base_url=proxy.url,
+            ws_url=exchange.ws_url,
+            ws_auth_url=exchange.ws_auth_url,
         ) as engine,
     ):
         engine.fill_poll_interval = 0.1

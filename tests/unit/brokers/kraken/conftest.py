@@ -22,6 +22,10 @@ def kraken() -> Iterator[respx.MockRouter]:
         router.get("/0/public/AssetPairs").mock(
             return_value=httpx.Response(200, json=load("http_asset_pairs.json"))
         )
+        # The default rate-limit gate asks for the pair and age of an order placed elsewhere.
+        router.post("/0/private/QueryOrders").mock(
+            return_value=httpx.Response(200, json=load("http_query_orders.json"))
+        )
         yield router
 
 

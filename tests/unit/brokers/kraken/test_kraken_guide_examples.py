@@ -49,6 +49,10 @@ def guide_env(
         return_value=httpx.Response(200, json=load("http_add_order.json"))
     )
     kraken.post("/0/private/CancelOrder").mock(return_value=ok({"count": 1}))
+    # The default rate-limit gate looks up an order placed elsewhere (its pair and age).
+    kraken.post("/0/private/QueryOrders").mock(
+        return_value=httpx.Response(200, json=load("http_query_orders.json"))
+    )
     return kraken
 
 

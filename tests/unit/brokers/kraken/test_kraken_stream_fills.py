@@ -1,4 +1,4 @@
-"""stream_fills polls TradesHistory and yields each fill once, oldest first."""
+"""stream_fills without the WebSocket permission polls TradesHistory, each fill once, in order."""
 
 from __future__ import annotations
 
@@ -28,6 +28,10 @@ async def test_stream_fills_dedups_across_polls_and_survives_transient_errors(
         ok({"trades": {**history, "TNEW01-AAAAA-BBBBBB": newer}, "count": 3}),
     ]
     route = kraken.post("/0/private/TradesHistory").mock(side_effect=pages)
+    # A key without "WebSocket interface" (as the user's guide advises): no WS token.
+    token = kraken.post("/0/private/GetWebSocketsToken").mock(
+        return_value=fail("EGeneral:Permission denied")
+    )
     clock = ManualClock(wall_start=datetime(2023, 7, 6, 18, 0, tzinfo=UTC))
     async with KrakenAdapter(
         api_key=API_KEY, api_secret=DOC_SECRET, base_url=BASE_URL, clock=clock
@@ -40,5 +44,6 @@ async def test_stream_fills_dedups_across_polls_and_survives_transient_errors(
                 break
     assert seen == ["TCWJEG-FL4SZ-3FKGH6", "THVRQM-33VKH-UCI7BS", "TNEW01-AAAAA-BBBBBB"]
     assert route.call_count == 7
+    assert token.call_count == 1
     assert clock.monotonic() >= 10.0  # waited between polls on the injected clock
     assert isinstance(route.calls.last.request, httpx.Request)
