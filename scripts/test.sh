@@ -6,6 +6,6 @@ bash scripts/bootstrap.sh dev
 echo "==> ruff" >&2
 .venv/bin/ruff check src tests examples benchmarks
 echo "==> mypy --strict" >&2
-.venv/bin/mypy src examples
+.venv/bin/mypy src examples tests benchmarks
 echo "==> pytest" >&2
 .venv/bin/pytest -q -p no:cacheprovider "$@"

@@ -105,7 +105,12 @@ async def test_permission_split_between_query_and_trade(exchange: PaperExchange)
     key, secret = exchange.create_api_key(permissions={"query_open_orders", "create_orders"})
     c = Client(exchange.rest_url, key, secret)
     try:
-        order = {"pair": "XBTUSD", "type": "buy", "ordertype": "limit", "volume": "0.01"}
+        order: dict[str, Any] = {
+            "pair": "XBTUSD",
+            "type": "buy",
+            "ordertype": "limit",
+            "volume": "0.01",
+        }
         txid = (await c.ok("AddOrder", price="29000.0", **order))["txid"][0]
         assert list((await c.ok("OpenOrders"))["open"]) == [txid]
         assert list(await c.ok("QueryOrders", txid=txid)) == [txid]

@@ -22,10 +22,10 @@ ENV_VARS = ("KRAKEN_API_KEY", "KRAKEN_API_SECRET", "ALPACA_API_KEY", "ALPACA_API
 class MemoryKeyring(KeyringBackend):
     """In-memory keyring backend for tests."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.store: dict[tuple[str, str], str] = {}
 
     def get_password(self, service: str, username: str) -> str | None:

@@ -3,8 +3,8 @@
 After every reconnect the gap is reconciled over REST (``get_fills(since)``, from a little
 before the newest fill seen), and the reconnect's own trade snapshot also repeats recent
 fills; every fill passes one de-duplication by id, so each is yielded exactly once.
-Plug into the adapter in ``KrakenAdapter._fill_source``:
-``return WsFillSource(self, fallback=PollingFillSource(self.get_fills, self.clock))``.
+``KrakenAdapter.stream_fills()`` uses it, with the REST poller as fallback for keys that lack
+the WebSocket-token permission.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ def _limit(symbol: str, side: Side, qty: object, price: object, **kw: object) ->
         quantity=qty,
         order_type=OrderType.LIMIT,
         limit_price=price,
-        **kw,  # type: ignore[arg-type]
+        **kw,
     )
 
 

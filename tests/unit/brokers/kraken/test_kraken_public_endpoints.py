@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -81,7 +82,9 @@ async def test_public_request_sends_no_credentials(
     assert "API-Sign" not in route.calls.last.request.headers
 
 
-def _ohlc_pager(rows: list[list[object]], page: int) -> tuple[list[int], object]:
+def _ohlc_pager(
+    rows: list[list[object]], page: int
+) -> tuple[list[int], Callable[[httpx.Request], httpx.Response]]:
     """Serve OHLC like Kraken: rows after ``since``, ``last`` = last committed open time."""
     seen: list[int] = []
 

@@ -10,7 +10,7 @@ import respx
 
 from src.brokers.kraken_adapter import KrakenAdapter
 from src.core import errors as core
-from src.core.execution import Order, OrderStatus, OrderType, Side
+from src.core.execution import Order, OrderAck, OrderStatus, OrderType, Side
 from tests.unit.brokers.kraken.kraken_helpers import fail, form, load, ok
 
 
@@ -35,7 +35,7 @@ def _closed_with(cloid: str) -> dict[str, object]:
     return {"closed": {"O6YDQ5-LOMWU-37YKEE": {**raw, "cl_ord_id": cloid}}, "count": 1}
 
 
-LOST_REPLIES: list[Callable[[], object]] = [
+LOST_REPLIES: list[Callable[[], httpx.Response | Exception]] = [
     lambda: httpx.ReadTimeout("timed out"),
     lambda: httpx.RemoteProtocolError("peer closed connection"),
     lambda: httpx.Response(502, text="<html>Bad gateway</html>"),
@@ -47,7 +47,7 @@ LOST_REPLIES: list[Callable[[], object]] = [
 
 @pytest.mark.parametrize("lost", LOST_REPLIES)
 async def test_lost_reply_then_found_open_is_placed(
-    kraken: respx.MockRouter, adapter: KrakenAdapter, lost: Callable[[], object]
+    kraken: respx.MockRouter, adapter: KrakenAdapter, lost: Callable[[], httpx.Response | Exception]
 ) -> None:
     order = _order()
     add = kraken.post("/0/private/AddOrder").mock(side_effect=[lost()])
@@ -110,9 +110,11 @@ async def test_lost_reply_and_failed_lookup_is_unknown(
     assert acks[0].status is OrderStatus.UNKNOWN
 
 
-async def _unknown_without_raise(kraken: respx.MockRouter, adapter: KrakenAdapter) -> list[object]:
+async def _unknown_without_raise(
+    kraken: respx.MockRouter, adapter: KrakenAdapter
+) -> list[OrderAck]:
     kraken.post("/0/private/AddOrder").mock(side_effect=httpx.ReadTimeout("timed out"))
-    return list(await adapter.submit_orders([_order()], raise_on_reject=False))  # type: ignore[arg-type]
+    return list(await adapter.submit_orders([_order()], raise_on_reject=False))
 
 
 async def test_invalid_nonce_on_add_order_is_not_retried(
