@@ -59,9 +59,7 @@ def guide_env(
 @pytest.fixture
 async def adapter(guide_env: PaperExchange) -> AsyncIterator[KrakenAdapter]:
     """The adapter the guide's fragments run inside (configured from the environment only)."""
-    async with KrakenAdapter(
-        api_key=guide_env.api_key, api_secret=guide_env.api_secret
-    ) as kraken:
+    async with KrakenAdapter(api_key=guide_env.api_key, api_secret=guide_env.api_secret) as kraken:
         yield kraken
 
 
