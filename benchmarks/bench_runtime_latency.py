@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 from tqdm import tqdm
 
+from src.brokers.kraken.gate import NullGate
 from src.brokers.kraken_adapter import KrakenAdapter
 from src.brokers.paper import PaperExchange
 from src.core.clock import SystemClock
@@ -140,7 +141,11 @@ async def bench_paper(n: int, tmp: Path) -> tuple[list[float], list[float]]:
         wire: list[float] = []
         client = hooked_client(ex.rest_url, wire)
         async with KrakenAdapter(
-            api_key=ex.api_key, api_secret=ex.api_secret, base_url=ex.rest_url, client=client
+            api_key=ex.api_key,
+            api_secret=ex.api_secret,
+            base_url=ex.rest_url,
+            client=client,
+            gate=NullGate(),  # latency of the runtime, not Kraken's TradesHistory budget
         ) as ad:
             price = await FixedQuotesFromAdapter(ad).mid()
             await ad.get_instrument(SYMBOL)

@@ -110,9 +110,14 @@ class OrderStore:
         path: database file (created if missing); ``":memory:"`` for tests.
         synchronous: SQLite ``synchronous`` pragma. ``NORMAL`` (default) survives a process
             crash (kill -9) in WAL mode; ``FULL`` also survives power loss, at an fsync per order.
+        max_pending_writes: transactions after which a write checkpoints the WAL itself. The
+            runtime calls ``checkpoint()`` from its timers instead, because SQLite's automatic
+            checkpoint (an fsync of the database) would land inside an order's hot path.
     """
 
-    def __init__(self, path: Path | str, synchronous: str = "NORMAL") -> None:
+    def __init__(
+        self, path: Path | str, synchronous: str = "NORMAL", max_pending_writes: int = 5000
+    ) -> None:
         if synchronous.upper() not in ("NORMAL", "FULL", "EXTRA"):
             raise ValueError(f"synchronous: expected NORMAL, FULL or EXTRA, got {synchronous!r}")
         if str(path) != ":memory:":
@@ -122,9 +127,18 @@ class OrderStore:
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        self._db.execute("PRAGMA wal_autocheckpoint=0")
         self._db.executescript(_SCHEMA)
+        self.max_pending_writes = max_pending_writes
+        self._writes = 0
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the database file (call off the order path, e.g. on a timer)."""
+        self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        self._writes = 0
 
     def close(self) -> None:
+        self.checkpoint()
         self._db.close()
 
     @contextmanager
@@ -136,6 +150,9 @@ class OrderStore:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+        self._writes += 1
+        if self._writes >= self.max_pending_writes:  # nobody is calling checkpoint(): do it
+            self.checkpoint()
 
     def _write_order(self, db: sqlite3.Connection, order: ManagedOrder) -> None:
         marks = ", ".join("?" * 16)

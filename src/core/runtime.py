@@ -147,6 +147,7 @@ class TradingRuntime:
         """Reconcile orders and fills, then compare balances (differences are only reported)."""
         report = await self.oms.reconcile()
         self.stats.last_reconcile = report
+        self.store.checkpoint()  # here, on the timer, rather than inside an order's path
         account = await self.engine.get_account()
         # Venues round each fill's cost to the asset's display precision (Kraken: USD to 4
         # decimals), so allow one unit of that per fill before calling it a difference.

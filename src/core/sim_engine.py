@@ -19,7 +19,6 @@ from src.core.clock import Clock, ManualClock
 from src.core.errors import (
     BrokerError,
     InsufficientFundsError,
-    OrderMinimumError,
     UnknownOrderError,
     UnknownSymbolError,
 )
@@ -265,4 +264,4 @@ class SimEngine:
             yield await self._fill_queue.get()
 
 
-__all__ = ["OrderMinimumError", "SimEngine"]
+__all__ = ["SimEngine"]

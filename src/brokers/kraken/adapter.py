@@ -19,12 +19,12 @@ from src.brokers.kraken.fills import PollingFillSource
 from src.brokers.kraken.gate import RequestGate
 from src.brokers.kraken.order_manager import KrakenOrderManager
 from src.brokers.kraken.rest import KrakenRestClient
-from src.brokers.kraken.symbols import SymbolMap
+from src.brokers.kraken.symbols import SymbolMap, resolve_refreshing
 from src.brokers.kraken.trading import OrderDesk
 from src.brokers.kraken.ws_fills import WsFillSource
 from src.brokers.kraken.ws_routing import WsOrderRoute, check_order_transport
 from src.core.clock import Clock
-from src.core.errors import ConfigurationError, PermissionDeniedError, UnknownSymbolError
+from src.core.errors import ConfigurationError, PermissionDeniedError
 from src.core.execution import AccountBalances, Fill, Order, OrderAck, OrderUpdate, Position
 from src.core.instruments import Instrument
 from src.core.market_data import Candle
@@ -174,10 +174,7 @@ class KrakenAdapter(KrakenRestClient):
         Raises:
             UnknownSymbolError: no such pair; the error names close matches.
         """
-        try:
-            return (await self.load_symbols()).instrument(symbol)
-        except UnknownSymbolError:
-            return (await self.load_symbols(refresh=True)).instrument(symbol)
+        return (await resolve_refreshing(self.load_symbols, symbol)).instrument
 
     # ----------------------------------------------------------------- account
     async def get_account(self) -> AccountBalances:

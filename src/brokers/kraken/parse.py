@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from src.brokers.kraken.symbols import SymbolMap
+from src.brokers.kraken.symbols import PairInfo, SymbolMap
 from src.core.decimals import to_decimal
 from src.core.errors import MalformedResponseError
 from src.core.execution import (
@@ -124,16 +124,52 @@ def parse_orders(orders: Mapping[str, Any], symbols: SymbolMap | None) -> list[O
     return [parse_order(txid, raw, symbols) for txid, raw in orders.items()]
 
 
+def _at_places(value: Decimal, places: int | None) -> Decimal:
+    """``value`` with at least ``places`` decimals; never rounds a digit away.
+
+    The result depends only on the number and ``places``, so "40000.0" (WS) and
+    "40000.000" (REST) print the same.
+    """
+    if places is None or not value.is_finite():
+        return value
+    exponent = value.normalize().as_tuple().exponent
+    own = -exponent if isinstance(exponent, int) else 0
+    return value.quantize(Decimal(1).scaleb(-max(places, own, 0)))
+
+
+def fill_at_precision(fill: Fill, pair: PairInfo) -> Fill:
+    """``fill`` with price, quantity and fee at the pair's precision (same on WS and REST).
+
+    Price gets the pair's price decimals (``pair_decimals``/tick), quantity its lot decimals,
+    and the fee the pair's ``cost_decimals`` when charged in the quote asset (Kraken's
+    default) or the lot decimals when charged in the base asset. Extra non-zero digits are
+    kept rather than rounded away.
+    """
+    inst = pair.instrument
+    fee_places = inst.quantity_decimals if fill.fee_currency == inst.base else pair.cost_decimals
+    return fill.model_copy(
+        update={
+            "price": _at_places(fill.price, inst.price_decimals),
+            "quantity": _at_places(fill.quantity, inst.quantity_decimals),
+            "fee": _at_places(fill.fee, fee_places),
+        }
+    )
+
+
 def parse_fill(
     trade_id: str,
     raw: Mapping[str, Any],
     symbols: SymbolMap | None,
     client_order_id: str | None = None,
 ) -> Fill:
-    """One TradesHistory/QueryTrades entry -> Fill (fee currency: the pair's quote)."""
+    """One TradesHistory/QueryTrades entry -> Fill (fee currency: the pair's quote).
+
+    With ``symbols``, amounts are set to the pair's precision (``fill_at_precision``).
+    """
     try:
         pair = str(raw["pair"])
-        quote = symbols.instrument(pair).quote if symbols and pair in symbols else ""
+        info = symbols.resolve(pair) if symbols and pair in symbols else None
+        quote = info.instrument.quote if info else ""
         maker = raw.get("maker")
         liquidity = (
             Liquidity.UNKNOWN if maker is None else (Liquidity.MAKER if maker else Liquidity.TAKER)
@@ -141,7 +177,7 @@ def parse_fill(
         timestamp = from_unix(raw["time"])
         if timestamp is None:
             raise ValueError("time is missing")
-        return Fill(
+        fill = Fill(
             fill_id=trade_id,
             order_id=str(raw["ordertxid"]),
             client_order_id=client_order_id,
@@ -156,6 +192,7 @@ def parse_fill(
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise MalformedResponseError(f"trade {trade_id!r} has an unexpected shape: {exc}") from None
+    return fill if info is None else fill_at_precision(fill, info)
 
 
 def parse_balances(

@@ -11,10 +11,10 @@ https://docs.kraken.com/api/docs/rest-api/get-tradable-asset-pairs
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from src.core.decimals import to_decimal
 from src.core.errors import MalformedResponseError, UnknownSymbolError
@@ -33,6 +33,8 @@ class PairInfo:
     altname: str
     wsname: str | None
     instrument: Instrument
+    cost_decimals: int | None = None
+    """AssetPairs ``cost_decimals``: precision of costs and fees in the quote asset."""
 
 
 def _strip_prefix_guess(asset_id: str) -> str:
@@ -104,6 +106,10 @@ def _instrument(key: str, pair: Mapping[str, Any], codes: AssetCodes) -> Instrum
     )
 
 
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def _names(info: PairInfo, codes: AssetCodes, pair: Mapping[str, Any]) -> Iterable[str]:
     yield info.key
     yield info.altname
@@ -137,6 +143,7 @@ class SymbolMap:
                     altname=str(pair.get("altname", key)),
                     wsname=pair.get("wsname"),
                     instrument=_instrument(key, pair, self.codes),
+                    cost_decimals=_int_or_none(pair.get("cost_decimals")),
                 )
             except (KeyError, TypeError, ValueError) as exc:
                 raise MalformedResponseError(
@@ -177,3 +184,23 @@ class SymbolMap:
         """Normalized "BASE/QUOTE" for a pair name, or the name itself when unknown."""
         found = self._by_name.get(name.strip().upper())
         return found.instrument.symbol if found else name
+
+
+class SymbolLoader(Protocol):
+    """``KrakenAdapter.load_symbols``: the cached pair map, or a fresh one with ``refresh``."""
+
+    def __call__(self, *, refresh: bool = False) -> Awaitable[SymbolMap]:
+        """Return the pair map (reloading AssetPairs when ``refresh``)."""
+        ...
+
+
+async def resolve_refreshing(load: SymbolLoader, name: str) -> PairInfo:
+    """The pair ``name`` refers to, reloading AssetPairs once on a miss (a new listing).
+
+    Raises:
+        UnknownSymbolError: still unknown after the reload; the error names close matches.
+    """
+    try:
+        return (await load()).resolve(name)
+    except UnknownSymbolError:
+        return (await load(refresh=True)).resolve(name)

@@ -16,7 +16,7 @@ from typing import Any
 from src.brokers.kraken.errors import map_error
 from src.brokers.kraken.gate import NullGate
 from src.brokers.kraken.orders import add_order_params
-from src.brokers.kraken.symbols import PairInfo, SymbolMap
+from src.brokers.kraken.symbols import PairInfo, SymbolLoader, resolve_refreshing
 from src.brokers.kraken.transport import KrakenTransport
 from src.brokers.kraken.ws_routing import WsOrderRoute, carries
 from src.core.decimals import to_decimal, to_plain_string
@@ -72,7 +72,7 @@ class OrderDesk:
     def __init__(
         self,
         transport: KrakenTransport,
-        symbols: Callable[[], Awaitable[SymbolMap]],
+        symbols: SymbolLoader,
         finder: Finder,
         route: RouteProvider | None = None,
     ) -> None:
@@ -105,6 +105,9 @@ class OrderDesk:
     def gate(self) -> Any:
         return self._t.gate
 
+    async def _pair(self, name: str) -> PairInfo:
+        return await resolve_refreshing(self._symbols, name)
+
     def _now(self) -> float:
         return self._t.clock.monotonic()
 
@@ -126,11 +129,13 @@ class OrderDesk:
     async def prepare(
         self, orders: Sequence[Order]
     ) -> list[tuple[Order, PairInfo, dict[str, str]]]:
-        """Resolve and validate every order before any is sent (a bad one sends nothing)."""
-        symbols = await self._symbols()
+        """Resolve and validate every order before any is sent (a bad one sends nothing).
+
+        A symbol missing from the cached pair map reloads AssetPairs once (a new listing).
+        """
         prepared = []
         for order in orders:
-            info = symbols.resolve(order.symbol)
+            info = await self._pair(order.symbol)
             prepared.append((order, info, add_order_params(order, info.instrument, info.altname)))
         return prepared
 
@@ -302,7 +307,7 @@ class OrderDesk:
         value = to_decimal(price)
         if name is None:
             return to_plain_string(value)
-        inst = (await self._symbols()).instrument(name)
+        inst = (await self._pair(name)).instrument
         if tracked is not None:
             return to_plain_string(inst.round_price(value, tracked.side))
         steps = (value / inst.price_tick).to_integral_value(ROUND_HALF_EVEN)
@@ -314,7 +319,7 @@ class OrderDesk:
         value = to_decimal(qty)
         if name is None:
             return to_plain_string(value)
-        return to_plain_string((await self._symbols()).instrument(name).round_quantity(value))
+        return to_plain_string((await self._pair(name)).instrument.round_quantity(value))
 
     async def amend(
         self,
@@ -358,7 +363,7 @@ class OrderDesk:
         limit_price2: Decimal | float | str | None = None,
     ) -> dict[str, Any]:
         """EditOrder (cancel + replace, new txid, queue position lost); returns Kraken's reply."""
-        info = (await self._symbols()).resolve(symbol)
+        info = await self._pair(symbol)
         params: dict[str, Any] = {"txid": order_id, "pair": info.altname}
         if quantity is not None:
             params["volume"] = await self._qty(order_id, symbol, quantity)

@@ -1,5 +1,8 @@
 """A fill stream over WS v2 ``executions`` that survives reconnects without losing a fill.
 
+Only fills made after iteration starts are yielded: once subscribed, the fills the venue
+already shows (REST ``get_fills``, reaching ``overlap`` back) become the baseline and are
+never yielded, nor is the first connect's trade snapshot of them (``fills.StartBaseline``).
 After every reconnect the gap is reconciled over REST (``get_fills(since)``, from a little
 before the newest fill seen), and the reconnect's own trade snapshot also repeats recent
 fills; every fill passes one de-duplication by id, so each is yielded exactly once.
@@ -14,6 +17,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from src.brokers.kraken.fills import StartBaseline
+from src.brokers.kraken.parse import fill_at_precision
+from src.brokers.kraken.symbols import SymbolMap
 from src.brokers.kraken.ws_private import KrakenPrivateStream, token_text
 from src.core.errors import AuthenticationError, BrokerError, PermissionDeniedError
 from src.core.execution import Fill, utc_now
@@ -66,9 +72,13 @@ class WsFillSource:
         self._fallback = fallback
         self.stream = stream
         self._get_fills = get_fills or (adapter.get_fills if adapter is not None else None)
+        self._load_symbols: Callable[[], Awaitable[SymbolMap]] | None = getattr(
+            adapter, "load_symbols", None
+        )
         self._overlap = timedelta(seconds=overlap)
         self._newest: datetime | None = None
         self._started = utc_now()
+        self._baseline: StartBaseline | None = None
         self.reconciled = 0
         stream.add_reconnect_hook(self.reconcile)
 
@@ -76,14 +86,17 @@ class WsFillSource:
         """Fetch fills over REST since just before the newest one seen; publish the new ones."""
         if self._get_fills is None:
             return 0
-        since = (self._newest or self._started) - self._overlap
+        since = max(self._newest or self._started, self._started) - self._overlap
         try:
             fills = await self._get_fills(since)
         except BrokerError as exc:
             log.warning("fill reconciliation failed (%s); will retry on next reconnect", exc)
             return 0
         added = 0
+        baseline = self._baseline
         for fill in sorted(fills, key=lambda f: f.timestamp):
+            if baseline is not None and baseline.ready and not baseline.is_new(fill):
+                continue  # existed before the stream started: never yielded
             if self.stream.publish_fill(fill):
                 added += 1
         self.reconciled += added
@@ -109,14 +122,47 @@ class WsFillSource:
         iterator = self.stream.iter_fills()  # registered before connecting: nothing is missed
         await self.stream.start()
         try:
+            baseline = await self._take_baseline()
+            symbols = await self._symbols()
             async for fill in iterator:
-                if fill.timestamp < self._started - self._overlap:
-                    continue  # history from the first snapshot, before we were asked
+                if not baseline.is_new(fill):
+                    continue  # existed before we were asked (first snapshot, reconcile)
                 if self._newest is None or fill.timestamp > self._newest:
                     self._newest = fill.timestamp
-                yield fill
+                yield _precise(fill, symbols)
         finally:
             await self.stream.close()
+
+    async def _take_baseline(self) -> StartBaseline:
+        """Fills the venue shows once subscribed: older ones are baseline, newer published."""
+        baseline = self._baseline = StartBaseline(self._started, self._overlap)
+        if self._get_fills is None:
+            baseline.settle_by_time()
+            return baseline
+        try:
+            known = await self._get_fills(self._started - self._overlap)
+        except BrokerError as exc:
+            log.warning("fill baseline unavailable (%s); using fill times only", exc)
+            baseline.settle_by_time()
+            return baseline
+        for fill in baseline.settle(known):
+            self.stream.publish_fill(fill)  # made while starting; dropped if WS had it
+        return baseline
+
+    async def _symbols(self) -> SymbolMap | None:
+        if self._load_symbols is None:
+            return None
+        try:
+            return await self._load_symbols()
+        except BrokerError as exc:
+            log.warning("no AssetPairs for fill precision (%s); fills left as sent", exc)
+            return None
+
+
+def _precise(fill: Fill, symbols: SymbolMap | None) -> Fill:
+    if symbols is None or fill.symbol not in symbols:
+        return fill
+    return fill_at_precision(fill, symbols.resolve(fill.symbol))
 
 
 async def iter_fills(adapter: Any, **options: Any) -> AsyncIterator[Fill]:
