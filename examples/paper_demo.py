@@ -25,6 +25,7 @@ from pathlib import Path
 from src.core.risk import RiskLimits
 from src.ml.config import DEFAULT_CONFIG_PATH, load_config
 from src.ml.live_strategy import ModelStrategy
+from src.ml.tracking import quiet_mlflow
 from src.ml.train import summary_table, train
 from src.runtime_config.session import SessionSettings, build_runtime, paper_venue
 from src.runtime_config.summary import summarize
@@ -80,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     Path("logs").mkdir(exist_ok=True)
     log_file = Path("logs") / "paper_demo.jsonl"
     configure_logging(json=True, stream=log_file.open("a", encoding="utf-8"), force=True)
+    quiet_mlflow()
     config = load_config(args.config)
     run_id, registered = None, False
     if not args.skip_training:

@@ -7,6 +7,7 @@ tracking URI, so two trackers (e.g. a test's temporary store and the default) ne
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 import uuid
@@ -22,6 +23,19 @@ DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 MODEL_ARTIFACT = "model"
 NATIVE_DIR = "native"
 SPEC_FILE = "feature_spec.json"
+
+
+def quiet_mlflow() -> None:
+    """Keep MLflow's per-file download bars and advisory warnings out of command-line output.
+
+    Our own progress (tqdm over folds) and summary are what a person running training reads;
+    MLflow's messages stay available at ERROR level and in its store.
+    """
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")
+    import mlflow  # noqa: F401  (MLflow configures its logger on import; override after it)
+
+    logging.getLogger("mlflow").setLevel(logging.ERROR)
 
 
 def resolve_tracking_uri(uri: str | None = None) -> str:

@@ -28,7 +28,7 @@ from src.ml.pipeline import (
     walk_forward,
 )
 from src.ml.plots import equity_plot, feature_importance_plot
-from src.ml.tracking import MLflowTracker, Tracker
+from src.ml.tracking import MLflowTracker, Tracker, quiet_mlflow
 
 log = logging.getLogger(__name__)
 
@@ -223,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    quiet_mlflow()
     config = load_config(args.config)
     if args.tracking_uri:
         tracking = config.tracking.model_copy(update={"tracking_uri": args.tracking_uri})
