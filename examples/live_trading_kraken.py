@@ -25,15 +25,15 @@ from src.core.errors import AuthenticationError, ConfigurationError
 from src.core.risk import RiskLimits
 from src.core.runtime import Heartbeat, TradingRuntime
 from src.core.strategy import MovingAverageCross, Strategy
-from src.runtime_config.session import (
+from src.app.session import (
     SessionSettings,
     Venue,
     build_runtime,
     live_venue,
     paper_venue,
 )
-from src.runtime_config.summary import summarize
-from src.runtime_config.venue import DeadMansSwitch, check_key
+from src.app.summary import summarize
+from src.app.venue import DeadMansSwitch, check_key
 from src.utils.logging import configure_logging
 
 BANNERS = {

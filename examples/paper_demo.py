@@ -27,8 +27,8 @@ from src.ml.config import DEFAULT_CONFIG_PATH, load_config
 from src.ml.live_strategy import ModelStrategy
 from src.ml.tracking import quiet_mlflow
 from src.ml.train import summary_table, train
-from src.runtime_config.session import SessionSettings, build_runtime, paper_venue
-from src.runtime_config.summary import summarize
+from src.app.session import SessionSettings, build_runtime, paper_venue
+from src.app.summary import summarize
 from src.utils.logging import configure_logging
 
 #: Two hours of recorded market per real second: the model's feature warm-up (about 64 hourly

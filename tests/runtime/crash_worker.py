@@ -16,8 +16,8 @@ from src.brokers.kraken_adapter import KrakenAdapter
 from src.core.market_data import Candle
 from src.core.risk import RiskLimits
 from src.core.sizing import Target
-from src.runtime_config.clocks import ScaledClock
-from src.runtime_config.session import SessionSettings, Venue, build_runtime
+from src.app.clocks import ScaledClock
+from src.app.session import SessionSettings, Venue, build_runtime
 
 
 class Alternating:

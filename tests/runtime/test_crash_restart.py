@@ -23,7 +23,7 @@ from src.brokers.kraken_adapter import KrakenAdapter
 from src.brokers.paper import PaperExchange
 from src.core.execution import OrderStatus
 from src.core.order_store import OrderStore
-from src.runtime_config.clocks import ScaledClock
+from src.app.clocks import ScaledClock
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SPEED = 3600.0

@@ -10,8 +10,8 @@ import pytest
 from src.core.portfolio import Portfolio
 from src.core.risk import RiskLimits
 from src.core.strategy import MovingAverageCross
-from src.runtime_config.session import SessionSettings, build_runtime, paper_venue
-from src.runtime_config.summary import summarize
+from src.app.session import SessionSettings, build_runtime, paper_venue
+from src.app.summary import summarize
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

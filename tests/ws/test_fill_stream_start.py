@@ -16,14 +16,16 @@ from typing import Any
 
 import pytest
 
+from src.brokers.kraken.gate import NullGate
 from src.brokers.kraken_adapter import KrakenAdapter
 from src.core.execution import Fill, Order, OrderType, Side, utc_now
+from src.utils.retry import RetryPolicy
 from tests.ws.conftest import eventually
 
 pytestmark = pytest.mark.integration
 
-NO_WEBSOCKET = {"query_funds", "query_open_orders", "query_closed_orders", "query_ledger",
-                "create_orders", "cancel_orders"}  # fmt: skip
+NO_WEBSOCKET = {"query_funds", "query_open_orders", "query_closed_orders", "create_orders",
+                "cancel_orders"}  # fmt: skip
 
 
 def _last(exchange: Any) -> Decimal:
@@ -84,7 +86,6 @@ async def _assert_same_as_rest(adapter: KrakenAdapter, fills: list[Fill], since:
         twin = rest[fill.fill_id]
         for field in ("price", "quantity", "fee"):
             assert str(getattr(fill, field)) == str(getattr(twin, field)), (field, fill, twin)
-        assert str(fill.price).partition(".")[2] == "0"[:0] + str(fill.price).partition(".")[2]
         assert len(str(fill.price).partition(".")[2]) == 1  # BTC/USD: pair_decimals 1
         assert len(str(fill.quantity).partition(".")[2]) == 8  # lot_decimals 8
 
@@ -103,12 +104,12 @@ async def test_websocket_stream_starts_at_start_and_keeps_each_later_fill_once(
     token, calls = _hook_once(
         adapter.get_websockets_token, 2, lambda: expected.update(_fill_at(exchange, prices[0]))
     )
-    adapter.get_websockets_token = token  # type: ignore[method-assign]
+    adapter.get_websockets_token = token  # type: ignore[method-assign, assignment]
     fills: list[Fill] = []
     task = _consume(adapter, fills)
     try:
         await eventually(lambda: len(fills) == 1)
-        assert expected and {f.fill_id for f in fills} == expected
+        assert len(calls) >= 2 and expected and {f.fill_id for f in fills} == expected
         expected |= _fill_at(exchange, prices[1])  # live
         await eventually(lambda: len(fills) == 2)
         # dropped connection: every message (and socket) is dropped for a moment
@@ -136,6 +137,8 @@ async def test_polling_stream_starts_at_start_and_keeps_each_later_fill_once(
     async with KrakenAdapter(
         api_key=key, api_secret=secret, base_url=exchange.rest_url,
         ws_url=exchange.ws_url, ws_auth_url=exchange.ws_auth_url,
+        retry=RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.02),
+        gate=NullGate(),  # polls every 50 ms: far over Kraken's budget, fine on loopback
     ) as adapter:  # fmt: skip
         adapter.fill_poll_interval = 0.05
         t0 = utc_now()
@@ -148,7 +151,7 @@ async def test_polling_stream_starts_at_start_and_keeps_each_later_fill_once(
         get_fills, polls = _hook_once(
             adapter.get_fills, 1, lambda: expected.update(_fill_at(exchange, prices[0]))
         )
-        adapter.get_fills = get_fills  # type: ignore[method-assign]
+        adapter.get_fills = get_fills  # type: ignore[method-assign, assignment]
         fills: list[Fill] = []
         task = _consume(adapter, fills)
         try:

@@ -52,11 +52,15 @@ def _fetcher(
     return fetch, asked
 
 
+async def _collect(fills: AsyncIterator[Fill], out: list[str]) -> None:
+    async for fill in fills:
+        out.append(fill.fill_id)
+
+
 async def _drain(fills: AsyncIterator[Fill]) -> list[str]:
     out: list[str] = []
     with pytest.raises(_Stop):
-        async for fill in fills:
-            out.append(fill.fill_id)
+        await _collect(fills, out)
     return out
 
 
@@ -143,7 +147,8 @@ async def test_the_same_fill_prints_the_same_over_websocket_and_rest() -> None:
     ws = fill_at_precision(fill_from_report(report, {}), symbols.resolve("BTC/USD"))
     for field in ("price", "quantity", "fee"):
         assert str(getattr(ws, field)) == str(getattr(rest, field)), field
-    assert (str(rest.price), str(rest.quantity), str(rest.fee)) == ("40000.0", "0.50000000", "52.00000")
+    printed = (str(rest.price), str(rest.quantity), str(rest.fee))
+    assert printed == ("40000.0", "0.50000000", "52.00000")
 
 
 async def test_precision_never_rounds_a_digit_away() -> None:

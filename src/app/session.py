@@ -18,8 +18,8 @@ from src.core.risk import RiskLimits, RiskManager
 from src.core.runtime import Heartbeat, RuntimeConfig, TradingRuntime
 from src.core.sizing import SizingConfig
 from src.core.strategy import Strategy
-from src.runtime_config.clocks import ScaledClock
-from src.runtime_config.venue import KrakenQuotes
+from src.app.clocks import ScaledClock
+from src.app.venue import KrakenQuotes
 
 #: Paper replay: one hour of recorded market per real second, so hourly candles close every
 #: second and a strategy trades within a minute.
