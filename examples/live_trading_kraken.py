@@ -20,11 +20,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
-from src.brokers.credentials import BrokerCredentials
-from src.core.errors import AuthenticationError, ConfigurationError
-from src.core.risk import RiskLimits
-from src.core.runtime import Heartbeat, TradingRuntime
-from src.core.strategy import MovingAverageCross, Strategy
 from src.app.session import (
     SessionSettings,
     Venue,
@@ -34,6 +29,11 @@ from src.app.session import (
 )
 from src.app.summary import summarize
 from src.app.venue import DeadMansSwitch, check_key
+from src.brokers.credentials import BrokerCredentials
+from src.core.errors import AuthenticationError, ConfigurationError
+from src.core.risk import RiskLimits
+from src.core.runtime import Heartbeat, TradingRuntime
+from src.core.strategy import MovingAverageCross, Strategy
 from src.utils.logging import configure_logging
 
 BANNERS = {

@@ -22,13 +22,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from src.app.session import SessionSettings, build_runtime, paper_venue
+from src.app.summary import summarize
 from src.core.risk import RiskLimits
 from src.ml.config import DEFAULT_CONFIG_PATH, load_config
 from src.ml.live_strategy import ModelStrategy
 from src.ml.tracking import quiet_mlflow
 from src.ml.train import summary_table, train
-from src.app.session import SessionSettings, build_runtime, paper_venue
-from src.app.summary import summarize
 from src.utils.logging import configure_logging
 
 #: Two hours of recorded market per real second: the model's feature warm-up (about 64 hourly

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from src.app.clocks import ScaledClock
+from src.app.venue import KrakenQuotes
 from src.brokers.kraken.rate_limits import KrakenRateLimits
 from src.brokers.kraken_adapter import KrakenAdapter
 from src.brokers.paper import PaperExchange
@@ -18,8 +20,6 @@ from src.core.risk import RiskLimits, RiskManager
 from src.core.runtime import Heartbeat, RuntimeConfig, TradingRuntime
 from src.core.sizing import SizingConfig
 from src.core.strategy import Strategy
-from src.app.clocks import ScaledClock
-from src.app.venue import KrakenQuotes
 
 #: Paper replay: one hour of recorded market per real second, so hourly candles close every
 #: second and a strategy trades within a minute.

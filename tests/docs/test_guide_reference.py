@@ -173,12 +173,24 @@ async def test_stream_fills_block_prints_the_fill(
         adapter.fill_poll_interval = 0.05
         await adapter.submit_orders([btc_order()])
         printed = Printed()
+        polls: list[object] = []
+        get_fills = adapter.get_fills
+
+        async def spied(since: Any = None) -> Any:
+            result = await get_fills(since)
+            polls.append(since)
+            return result
+
+        adapter.get_fills = spied  # type: ignore[method-assign]
         stream = asyncio.create_task(
             run_fragment(block("ref-stream-fills"), guide_names(adapter, print=printed))
         )
         try:
+            # stream_fills() yields fills made after it started: drive once it is live
             if websocket:
                 await _until(lambda: adapter.order_manager is not None)
+            else:
+                await _until(lambda: bool(polls))
             guide_env.drive("BTC/USD", "39900", qty="1")  # trades through the $40,000 bid
             await asyncio.wait_for(printed.event.wait(), 10)
         finally:

@@ -11,13 +11,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from src.app.clocks import ScaledClock
+from src.app.session import SessionSettings, Venue, build_runtime
 from src.brokers.kraken.rate_limits import KrakenRateLimits
 from src.brokers.kraken_adapter import KrakenAdapter
 from src.core.market_data import Candle
 from src.core.risk import RiskLimits
 from src.core.sizing import Target
-from src.app.clocks import ScaledClock
-from src.app.session import SessionSettings, Venue, build_runtime
 
 
 class Alternating:

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
+from src.app.clocks import ScaledClock
 from src.brokers.kraken_adapter import KrakenAdapter
 from src.brokers.paper import PaperExchange
 from src.core.execution import OrderStatus
 from src.core.order_store import OrderStore
-from src.app.clocks import ScaledClock
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SPEED = 3600.0

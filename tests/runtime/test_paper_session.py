@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from src.app.session import SessionSettings, build_runtime, paper_venue
+from src.app.summary import summarize
 from src.core.portfolio import Portfolio
 from src.core.risk import RiskLimits
 from src.core.strategy import MovingAverageCross
-from src.app.session import SessionSettings, build_runtime, paper_venue
-from src.app.summary import summarize
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
