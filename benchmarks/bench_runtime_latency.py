@@ -40,6 +40,7 @@ from src.core.risk import RiskLimits, RiskManager
 from src.core.runtime import RuntimeConfig, TradingRuntime
 from src.core.sim_engine import SimEngine
 from src.core.sizing import SizingConfig, Target
+from src.utils.logging import configure_logging
 
 SYMBOL = "BTC/USD"
 
@@ -203,4 +204,5 @@ async def main(n: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=300)
+    configure_logging(level="WARNING", force=True)  # per-fill INFO lines would swamp the report
     asyncio.run(main(parser.parse_args().orders))
