@@ -8,7 +8,11 @@ The pandas side uses ``ta`` for RSI, MACD, ATR and %B. Before timing, the two ou
 compared column by column, so the ratio is for the same numbers. ``--copies N`` also times N
 copies of each pair (renamed, so more pairs of the same real data).
 
-Run: ``.venv/bin/python benchmarks/bench_features.py [--copies 8] [--repeat 7]`` (~20 s).
+Both sides run in alternating rounds; the medians, their interquartile ranges and the ratio of
+the medians are printed, with each round's own ratio (both sides back to back under about the
+same machine load).
+
+Run: ``.venv/bin/python benchmarks/bench_features.py [--copies 8] [--repeat 21]`` (~60 s).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import ta
+from tqdm import tqdm
 
 from src.ml.data import read_kraken_ohlcvt_csv
 from src.ml.features import FeatureSpec, build_features, default_spec
@@ -114,37 +119,46 @@ def check_same(ours: pl.DataFrame, theirs: pd.DataFrame, spec: FeatureSpec) -> f
     return worst
 
 
-def best_of(fns: list[Callable[[], object]], repeat: int) -> list[float]:
-    """Fastest wall time (s) of each function over ``repeat`` rounds.
+def timings(fns: list[Callable[[], object]], repeat: int) -> list[list[float]]:
+    """Wall times (s) of each function over ``repeat`` rounds.
 
     The functions take turns within each round, so a burst of load from other processes on a
     shared machine hits both sides alike instead of skewing one of them.
     """
-    best = [float("inf")] * len(fns)
-    for _ in range(repeat):
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in tqdm(range(repeat), desc="rounds", leave=False):
         for i, fn in enumerate(fns):
             start = time.perf_counter()
             fn()
-            best[i] = min(best[i], time.perf_counter() - start)
-    return best
+            times[i].append(time.perf_counter() - start)
+    return times
+
+
+def _spread(values: list[float], scale: float = 1.0) -> str:
+    """Median with the interquartile range, e.g. ``12.3 [11.9-13.0]``."""
+    q1, med, q3 = np.percentile(np.asarray(values) * scale, [25, 50, 75])
+    return f"{med:7.1f} [{q1:.1f}-{q3:.1f}]"
 
 
 def run(copies: int, repeat: int) -> None:
-    """Time both pipelines on the same data and print the ratio."""
+    """Time both pipelines on the same data and print the ratio of the medians."""
     candles = load(copies)
     frame = candles.to_pandas()
     spec = default_spec(reference_pair=REF)
     ours = build_features(candles, spec)
     theirs = pandas_features(frame)
     diff = check_same(ours, theirs, spec)
-    t_polars, t_pandas = best_of(
+    t_polars, t_pandas = timings(
         [lambda: build_features(candles, spec), lambda: pandas_features(frame)], repeat
     )
+    # Each round's own ratio: both sides ran back to back, so they saw about the same load.
+    per_round = [b / a for a, b in zip(t_polars, t_pandas, strict=True)]
     pairs = candles["pair"].n_unique()
     print(
         f"{candles.height:>8} rows, {pairs:>2} pairs, {len(spec.column_names())} features | "
-        f"polars {t_polars * 1e3:8.1f} ms | pandas+ta {t_pandas * 1e3:9.1f} ms | "
-        f"ratio {t_pandas / t_polars:6.1f}x | max |diff| {diff:.1e}"
+        f"polars {_spread(t_polars, 1e3)} ms | pandas+ta {_spread(t_pandas, 1e3)} ms | "
+        f"ratio of medians {np.median(t_pandas) / np.median(t_polars):5.1f}x | "
+        f"per-round ratio {_spread(per_round)}x | max |diff| {diff:.1e}"
     )
 
 
@@ -152,9 +166,12 @@ def main() -> None:
     """Parse arguments and run the benchmark at 1x and the requested scale."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=8, help="copies of each pair to time too")
-    parser.add_argument("--repeat", type=int, default=7, help="runs per side (best is kept)")
+    parser.add_argument("--repeat", type=int, default=21, help="rounds (medians are reported)")
     args = parser.parse_args()
-    print("feature pipeline (polars) vs pandas + ta, same data, same run")
+    print(
+        "feature pipeline (polars) vs pandas + ta, same data, same run; "
+        "median [interquartile range] over alternating rounds"
+    )
     run(1, args.repeat)
     if args.copies > 1:
         run(args.copies, args.repeat)

@@ -10,6 +10,10 @@ Two venues, same candles, same run:
 The peer is a bare ``KrakenAdapter.submit_orders`` call on the same exchange (no strategy, no
 risk, no order store): the ratio runtime / bare is the price of the safety machinery.
 
+Each venue also reports its loop rate (candle + fill sync, as the progress bar shows it) over
+the first and the last tenth of the run: a bot that runs for weeks must not slow down as its
+order and fill history grows, so the two should match.
+
     python benchmarks/bench_runtime_latency.py [--orders 300]
 """
 
@@ -90,12 +94,22 @@ def make_runtime(engine: ExecutionEngine, db: Path, price: Decimal) -> TradingRu
     )  # fmt: skip
 
 
+#: Loop rate (iterations per second) over the first and last tenth of each run, by label.
+RATES: dict[str, tuple[float, float]] = {}
+
+
+def record_rates(label: str, ends: list[float]) -> None:
+    """Keep the iteration rate of the first and the last tenth of a run."""
+    k = max(2, len(ends) // 10)
+    RATES[label] = ((k - 1) / (ends[k - 1] - ends[0]), (k - 1) / (ends[-1] - ends[-k]))
+
+
 async def measure(
     runtime: TradingRuntime, wire: list[float], n: int, price: Decimal, label: str
 ) -> list[float]:
     await runtime.start()
     await runtime.poll_market()  # fresh quote, so the stale-data limit passes
-    out = []
+    out, ends = [], []
     for i in tqdm(range(n), desc=label, leave=False):
         before = len(wire)
         t0 = time.perf_counter()
@@ -105,6 +119,8 @@ async def measure(
         await runtime.oms.sync_fills()  # as the loop does after sending (not timed)
         if i % 20 == 0:
             await runtime.poll_market()
+        ends.append(time.perf_counter())
+    record_rates(label, ends)
     return out
 
 
@@ -113,7 +129,10 @@ async def bench_sim(n: int, tmp: Path) -> list[float]:
 
     inst = Instrument(symbol=SYMBOL, base="BTC", quote="USD", price_tick=Decimal("0.1"),
                       lot_step=Decimal("1e-8"), min_quantity=Decimal("0.0001"))  # fmt: skip
-    sim = SimEngine({SYMBOL: inst}, {"USD": Decimal(10**6), "BTC": Decimal(10)})
+    # The venue on the runtime's clock: fills stamped in another era would never be fetched.
+    sim = SimEngine(
+        {SYMBOL: inst}, {"USD": Decimal(10**6), "BTC": Decimal(10)}, clock=SystemClock()
+    )
     sim.set_price(SYMBOL, Decimal(40000))
     wire: list[float] = []
     real = sim.submit_orders
@@ -166,7 +185,7 @@ class FixedQuotesFromAdapter:
 
 
 async def bare_adapter(ad: KrakenAdapter, wire: list[float], n: int, price: Decimal) -> list[float]:
-    out = []
+    out, ends = [], []
     qty = (Decimal(100) / price).quantize(Decimal("1e-8"))
     for i in tqdm(range(n), desc="paper bare adapter", leave=False):
         before = len(wire)
@@ -174,6 +193,8 @@ async def bare_adapter(ad: KrakenAdapter, wire: list[float], n: int, price: Deci
         side = Side.BUY if i % 2 == 0 else Side.SELL
         await ad.submit_orders([Order(symbol=SYMBOL, side=side, quantity=qty)])
         out.append((wire[before] - t0) * 1000)
+        ends.append(time.perf_counter())
+    record_rates("paper bare adapter", ends)
     return out
 
 
@@ -199,6 +220,9 @@ async def main(n: int) -> None:
     report("runtime, SimEngine", sim)
     report("runtime, paper over HTTP", ours, bare)
     report("bare KrakenAdapter (peer)", bare)
+    print("loop rate, first tenth -> last tenth of the run (flat = no slowdown with history)")
+    for label, (first, last) in RATES.items():
+        print(f"  {label:<26} {first:8.1f} it/s -> {last:8.1f} it/s  ({last / first:5.2f}x)")
 
 
 if __name__ == "__main__":

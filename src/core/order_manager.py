@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import structlog
@@ -28,6 +28,10 @@ from src.core.sizing import OrderIntent
 
 log = structlog.get_logger(__name__)
 S = OrderStatus
+#: How far a fill window reaches back before an order's creation (venue vs local clock skew).
+LOOKBACK = timedelta(minutes=10)
+#: Most fills a routine fetch re-reads before the newest one seen (bounds the overlap).
+RECENT_FILLS = 20
 
 
 @dataclass
@@ -54,6 +58,9 @@ class OrderManager:
             it is declared never accepted (covers the venue's own lag after a lost response).
         cancel_orphans: cancel open venue orders the database does not know (off by default:
             they may be the user's own manual orders).
+        fill_overlap_seconds: each fill fetch starts this long before the newest fill already
+            seen (but never more than ``RECENT_FILLS`` fills back), in case the venue publishes
+            a fill a moment after a newer one; fills fetched twice are de-duplicated by id.
     """
 
     def __init__(
@@ -65,15 +72,23 @@ class OrderManager:
         *,
         unknown_grace_seconds: float = 30.0,
         cancel_orphans: bool = False,
+        fill_overlap_seconds: float = 2.0,
     ) -> None:
         self.engine, self.store, self.portfolio, self.clock = engine, store, portfolio, clock
         self.unknown_grace = timedelta(seconds=unknown_grace_seconds)
         self.cancel_orphans = cancel_orphans
-        #: Orders that may still trade or whose fills are not all applied yet.
+        self.fill_overlap = timedelta(seconds=fill_overlap_seconds)
+        #: Orders that may still trade or whose fills are not all applied yet (in memory, so
+        #: the per-candle path never scans the order history).
         self.active: dict[str, ManagedOrder] = {}
-        for order in store.orders():
+        for order in store.unsettled_orders():
             self._track(order)
         self.counts: Counter[str] = Counter()
+        #: Newest venue fill time seen (venue clock); fetches start from here, not from history.
+        self.fills_seen_until: datetime | None = store.newest_fill_time()
+        #: The last RECENT_FILLS fills seen: id -> (venue time, already in the database).
+        self._recent_fills: dict[str, tuple[datetime, bool]] = {}
+        self._foreign_seen: dict[str, datetime] = {}
 
     @property
     def live(self) -> dict[str, ManagedOrder]:
@@ -85,6 +100,14 @@ class OrderManager:
             self.active[order.client_order_id] = order
         else:
             self.active.pop(order.client_order_id, None)
+
+    def _lookup(self, client_order_id: str | None, order_id: str | None) -> ManagedOrder | None:
+        """Our order by client id, else by venue id: memory first, then an index lookup."""
+        if client_order_id:
+            order = self.active.get(client_order_id) or self.store.get_order(client_order_id)
+            if order is not None:
+                return order
+        return self.store.find_by_order_id(order_id) if order_id else None
 
     def _save(self, order: ManagedOrder) -> ManagedOrder:
         self.store.save_order(order)
@@ -160,11 +183,7 @@ class OrderManager:
 
     def apply_update(self, update: OrderUpdate) -> ManagedOrder | None:
         """Apply the venue's view of one of our orders; ignore stale or foreign reports."""
-        order = None
-        if update.client_order_id:
-            order = self.store.get_order(update.client_order_id)
-        if order is None:
-            order = self.store.find_by_order_id(update.order_id)
+        order = self._lookup(update.client_order_id, update.order_id)
         if order is None:
             return None
         changed = replace(
@@ -187,8 +206,7 @@ class OrderManager:
         """Apply one fill exactly once; return True if it was new and ours."""
         if self.store.has_fill(fill.fill_id):
             return False
-        order = self.store.get_order(fill.client_order_id) if fill.client_order_id else None
-        order = order or self.store.find_by_order_id(fill.order_id)
+        order = self._lookup(fill.client_order_id, fill.order_id)
         if order is None:
             self.counts["foreign_fills"] += 1
             log.info("oms.foreign_fill", fill_id=fill.fill_id, symbol=fill.symbol)
@@ -226,17 +244,69 @@ class OrderManager:
         )
         return True
 
-    async def sync_fills(self, lookback: timedelta = timedelta(minutes=10)) -> tuple[int, int]:
-        """Pull the venue's recent fills and apply ours; return (new, foreign)."""
-        unsettled = [o.created_at for o in self.active.values()]
-        since = min(unsettled, default=self.clock.now()) - lookback
+    def _fetch_start(self) -> datetime:
+        """Where the next routine fill fetch starts: just before the newest fill already seen.
+
+        The overlap is capped at the last ``RECENT_FILLS`` fills so a fast bot re-reads a
+        constant number of fills, never its history. Before any fill was seen, the window
+        covers the unsettled orders (or the last ``LOOKBACK``).
+        """
+        if self.fills_seen_until is None:
+            unsettled = [o.created_at for o in self.active.values()]
+            return min(unsettled, default=self.clock.now()) - LOOKBACK
+        start = self.fills_seen_until - self.fill_overlap
+        if len(self._recent_fills) >= RECENT_FILLS:
+            start = max(start, min(at for at, _ in self._recent_fills.values()))
+        return start
+
+    def owed_orders(self) -> list[ManagedOrder]:
+        """Tracked orders with fills we know exist but lack, or whose fate is unknown."""
+        return [
+            o
+            for o in self.active.values()
+            if o.venue_filled_quantity > o.filled_quantity
+            or (o.status is S.FILLED and o.filled_quantity < o.quantity)
+            or o.status is S.UNKNOWN
+        ]
+
+    async def sync_fills(self, since: datetime | None = None) -> tuple[int, int]:
+        """Pull the venue's fills since the newest one seen (or ``since``), apply ours.
+
+        Returns (new fills applied, foreign fills seen for the first time). Each fill is
+        applied once whatever the window: ``fill_id`` is the database's primary key.
+        """
+        start = self._fetch_start() if since is None else since
         new = foreign = 0
-        for fill in sorted(await self.engine.get_fills(since), key=lambda f: f.timestamp):
+        for fill in sorted(await self.engine.get_fills(start), key=lambda f: f.timestamp):
+            if self._recent_fills.get(fill.fill_id, (None, False))[1]:
+                continue  # re-read in the overlap and already stored: no database round trip
             if self.apply_fill(fill):
                 new += 1
-            elif not self.store.has_fill(fill.fill_id):
-                foreign += 1
+                self._saw(fill, stored=True)
+                continue
+            stored = self.store.has_fill(fill.fill_id)
+            if not stored:  # not ours, or not yet: a fill whose order we learn later is retried
+                foreign += fill.fill_id not in self._foreign_seen
+                self._foreign_seen[fill.fill_id] = fill.timestamp
+            self._saw(fill, stored)
+        if self._foreign_seen:  # keep only what the next fetch can return again
+            floor = self._fetch_start()
+            self._foreign_seen = {k: t for k, t in self._foreign_seen.items() if t >= floor}
         return new, foreign
+
+    def _saw(self, fill: Fill, stored: bool) -> None:
+        if self.fills_seen_until is None or fill.timestamp > self.fills_seen_until:
+            self.fills_seen_until = fill.timestamp
+        self._recent_fills[fill.fill_id] = (fill.timestamp, stored)
+        if len(self._recent_fills) > RECENT_FILLS:
+            del self._recent_fills[next(iter(self._recent_fills))]
+
+    async def sync_owed_fills(self) -> tuple[int, int]:
+        """Fetch back to the oldest owed order, if the routine window did not explain it."""
+        owed = self.owed_orders()
+        if not owed:
+            return 0, 0
+        return await self.sync_fills(min(o.created_at for o in owed) - LOOKBACK)
 
     async def reconcile(self) -> ReconcileReport:
         """Resolve every live order with the venue, apply missed fills, report orphans."""
@@ -253,6 +323,11 @@ class OrderManager:
             else:
                 self._not_found(order, report)
         report.new_fills, report.foreign_fills = await self.sync_fills()
+        # Only an order the venue says filled beyond what we applied (a fill published late,
+        # or found while we were down) widens the window, and only back to that order.
+        deep_new, deep_foreign = await self.sync_owed_fills()
+        report.new_fills += deep_new
+        report.foreign_fills += deep_foreign
         for update in open_orders:
             cloid = update.client_order_id
             if (cloid and self.store.get_order(cloid)) or self.store.find_by_order_id(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS fills (
     side TEXT NOT NULL, quantity TEXT NOT NULL, price TEXT NOT NULL, fee TEXT NOT NULL,
     fee_currency TEXT NOT NULL, timestamp TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS fills_timestamp ON fills(timestamp);
 CREATE TABLE IF NOT EXISTS positions (
     symbol TEXT PRIMARY KEY, quantity TEXT NOT NULL, average_price TEXT NOT NULL,
     realized_pnl TEXT NOT NULL, fees TEXT NOT NULL, trades INTEGER NOT NULL
@@ -187,6 +188,23 @@ class OrderStore:
             rows = self._db.execute("SELECT * FROM orders ORDER BY created_at").fetchall()
         return [_order_from_row(r) for r in rows]
 
+    def unsettled_orders(self) -> list[ManagedOrder]:
+        """Orders that may still trade or may still be owed fills (oldest first).
+
+        A superset: a settled order is skipped only when its stored quantities are equal as
+        text, so the caller still decides with Decimals. Read once at start, never per candle.
+        """
+        marks = ", ".join("?" * len(LIVE_STATUSES))
+        rows = self._db.execute(
+            f"SELECT * FROM orders WHERE status IN ({marks})"
+            " OR (status = ? AND filled_quantity != quantity)"
+            " OR (status IN (?, ?) AND filled_quantity != venue_filled_quantity)"
+            " ORDER BY created_at",
+            [s.value for s in LIVE_STATUSES]
+            + [OrderStatus.FILLED.value, OrderStatus.CANCELED.value, OrderStatus.EXPIRED.value],
+        ).fetchall()
+        return [_order_from_row(r) for r in rows]
+
     def order_events(self, client_order_id: str) -> list[str]:
         rows = self._db.execute(
             "SELECT status FROM order_events WHERE client_order_id = ? ORDER BY id",
@@ -197,6 +215,15 @@ class OrderStore:
     def find_by_order_id(self, order_id: str) -> ManagedOrder | None:
         row = self._db.execute("SELECT * FROM orders WHERE order_id = ?", (order_id,)).fetchone()
         return None if row is None else _order_from_row(row)
+
+    def newest_fill_time(self) -> datetime | None:
+        """Timestamp of the newest stored fill (an index lookup), or None without fills."""
+        row = self._db.execute("SELECT MAX(timestamp) AS t FROM fills").fetchone()
+        return None if row["t"] is None else datetime.fromisoformat(row["t"])
+
+    def set_trace(self, callback: Callable[[str], object] | None) -> None:
+        """Call ``callback(sql)`` for every statement run (diagnostics; None turns it off)."""
+        self._db.set_trace_callback(callback)
 
     def has_fill(self, fill_id: str) -> bool:
         row = self._db.execute("SELECT 1 FROM fills WHERE fill_id = ?", (fill_id,)).fetchone()

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from src.brokers.kraken.gate import NullGate
 from src.brokers.kraken_adapter import KrakenAdapter
 from src.brokers.paper import PaperExchange
 from src.core.errors import (
@@ -100,15 +101,21 @@ async def test_invalid_nonce(adapter: KrakenAdapter, exchange: PaperExchange) ->
         await adapter.get_account()
 
 
-async def test_rate_limits(adapter: KrakenAdapter, exchange: PaperExchange) -> None:
-    for _ in range(15):  # starter tier: REST counter max 15
-        await adapter.get_balance()
-    with pytest.raises(RestRateLimitError):
-        await adapter.get_balance()
-    exchange.clock.advance(100)  # type: ignore[attr-defined]
-    exchange.service.limits.charge_trade("demo", "XXBTZUSD", 60, exchange.clock.monotonic())
-    with pytest.raises(TradingRateLimitError):
-        await adapter.submit_orders([_limit("29000.0")])
+async def test_rate_limits(exchange: PaperExchange) -> None:
+    # No local gate: it would only wait (3 real seconds) for a decay the exchange's manual
+    # clock never sees; what is under test is the venue's refusal and how it maps.
+    async with KrakenAdapter(
+        api_key=exchange.api_key, api_secret=exchange.api_secret, base_url=exchange.rest_url,
+        retry=RetryPolicy(max_attempts=1), gate=NullGate(),
+    ) as adapter:  # fmt: skip
+        for _ in range(15):  # starter tier: REST counter max 15
+            await adapter.get_balance()
+        with pytest.raises(RestRateLimitError):
+            await adapter.get_balance()
+        exchange.clock.advance(100)  # type: ignore[attr-defined]
+        exchange.service.limits.charge_trade("demo", "XXBTZUSD", 60, exchange.clock.monotonic())
+        with pytest.raises(TradingRateLimitError):
+            await adapter.submit_orders([_limit("29000.0")])
 
 
 async def test_lost_reply_leaves_exactly_one_order(

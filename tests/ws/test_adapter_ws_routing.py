@@ -191,10 +191,13 @@ async def test_stream_fills_carries_orders_and_each_fill_once_across_a_drop(
             [rest_ack] = await adapter.submit_orders([resting])
             # the exchange drops every message (and socket) briefly: this fill is lost on the
             # wire and must come back from the reconnect's snapshot or REST, exactly once
+            manager = adapter.order_manager
+            assert manager is not None
             exchange.faults.ws_drop_rate = 1.0
             price = resting.limit_price - Decimal("0.07")  # type: ignore[operator]
             exchange.drive("BTC/USD", price, "0.004", "sell")
-            await asyncio.sleep(0.3)
+            # the fill's frame took the socket down with it (no new socket survives meanwhile)
+            await eventually(lambda: not manager.connection.connected)
             exchange.faults.ws_drop_rate = 0.0
             await eventually(lambda: len(fills) >= 2, timeout=8)
             exchange.drive("BTC/USD", price, "0.003", "sell")
@@ -237,11 +240,10 @@ async def test_key_without_websocket_permission_polls_and_trades_over_rest(
             await asyncio.gather(task, return_exceptions=True)
 
 
-def _variety(exchange: Any) -> list[Order]:
+def _variety(exchange: Any, expiry: datetime) -> list[Order]:
     """Orders whose every field must reach the venue the same way over either transport."""
     last = Decimal(str(exchange.markets["XXBTZUSD"].last)).quantize(Decimal("0.1"))
     low, high = last * Decimal("0.7"), last * Decimal("1.3")
-    expiry = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
     spec: list[dict[str, Any]] = [
         {"order_type": OrderType.LIMIT, "limit_price": low + Decimal("0.04"), "post_only": True},
         {"order_type": OrderType.LIMIT, "limit_price": low, "time_in_force": TimeInForce.GTD,
@@ -266,9 +268,13 @@ async def test_every_order_field_reaches_the_venue_alike_over_rest_and_websocket
     exchange: Any,
 ) -> None:
     views: dict[str, list[tuple[Any, ...]]] = {}
+    # one expiry for both rounds: computed per round, a second boundary between them (likely
+    # under load) would make the two GTD orders differ for reasons that have nothing to do
+    # with the transport
+    expiry = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
     for transport in ("rest", "websocket"):
         async with spied_adapter(exchange, order_transport=transport) as (adapter, sent):
-            orders = _variety(exchange)
+            orders = _variety(exchange, expiry)
             acks = await adapter.submit_orders(orders)
             assert all(a.status is OrderStatus.OPEN for a in acks), acks
             assert adapter.last_order_transport == transport

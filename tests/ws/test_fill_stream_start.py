@@ -113,17 +113,19 @@ async def test_websocket_stream_starts_at_start_and_keeps_each_later_fill_once(
         expected |= _fill_at(exchange, prices[1])  # live
         await eventually(lambda: len(fills) == 2)
         # dropped connection: every message (and socket) is dropped for a moment
+        manager = adapter.order_manager
+        assert manager is not None
         exchange.faults.ws_drop_rate = 1.0
         expected |= _fill_at(exchange, prices[2])
-        await asyncio.sleep(0.3)
+        # the fill's frame took the socket down with it (no new socket survives meanwhile)
+        await eventually(lambda: not manager.connection.connected)
         exchange.faults.ws_drop_rate = 0.0
         await eventually(lambda: len(fills) == 3, timeout=8)
         await asyncio.sleep(0.3)  # a duplicate (or an old fill) would have arrived by now
         ids = [f.fill_id for f in fills]
         assert len(ids) == len(set(ids)) == 3 and set(ids) == expected
         assert not old & set(ids)
-        manager = adapter.order_manager
-        assert manager is not None and manager.connection.reconnects >= 1
+        assert manager.connection.reconnects >= 1
         await _assert_same_as_rest(adapter, fills, t0 - timedelta(seconds=5))
     finally:
         task.cancel()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from decimal import Decimal
 from typing import Any
@@ -42,6 +43,27 @@ async def test_status_ping_and_one_ack_per_symbol(exchange: Any) -> None:
         assert all(a["req_id"] == 7 for a in acks)
         beat = await _recv(ws, lambda f: f.get("channel") == "heartbeat", timeout=3)
         assert beat == {"channel": "heartbeat"}
+
+
+async def test_pings_do_not_hold_back_heartbeats(exchange: Any) -> None:
+    """A pong is a reply, not an update: a client pinging often still gets its heartbeats."""
+    async with websockets.connect(exchange.ws_url) as ws:
+        params = {"channel": "ticker", "symbol": ["BTC/USD"]}
+        await ws.send(json.dumps({"method": "subscribe", "params": params, "req_id": 1}))
+        await _recv(ws, lambda f: f.get("channel") == "ticker")
+
+        async def ping() -> None:
+            for req_id in itertools.count(2):
+                await ws.send(json.dumps({"method": "ping", "req_id": req_id}))
+                await asyncio.sleep(0.2)
+
+        pinger = asyncio.create_task(ping())
+        try:
+            for _ in range(2):  # a pong every 0.2 s, yet a heartbeat about every second
+                await _recv(ws, lambda f: f.get("channel") == "heartbeat", timeout=10)
+        finally:
+            pinger.cancel()
+            await asyncio.gather(pinger, return_exceptions=True)
 
 
 async def test_book_numbers_and_checksum_over_the_wire(exchange: Any) -> None:

@@ -30,7 +30,8 @@ from src.core.instruments import Instrument
 from src.core.market_data import Candle
 from src.utils.retry import RetryPolicy
 
-_MAX_PAGES = 40  # 50 rows each: 2,000 trades or closed orders per call at most
+_MAX_PAGES = 40  # 50 rows each: 2,000 trades per call at most
+_PAGE = 50  # Kraken's page size for ClosedOrders and TradesHistory
 
 
 class KrakenAdapter(KrakenRestClient):
@@ -193,17 +194,47 @@ class KrakenAdapter(KrakenRestClient):
         symbols = await self.load_symbols()
         return parse.parse_positions(await self.get_open_positions(), symbols)
 
-    async def get_orders(self, status: str = "open") -> list[OrderUpdate]:
-        """Open or closed orders (closed: the newest page of 50) as OrderUpdates.
+    async def get_orders(self, status: str = "open", limit: int | None = 50) -> list[OrderUpdate]:
+        """Open or closed orders as OrderUpdates, newest first.
 
         Each item also answers Kraken's keys: ``order.get('descr', {}).get('order')``.
+
+        Args:
+            status: ``"open"`` (every open order, one OpenOrders call) or ``"closed"``.
+            limit: closed orders only: return at most this many of the newest. Kraken sends
+                ClosedOrders 50 per page and each page costs one unit on the REST call counter,
+                so the default 50 is one call; ``limit=None`` pages through all ``count`` of them
+                (``count / 50`` calls, which a long history turns into a rate-limit wait).
+
+        Raises:
+            ConfigurationError: an unknown ``status`` or a ``limit`` below 1.
         """
         if status not in ("open", "closed"):
             raise ConfigurationError(f"status {status!r}: use 'open' or 'closed'")
-        method = "OpenOrders" if status == "open" else "ClosedOrders"
-        result = await self.request(method)
+        if limit is not None and limit < 1:
+            raise ConfigurationError(f"limit {limit}: must be at least 1, or None for all")
         symbols = await self.load_symbols()
-        return parse.parse_orders(_field(result, status, method), symbols)
+        if status == "open":
+            return parse.parse_orders(
+                _field(await self.request("OpenOrders"), "open", "OpenOrders"), symbols
+            )
+        return parse.parse_orders(await self._closed_pages(limit), symbols)
+
+    async def _closed_pages(self, limit: int | None) -> dict[str, Any]:
+        # Pages are read at ofs 0, 50, 100...; an order closing meanwhile shifts the list by
+        # one, so the next page repeats a txid already seen: keep the first (newest) copy.
+        rows: dict[str, Any] = {}
+        ofs = 0
+        while True:
+            result = await self.request("ClosedOrders", ofs=ofs or None)
+            page = _field(result, "closed", "ClosedOrders")
+            fresh = {txid: raw for txid, raw in page.items() if txid not in rows}
+            rows.update(fresh)
+            ofs += _PAGE
+            total = _count(result)  # None: no count sent, so only a short page ends it
+            full = limit is not None and len(rows) >= limit
+            if full or not fresh or len(page) < _PAGE or (total is not None and ofs >= total):
+                return dict(list(rows.items())[:limit])
 
     async def find_order(self, client_order_id: str) -> OrderUpdate | None:
         """The order with this ``cl_ord_id``: open orders first, then closed; None if neither."""
@@ -368,3 +399,11 @@ def _field(result: Any, key: str, method: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise MalformedResponseError(f"{method} reply lacks {key!r}", endpoint=method)
     return value
+
+
+def _count(result: Any) -> int | None:
+    """A paging reply's ``count`` (total matching rows), or None when absent or not a number."""
+    try:
+        return int(result["count"])
+    except (KeyError, TypeError, ValueError):
+        return None

@@ -56,6 +56,15 @@ def _prices(order: Order, inst: Instrument) -> dict[str, str]:
 
 
 def _check(order: Order, inst: Instrument, volume: Decimal, params: dict[str, str]) -> None:
+    if order.notional is not None:
+        # A quote-sized buy's cost is its notional; its size is checked at the ticker later.
+        notional = Decimal(params["volume"])
+        if inst.min_cost > 0 and notional < inst.min_cost:
+            raise OrderMinimumError(
+                f"{inst.symbol}: notional {to_plain_string(order.notional)} {inst.quote} is below "
+                f"the minimum cost {to_plain_string(inst.min_cost)} {inst.quote}"
+            )
+        return
     if order.quantity is None:
         return
     if volume <= 0:
@@ -63,8 +72,8 @@ def _check(order: Order, inst: Instrument, volume: Decimal, params: dict[str, st
             f"{inst.symbol}: quantity {order.quantity} rounds to 0 at lot step {inst.lot_step}; "
             f"the minimum order size is {inst.min_quantity} {inst.base}"
         )
-    # Cost is checked at the limit (or trigger) price; a market order's price is unknown
-    # here, so Kraken's own EOrder:Cost minimum not met covers it.
+    # Cost is checked at the limit (or trigger) price; a market order has none, so its cost
+    # is checked at the ticker by market_minimums before sending (see OrderDesk.prepare).
     ref = (
         None
         if order.order_type is OrderType.TRAILING_STOP
@@ -78,7 +87,8 @@ def add_order_params(order: Order, inst: Instrument, pair: str) -> dict[str, str
 
     The price is rounded to the tick, never in the aggressive direction; the volume down to the
     lot step; both as plain decimal strings. An order under ``ordermin``/``costmin`` is refused
-    here, before anything is sent, with a message naming the minimum.
+    here, before anything is sent, with a message naming the minimum (a market order's cost,
+    and a notional buy's size, need a price: ``market_minimums`` checks them at the ticker).
 
     Raises:
         OrderMinimumError: the order is below the pair's minimum size or cost.

@@ -15,6 +15,7 @@ from typing import Any
 
 from src.brokers.kraken.errors import map_error
 from src.brokers.kraken.gate import NullGate
+from src.brokers.kraken.market_minimums import check_market_orders
 from src.brokers.kraken.orders import add_order_params
 from src.brokers.kraken.symbols import PairInfo, SymbolLoader, resolve_refreshing
 from src.brokers.kraken.transport import KrakenTransport
@@ -132,11 +133,13 @@ class OrderDesk:
         """Resolve and validate every order before any is sent (a bad one sends nothing).
 
         A symbol missing from the cached pair map reloads AssetPairs once (a new listing).
+        Market orders are checked against the minimums at the public Ticker (one GET per pair).
         """
         prepared = []
         for order in orders:
             info = await self._pair(order.symbol)
             prepared.append((order, info, add_order_params(order, info.instrument, info.altname)))
+        await check_market_orders(prepared, lambda pair: self._t.call("Ticker", {"pair": pair}))
         return prepared
 
     async def submit(

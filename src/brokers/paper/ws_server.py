@@ -92,7 +92,7 @@ class WsHub:
         ws = web.WebSocketResponse(max_msg_size=2**20)
         await ws.prepare(request)
         session = WsSession(ws, private)
-        session.last_send = session.started = self.venue.monotonic()
+        session.last_update = session.started = self.venue.monotonic()
         self.sessions.add(session)
         self.connection_count += 1
         writer = asyncio.create_task(self._writer(session))
@@ -144,16 +144,22 @@ class WsHub:
             except (ConnectionError, RuntimeError):
                 return
             session.sent += 1
-            session.last_send = self.venue.monotonic()
+            if isinstance(channel, str):  # replies (pong, acks) are not updates: no heartbeat
+                session.last_update = self.venue.monotonic()
 
     async def _heartbeats(self, session: WsSession) -> None:
+        # Paced from the last channel update (not a fixed tick), so a client never sees more
+        # than about one interval without a channel frame, however updates and pings interleave.
+        interval = self.heartbeat_interval
         while not session.ws.closed:
-            await asyncio.sleep(self.heartbeat_interval)
-            if self.venue.fault_drop(self.venue.monotonic() - session.started):
+            quiet = self.venue.monotonic() - session.last_update if session.subscribed else 0.0
+            await asyncio.sleep(max(interval - quiet, interval * 0.1))
+            now = self.venue.monotonic()
+            if self.venue.fault_drop(now - session.started):
                 await session.ws.close(code=1011, message=b"dropped")
                 return
-            idle = self.venue.monotonic() - session.last_send
-            if session.subscribed and idle >= self.heartbeat_interval * 0.9:
+            if session.subscribed and now - session.last_update >= interval * 0.9:
+                session.last_update = now  # counted at once: no second beat before it is sent
                 session.send({"channel": "heartbeat"})
 
     async def _on_text(self, session: WsSession, text: str) -> None:

@@ -34,7 +34,7 @@ class WsSession:
     account_id: str | None = None
     sequence: dict[str, int] = field(default_factory=dict)
     sent: int = 0
-    last_send: float = 0.0
+    last_update: float = 0.0  # last channel frame sent (replies excluded): paces heartbeats
     started: float = 0.0
 
     def send(self, message: dict[str, Any]) -> None:

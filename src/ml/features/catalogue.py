@@ -18,12 +18,15 @@ class FeatureColumn:
 
     ``warmup`` counts the leading rows that are null because the window is not yet full.
     ``pointwise`` columns depend on their own row only, so need no per-pair windowing.
+    ``inputs`` are named intermediate series ``expr`` reads by column name; the pipeline
+    computes each distinct one once per pair and timeframe, shared by every column reading it.
     """
 
     name: str
     expr: pl.Expr
     warmup: int
     pointwise: bool = False
+    inputs: ind.Inputs = ()
 
 
 Builder = Callable[[tuple[int, ...], Params], list[FeatureColumn]]
@@ -80,11 +83,19 @@ def _atr(windows: tuple[int, ...], params: Params) -> list[FeatureColumn]:
 
 def _bollinger(windows: tuple[int, ...], params: Params) -> list[FeatureColumn]:
     k = float(params["num_std"])
-    return [FeatureColumn(f"bb_pctb_{n}", ind.bollinger_pctb(n, k), n - 1) for n in windows]
+    return [
+        FeatureColumn(f"bb_pctb_{n}", expr, n - 1, inputs=inputs)
+        for n in windows
+        for expr, inputs in [ind.bollinger_pctb(n, k)]
+    ]
 
 
 def _volume_z(windows: tuple[int, ...], _: Params) -> list[FeatureColumn]:
-    return [FeatureColumn(f"vol_z_{n}", ind.volume_zscore(n), n - 1) for n in windows]
+    return [
+        FeatureColumn(f"vol_z_{n}", expr, n - 1, inputs=inputs)
+        for n in windows
+        for expr, inputs in [ind.volume_zscore(n)]
+    ]
 
 
 def _candle_shape(_: tuple[int, ...], __: Params) -> list[FeatureColumn]:

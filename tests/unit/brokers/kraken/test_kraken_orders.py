@@ -101,8 +101,11 @@ async def test_stop_orders_send_trigger_and_limit(
 
 
 async def test_post_only_and_market_notional(
-    adapter: KrakenAdapter, add_route: respx.Route
+    adapter: KrakenAdapter, add_route: respx.Route, kraken: respx.MockRouter
 ) -> None:
+    # A market order's minimums are checked at the ticker (see test_market_minimums.py).
+    ticker = load("nautilus/http_ticker.json")["result"]["XBTUSDT"]
+    kraken.get("/0/public/Ticker").mock(return_value=ok({"XXBTZUSD": ticker}))
     await adapter.submit_orders([_limit("SOL/USD", Side.BUY, 1, 150, post_only=True)])
     assert form(add_route.calls.last.request)["oflags"] == "post"
     buy = Order(symbol="BTC/USD", side=Side.BUY, notional="25", order_type=OrderType.MARKET)
