@@ -153,3 +153,34 @@ async def test_a_fill_published_late_is_found_by_reconciliation(
     assert oms.pending_quantities() == {}
     assert runtime.portfolio.position("BTC/USD").quantity == D("0.003")
     assert (await oms.reconcile()).new_fills == 0
+
+
+async def test_restart_reads_only_orders_that_can_still_change(
+    btc: object, eth: object, clock: ManualClock, tmp_path: Path
+) -> None:
+    engine = CountingSim(
+        {"BTC/USD": btc, "ETH/USD": eth},  # type: ignore[dict-item]
+        {"USD": D(10**6), "BTC": D(10), "ETH": D(5)},
+        clock=clock,
+    )
+    engine.fills_returned, engine.unpublished = [], set()
+    engine.set_price("BTC/USD", D(40_000))
+    path = tmp_path / "rt.sqlite"
+    first = _runtime(engine, clock, ListCandles([]), path)
+    oms = first.oms
+    for _ in range(5):  # settled: filled and their fills applied
+        await oms.submit(OrderIntent("BTC/USD", Side.BUY, D("0.001"), D(40_000)))
+    await oms.sync_fills()
+    resting = await oms.submit(
+        OrderIntent("BTC/USD", Side.BUY, D("0.001"), D(40_000),
+                    order_type=OrderType.LIMIT, limit_price=D(20_000))
+    )  # fmt: skip
+    unfilled = await oms.submit(OrderIntent("BTC/USD", Side.SELL, D("0.002"), D(40_000)))
+    newest = oms.fills_seen_until
+    first.store.close()
+
+    second = _runtime(engine, clock, ListCandles([]), path)
+    assert set(second.oms.active) == {resting.client_order_id, unfilled.client_order_id}
+    assert second.oms.fills_seen_until == newest  # the window resumes where it stopped
+    assert await second.oms.sync_fills() == (1, 0)  # the unapplied fill, once
+    assert second.portfolio.position("BTC/USD").quantity == D("0.003")

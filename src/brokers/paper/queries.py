@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from src.brokers.paper.errors import invalid_arguments
 from src.brokers.paper.matching import Engine
-from src.brokers.paper.orders import PaperOrder, fmt
+from src.brokers.paper.orders import PaperOrder, PaperTrade, fmt
 from src.brokers.paper.pairs import asset_decimals, resolve_asset, resolve_pair
 from src.brokers.paper.validation import parse_bool, parse_int
 
 PAGE = 50
+#: Seconds a stored trade may precede the one stored before it (a wall clock stepped back).
+CLOCK_SLACK = 300.0
 
 
 def _ids(value: Any, name: str, limit: int) -> list[str]:
@@ -78,12 +81,15 @@ def open_orders(engine: Engine, account_id: str, params: dict[str, Any]) -> dict
     return {"open": {o.txid: o.to_kraken(trades) for o in orders}}
 
 
-def _bound(engine: Engine, value: Any, name: str, lookup: dict[str, float]) -> float | None:
+def _bound(
+    engine: Engine, value: Any, name: str, lookup: Callable[[str], float | None]
+) -> float | None:
     if value in (None, ""):
         return None
     text = str(value)
-    if text in lookup:
-        return lookup[text]
+    stamp = lookup(text)
+    if stamp is not None:
+        return stamp
     try:
         return float(text)
     except ValueError:
@@ -95,7 +101,11 @@ def closed_orders(engine: Engine, account_id: str, params: dict[str, Any]) -> di
     trades = parse_bool(params.get("trades"), "trades")
     ofs = parse_int(params.get("ofs") or 0, "ofs", 0)
     which = str(params.get("closetime") or "both")
-    opens = {t: o.opentm for t, o in engine.orders.items()}
+
+    def opens(txid: str) -> float | None:
+        order = engine.orders.get(txid)
+        return None if order is None else order.opentm
+
     start = _bound(engine, params.get("start"), "start", opens)
     end = _bound(engine, params.get("end"), "end", opens)
     rows = [
@@ -130,16 +140,36 @@ def query_orders(engine: Engine, account_id: str, params: dict[str, Any]) -> dic
 def trades_history(engine: Engine, account_id: str, params: dict[str, Any]) -> dict[str, Any]:
     """TradesHistory: newest first, 50 per page, with ``count``."""
     ofs = parse_int(params.get("ofs") or 0, "ofs", 0)
-    stamps = {t: tr.time for t, tr in engine.trades.items()}
+
+    def stamps(txid: str) -> float | None:
+        trade = engine.trades.get(txid)
+        return None if trade is None else trade.time
+
     start = _bound(engine, params.get("start"), "start", stamps)
     end = _bound(engine, params.get("end"), "end", stamps)
     rows = [
-        t for t in engine.trades.values()
+        t for t in _trades_after(engine, start)
         if t.account_id == account_id and (start is None or t.time > start)
         and (end is None or t.time <= end)
     ]  # fmt: skip
     rows.sort(key=lambda t: t.time, reverse=True)
     return {"trades": {t.txid: t.to_kraken() for t in rows[ofs : ofs + PAGE]}, "count": len(rows)}
+
+
+def _trades_after(engine: Engine, start: float | None) -> list[PaperTrade]:
+    """Trades newer than ``start``, without walking the whole history when ``start`` is set.
+
+    Trades are stored in execution order, so walk back from the newest and stop well past
+    ``start`` (the slack tolerates a wall clock stepped back a little between two trades).
+    """
+    if start is None:
+        return list(engine.trades.values())
+    out = []
+    for trade in reversed(engine.trades.values()):
+        if trade.time <= start - CLOCK_SLACK:
+            break
+        out.append(trade)
+    return out
 
 
 def query_trades(engine: Engine, account_id: str, params: dict[str, Any]) -> dict[str, Any]:

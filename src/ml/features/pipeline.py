@@ -11,6 +11,7 @@ import polars as pl
 
 from src.ml.data.resample import resample
 from src.ml.data.schema import TIMESTAMP, parse_interval
+from src.ml.features.catalogue import FeatureColumn
 from src.ml.features.spec import FeatureConfig, FeatureSpec, default_spec
 
 PAIR = "pair"
@@ -60,10 +61,39 @@ def _prepare(candles: pl.DataFrame | pl.LazyFrame) -> tuple[pl.DataFrame, bool]:
 def _base_minutes(frame: pl.DataFrame, spec: FeatureSpec) -> int:
     if spec.base_interval is not None:
         return parse_interval(spec.base_interval)
-    step = frame.select(pl.col(TIMESTAMP).diff().over(PAIR).min()).item()
+    # Rows are sorted by (pair, time): a step counts only where the pair did not change.
+    same_pair = pl.col(PAIR) == pl.col(PAIR).shift()
+    step = frame.select(pl.col(TIMESTAMP).diff().filter(same_pair).min()).item()
     if step is None:
         raise ValueError("cannot infer the candle interval from fewer than two bars per pair")
     return parse_interval(step)
+
+
+Named = list[tuple[str, FeatureColumn]]
+"""Output columns with their final names (``rsi_14``, ``ret_1_4h``)."""
+
+
+class _Columns:
+    """Each config's named output columns, built once per ``build_features`` call.
+
+    Building the expressions is Python work that showed up in profiles when repeated for the
+    stages, the cross-pair check and the output order; configs are keyed by identity, so the
+    memo lives only as long as the call that holds the configs.
+    """
+
+    def __init__(self) -> None:
+        self._memo: dict[int, Named] = {}
+
+    def __call__(self, configs: Iterable[FeatureConfig]) -> Named:
+        out: Named = []
+        for cfg in configs:
+            named = self._memo.get(id(cfg))
+            if named is None:
+                suffix = f"_{cfg.timeframe}" if cfg.timeframe else ""
+                named = [(f"{col.name}{suffix}", col) for col in cfg.columns()]
+                self._memo[id(cfg)] = named
+            out += named
+        return out
 
 
 @dataclass(frozen=True)
@@ -75,10 +105,9 @@ class _Stage:
     minutes: int = 0
 
     @classmethod
-    def of(cls, configs: Iterable[FeatureConfig], suffix: str = "", minutes: int = 0) -> _Stage:
-        columns = [col for cfg in configs for col in cfg.columns()]
-        inputs = {e.meta.output_name(): e for col in columns for e in col.inputs}
-        outputs = [col.expr.cast(pl.Float64).alias(f"{col.name}{suffix}") for col in columns]
+    def of(cls, columns: Named, minutes: int = 0) -> _Stage:
+        inputs = {e.meta.output_name(): e for _, col in columns for e in col.inputs}
+        outputs = [col.expr.cast(pl.Float64).alias(name) for name, col in columns]
         return cls(tuple(inputs.values()), tuple(outputs), minutes)
 
     def apply(self, frame: pl.LazyFrame, *keep: pl.Expr) -> pl.LazyFrame:
@@ -88,12 +117,14 @@ class _Stage:
         return frame.select(*keep, *self.outputs)
 
 
-def _stages(configs: Iterable[FeatureConfig], base: int) -> tuple[_Stage, list[_Stage]]:
+def _stages(
+    configs: Iterable[FeatureConfig], base: int, named: _Columns
+) -> tuple[_Stage, list[_Stage]]:
     """The base-timeframe stage and one stage per higher timeframe, built once for all pairs."""
     by_tf: dict[str, list[FeatureConfig]] = defaultdict(list)
     for cfg in configs:
         by_tf[cfg.timeframe or ""].append(cfg)
-    own = _Stage.of(by_tf.pop("", []))
+    own = _Stage.of(named(by_tf.pop("", [])))
     higher = []
     for tf, cfgs in by_tf.items():
         minutes = parse_interval(tf)
@@ -101,7 +132,7 @@ def _stages(configs: Iterable[FeatureConfig], base: int) -> tuple[_Stage, list[_
             raise ValueError(
                 f"timeframe {minutes}m must be a larger multiple of the base interval {base}m"
             )
-        higher.append(_Stage.of(cfgs, f"_{tf}", minutes))
+        higher.append(_Stage.of(named(cfgs), minutes))
     return own, higher
 
 
@@ -124,15 +155,16 @@ def _pair_features(
     return out
 
 
-def _features(frame: pl.DataFrame, configs: Iterable[FeatureConfig], base: int) -> pl.LazyFrame:
-    """Features of every pair, each pair computed on its own series (sorted by pair, time).
+def _features(
+    parts: Iterable[pl.DataFrame], configs: Iterable[FeatureConfig], base: int, named: _Columns
+) -> pl.LazyFrame:
+    """Features of every pair, each pair (one element of ``parts``) on its own time series.
 
     Splitting by pair and concatenating measured ~30% faster than ``.over("pair")`` on every
     expression, with identical values (each pair's expressions never see another pair's rows).
     The expressions are built once and reused by every pair's plan.
     """
-    own, higher = _stages(configs, base)
-    parts = frame.partition_by(PAIR, maintain_order=True) or [frame]
+    own, higher = _stages(configs, base, named)
     return pl.concat([_pair_features(part, own, higher, base) for part in parts])
 
 
@@ -143,28 +175,29 @@ def _collect(lazy: pl.LazyFrame) -> pl.DataFrame:
 
 
 def _cross_pair(
-    frame: pl.DataFrame, spec: FeatureSpec, base: int, own: pl.LazyFrame
+    parts: dict[str, pl.DataFrame],
+    spec: FeatureSpec,
+    base: int,
+    own: pl.LazyFrame,
+    named: _Columns,
 ) -> list[pl.LazyFrame]:
     """One table per reference pair: ``timestamp`` plus its features, prefixed by the alias."""
     tables: list[pl.LazyFrame] = []
-    pairs = set(frame[PAIR].unique().to_list()) if spec.cross_pairs else set()
+    own_exprs = {name: col.expr for name, col in named(spec.features)}
     for ref in spec.cross_pairs:
-        if ref.pair not in pairs:
+        if ref.pair not in parts:
             raise ValueError(
-                f"cross-pair reference {ref.pair!r} not in the candles' pairs {sorted(pairs)}"
+                f"cross-pair reference {ref.pair!r} not in the candles' pairs {sorted(parts)}"
             )
-        if all(cfg in spec.features for cfg in ref.features):
-            # Same configs as the pair's own features: reuse those values, don't recompute.
-            names = [
-                f"{col.name}_{cfg.timeframe}" if cfg.timeframe else col.name
-                for cfg in ref.features
-                for col in cfg.columns()
-            ]
-            table = own.filter(pl.col(PAIR) == ref.pair).select(TIMESTAMP, *names)
+        wanted = named(ref.features)
+        names = [name for name, _ in wanted]
+        prefixed = [pl.col(name).alias(f"{ref.alias}_{name}") for name in names]
+        if all(name in own_exprs and own_exprs[name].meta.eq(col.expr) for name, col in wanted):
+            # The pairs' own features already hold these columns (same name, same expression):
+            # reuse the reference pair's values rather than computing them again.
+            table = own.filter(pl.col(PAIR) == ref.pair)
         else:
-            ref_frame = frame.filter(pl.col(PAIR) == ref.pair)
-            table = _features(ref_frame, ref.features, base).drop(PAIR)
-        prefixed = [pl.col(c).alias(f"{ref.alias}_{c}") for c in table.collect_schema().names()[1:]]
+            table = _features([parts[ref.pair]], ref.features, base, named)
         tables.append(table.select(TIMESTAMP, *prefixed))
     return tables
 
@@ -197,10 +230,15 @@ def build_features(
     base = _base_minutes(frame, spec) if needs_base else 0
     if spec.cross_pairs and not has_pair:
         raise ValueError("cross-pair features need a 'pair' column in the candles")
-    own = _features(frame, spec.features, base)
+    by_pair = {str(key[0]): part for key, part in frame.partition_by(PAIR, as_dict=True).items()}
+    named = _Columns()
+    own = _features(list(by_pair.values()) or [frame], spec.features, base, named)
     out = own
     # One lazy plan: polars computes ``own`` once and feeds both sides of each join from it.
-    for table in _cross_pair(frame, spec, base, own):
+    for table in _cross_pair(by_pair, spec, base, own, named):
         out = out.join(table, on=TIMESTAMP, how="left", maintain_order="left")
-    result = _collect(out.select(PAIR, TIMESTAMP, *spec.column_names()))
+    names = [name for name, _ in named(spec.features)] + [
+        f"{ref.alias}_{name}" for ref in spec.cross_pairs for name, _ in named(ref.features)
+    ]
+    result = _collect(out.select(PAIR, TIMESTAMP, *names))
     return result if has_pair else result.drop(PAIR)
