@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from src.brokers.kraken.symbols import PairInfo
+from src.core.clock import Clock
 from src.core.decimals import to_plain_string
 from src.core.errors import BrokerError, OrderMinimumError
 from src.core.execution import Order, OrderType, Side
@@ -22,6 +23,30 @@ from src.utils.logging import get_logger
 log = get_logger(__name__)
 TickerFetch = Callable[[str], Awaitable[Any]]
 """Ticker for one pair (Kraken altname) -> Kraken's ``result`` ``{pair_key: {"a": ..., ...}}``."""
+
+#: How long a ticker read stays good for the minimum check. The check is an estimate at the
+#: touch and Kraken enforces costmin anyway, so a few seconds of staleness cannot let a bad
+#: order through; not paying a round trip before every market order matters more.
+TICKER_TTL_SECONDS = 5.0
+
+
+class CachedTicker:
+    """A TickerFetch that reuses a successful read of the same pair for ``ttl`` seconds."""
+
+    def __init__(self, fetch: TickerFetch, clock: Clock, ttl: float = TICKER_TTL_SECONDS) -> None:
+        self._fetch = fetch
+        self._clock = clock
+        self._ttl = ttl
+        self._cache: dict[str, tuple[float, Any]] = {}
+
+    async def __call__(self, pair: str) -> Any:
+        now = self._clock.monotonic()
+        hit = self._cache.get(pair)
+        if hit is not None and now - hit[0] < self._ttl:
+            return hit[1]
+        result = await self._fetch(pair)
+        self._cache[pair] = (now, result)
+        return result
 
 
 def needs_reference(order: Order, inst: Instrument) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 
 from src.brokers.kraken.errors import map_error
 from src.brokers.kraken.gate import NullGate
-from src.brokers.kraken.market_minimums import check_market_orders
+from src.brokers.kraken.market_minimums import CachedTicker, check_market_orders
 from src.brokers.kraken.orders import add_order_params
 from src.brokers.kraken.symbols import PairInfo, SymbolLoader, resolve_refreshing
 from src.brokers.kraken.transport import KrakenTransport
@@ -82,6 +82,9 @@ class OrderDesk:
         self._find = finder
         self._route = route
         self.tracked: dict[str, TrackedOrder] = {}
+        self._ticker = CachedTicker(
+            lambda pair: self._t.call("Ticker", {"pair": pair}), transport.clock
+        )
         self.last_transport: str | None = None
         """"rest" or "websocket": how the latest order call was sent."""
 
@@ -133,13 +136,14 @@ class OrderDesk:
         """Resolve and validate every order before any is sent (a bad one sends nothing).
 
         A symbol missing from the cached pair map reloads AssetPairs once (a new listing).
-        Market orders are checked against the minimums at the public Ticker (one GET per pair).
+        Market orders are checked against the minimums at the public Ticker (one GET per pair,
+        reused for a few seconds).
         """
         prepared = []
         for order in orders:
             info = await self._pair(order.symbol)
             prepared.append((order, info, add_order_params(order, info.instrument, info.altname)))
-        await check_market_orders(prepared, lambda pair: self._t.call("Ticker", {"pair": pair}))
+        await check_market_orders(prepared, self._ticker)
         return prepared
 
     async def submit(

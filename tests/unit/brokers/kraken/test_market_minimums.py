@@ -10,7 +10,9 @@ import pytest
 import respx
 from structlog.testing import capture_logs
 
+from src.brokers.kraken.market_minimums import TICKER_TTL_SECONDS
 from src.brokers.kraken_adapter import KrakenAdapter
+from src.core.clock import ManualClock
 from src.core.errors import OrderMinimumError
 from src.core.execution import Order, OrderStatus, OrderType, Side
 from tests.unit.brokers.kraken.kraken_helpers import fail, form, load, ok
@@ -195,3 +197,20 @@ async def test_against_paper_exchange_over_loopback() -> None:
         assert ack.accepted and ack.order_id
         found = await ad.find_order(order.client_order_id)
         assert found is not None and found.order_id == ack.order_id
+
+
+async def test_ticker_read_is_reused_briefly_then_refreshed(
+    adapter: KrakenAdapter,
+    add_route: respx.Route,
+    ticker_route: respx.Route,
+    clock: ManualClock,
+) -> None:
+    await adapter.submit_orders([_market(Side.BUY, quantity="0.0004")])
+    await adapter.submit_orders([_market(Side.BUY, quantity="0.0004")])
+    assert ticker_route.call_count == 1  # no round trip before every market order
+    clock.advance(TICKER_TTL_SECONDS)
+    ticker_route.mock(return_value=_ticker("1000.0", "900.0"))  # price fell: 0.4 USD < 0.5
+    with pytest.raises(OrderMinimumError, match=r"ticker ask 1000\.0"):
+        await adapter.submit_orders([_market(Side.BUY, quantity="0.0004")])
+    assert ticker_route.call_count == 2
+    assert add_route.call_count == 2
