@@ -38,6 +38,8 @@ class FaultConfig:
     ws_silent_after_s: float = 0.0
     seed: int = 0
     rng: random.Random = field(init=False, repr=False)
+    ws_drops: int = field(default=0, init=False)
+    """How many WS connections the ``ws_drop_*`` knobs have dropped (tests wait on it)."""
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)

@@ -103,10 +103,13 @@ class WsVenue:
         if faults is None:
             return False
         limit = getattr(faults, "ws_drop_after_s", None)
-        if limit is not None and connected_for >= limit:
-            return True
         rate = float(getattr(faults, "ws_drop_rate", 0.0))
-        return rate > 0 and faults.rng.random() < rate
+        drop = (limit is not None and connected_for >= limit) or (
+            rate > 0 and faults.rng.random() < rate
+        )
+        if drop:
+            faults.ws_drops += 1
+        return drop
 
     def fault_lost_reply(self) -> str | None:
         """Fault knob: lose this add_order's reply (``"drop"``: close the socket too)."""

@@ -32,6 +32,7 @@ class PaperExchangeControl:
     fill_timeout: float = 10.0
 
     _rest_price: Decimal | None = None
+    _stream_down: bool = False
 
     def _resting_price(self) -> Decimal:
         # Fixed at first use: fills printed by ``fill_partially`` move the paper market's last.
@@ -62,6 +63,8 @@ class PaperExchangeControl:
         order = self.exchange.engine.orders[order_id]
         # A market sell printed at the order's limit price executes against it.
         self.exchange.drive(self.symbol, order.limit_price, quantity, "sell")
+        if self._stream_down:
+            await self._restore_stream_after_fill()
 
     async def lose_next_submit_reply(self) -> None:
         self.exchange.faults.lost_reply_next = 1
@@ -70,12 +73,22 @@ class PaperExchangeControl:
         self.proxy.malform_next("/0/private/Balance")
 
     async def drop_stream(self) -> None:
-        # Every WS message is dropped (closing its socket) for a moment: the next fill's
-        # execution report is lost with the connection, and reconnects are refused until
-        # the knob is reset, so that fill happens while the stream is down.
+        # Every WS message is dropped (closing its socket) until the next fill has happened
+        # and a drop has been seen after it: that fill's execution report is lost with the
+        # connection (or never sent, reconnects being refused meanwhile), so it happens while
+        # the stream is down however slow the machine is.
+        self.exchange.faults.ws_drop_rate = 1.0
+        self._stream_down = True
+
+    async def _restore_stream_after_fill(self) -> None:
         faults = self.exchange.faults
-        faults.ws_drop_rate = 1.0
-        asyncio.get_running_loop().call_later(0.3, setattr, faults, "ws_drop_rate", 0.0)
+        seen = faults.ws_drops
+        for _ in range(200):  # bounded: 10 s
+            if faults.ws_drops > seen:
+                break
+            await asyncio.sleep(0.05)
+        faults.ws_drop_rate = 0.0
+        self._stream_down = False
 
 
 @asynccontextmanager
