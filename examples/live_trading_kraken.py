@@ -20,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
+from src.app.paths import DEFAULT_RISK_CONFIG
 from src.app.session import (
     SessionSettings,
     Venue,
@@ -54,7 +55,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--model-name", default="kraken-signal", help="MLflow registered model")
     p.add_argument("--alias", default="champion", help="MLflow model alias")
     p.add_argument("--interval", type=int, default=60, help="candle minutes (ma strategy)")
-    p.add_argument("--risk-config", type=Path, default=Path("config/risk.toml"))
+    p.add_argument("--risk-config", type=Path, default=DEFAULT_RISK_CONFIG)
     p.add_argument("--capital-per-pair", type=Decimal, default=Decimal(200))
     p.add_argument("--db", type=Path, default=None, help="runtime database (per mode default)")
     return p.parse_args(argv)

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from src.app.paths import DEFAULT_RISK_CONFIG
 from src.app.session import SessionSettings, build_runtime, paper_venue
 from src.app.summary import summarize
 from src.core.risk import RiskLimits
@@ -41,7 +42,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--config", type=Path, default=DEFAULT_CONFIG_PATH, help="experiment TOML")
     p.add_argument("--duration", type=float, default=60.0, help="paper trading seconds")
     p.add_argument("--skip-training", action="store_true", help="trade the existing champion")
-    p.add_argument("--risk-config", type=Path, default=Path("config/risk.toml"))
+    p.add_argument("--risk-config", type=Path, default=DEFAULT_RISK_CONFIG)
     p.add_argument("--db", type=Path, default=Path("data/runtime/paper_demo.sqlite"))
     return p.parse_args(argv)
 

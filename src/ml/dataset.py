@@ -31,12 +31,27 @@ def kraken_altname(pair: str) -> str:
     return _KRAKEN_ASSET.get(base, base) + _KRAKEN_ASSET.get(quote, quote)
 
 
+#: Where relative data paths fall back to when they do not exist under the working directory,
+#: so the shipped config works from any directory (``src/ml/dataset.py`` -> two levels up).
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _resolve(path: str) -> Path:
+    candidate = Path(path)
+    if candidate.is_absolute() or candidate.exists():
+        return candidate
+    return PROJECT_ROOT / candidate
+
+
 def candle_file(cfg: DataConfig, pair: str) -> Path:
-    """The CSV for ``pair``: ``cfg.files[pair]`` or ``<data_dir>/<ALTNAME>_<interval>*.csv``."""
+    """The CSV for ``pair``: ``cfg.files[pair]`` or ``<data_dir>/<ALTNAME>_<interval>*.csv``.
+
+    Relative paths are tried under the working directory first, then under the project root.
+    """
     if pair in cfg.files:
-        return Path(cfg.files[pair])
+        return _resolve(cfg.files[pair])
     pattern = f"{kraken_altname(pair)}_{cfg.interval_minutes}*.csv"
-    matches = sorted(Path(cfg.data_dir).glob(pattern))
+    matches = sorted(_resolve(cfg.data_dir).glob(pattern))
     if not matches:
         raise FileNotFoundError(f"no candle file {pattern} for {pair} in {cfg.data_dir}")
     return matches[0]

@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from src.ml.config import DataConfig
+from src.ml.config import DEFAULT_CONFIG_PATH, DataConfig, load_config
 from src.ml.dataset import candle_file, data_hash, kraken_altname, load_candles
 
 DATA_DIR = str(Path(__file__).resolve().parents[2] / "data/market/kraken-ohlcvt-60m")
@@ -47,3 +47,15 @@ def test_data_hash_is_stable_and_sensitive_to_one_value() -> None:
         pl.when(pl.int_range(pl.len()) == 5).then(pl.col("close") + 0.01).otherwise("close")
     )
     assert data_hash(changed) != data_hash(candles)
+
+
+def test_shipped_config_finds_its_data_from_any_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # nothing named data/ here
+    cfg = load_config(DEFAULT_CONFIG_PATH)
+    found = candle_file(cfg.data, "BTC/USD")
+    assert found.is_file()
+    assert found.name.startswith("XBTUSD_60")
+    with pytest.raises(FileNotFoundError, match=r"XDGUSD_60\*\.csv for DOGE/USD"):
+        candle_file(cfg.data, "DOGE/USD")
