@@ -18,6 +18,7 @@ from src.brokers.kraken.errors import InvalidRequestError
 from src.brokers.kraken.fills import PollingFillSource
 from src.brokers.kraken.gate import RequestGate
 from src.brokers.kraken.order_manager import KrakenOrderManager
+from src.brokers.kraken.order_updates import order_update_source
 from src.brokers.kraken.rest import KrakenRestClient
 from src.brokers.kraken.symbols import SymbolMap, resolve_refreshing
 from src.brokers.kraken.trading import OrderDesk
@@ -282,6 +283,16 @@ class KrakenAdapter(KrakenRestClient):
                 yield fill
         finally:
             self._fill_orders.remove(manager)
+
+    async def stream_order_updates(self) -> AsyncIterator[OrderUpdate]:
+        """Yield each state change of the account's orders from now on, once, until you stop.
+
+        WS v2 ``executions`` on its own connection, reconciled over REST after reconnects; a key
+        without the WebSocket permission polls every ``fill_poll_interval`` s (order_updates).
+        """
+        source = order_update_source(self, self.fill_poll_interval, **self.ws_options)
+        async for update in source.updates():
+            yield update
 
     # ----------------------------------------------------------------- market data
     async def fetch_candles(
