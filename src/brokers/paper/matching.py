@@ -29,16 +29,26 @@ class Engine:
         self.now = now
         self.accounts: dict[str, Account] = {}
         self.orders: dict[str, PaperOrder] = {}
+        # Orders that may still be open, oldest first; pruned as they close, so the many
+        # per-tick scans cost O(open orders), not O(every order ever placed).
+        self._maybe_open: dict[str, PaperOrder] = {}
         self.trades: dict[str, PaperTrade] = {}
         self.on_change: Callable[[], None] = lambda: None
+
+    def add_order(self, order: PaperOrder) -> None:
+        """Record an order (new, or restored from storage)."""
+        self.orders[order.txid] = order
+        if order.status in OPEN_STATES:
+            self._maybe_open[order.txid] = order
 
     # ----- queries -------------------------------------------------------------------------
     def open_orders(self, account_id: str | None = None) -> list[PaperOrder]:
         """Open orders (optionally of one account), oldest first."""
+        closed = [t for t, o in self._maybe_open.items() if o.status not in OPEN_STATES]
+        for txid in closed:  # a closed order never reopens (EditOrder makes a new order)
+            del self._maybe_open[txid]
         return [
-            o
-            for o in self.orders.values()
-            if o.status in OPEN_STATES and (account_id is None or o.account_id == account_id)
+            o for o in self._maybe_open.values() if account_id is None or o.account_id == account_id
         ]
 
     def taker_pct(self, account: Account, pair_key: str) -> Decimal:
@@ -102,7 +112,7 @@ class Engine:
         """Accept a validated, funded order: match what crosses, rest or cancel the rest."""
         if order.post_only and order.ordertype == "limit" and self.marketable(order):
             raise KrakenError(E.POST_ONLY)
-        self.orders[order.txid] = order
+        self.add_order(order)
         now = order.opentm
         self.emit(order, "pending_new", now)
         self.emit(order, "new", now)

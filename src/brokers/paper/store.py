@@ -85,7 +85,7 @@ class Store:
             o["oflags"] = tuple(o["oflags"])
             order = PaperOrder(**_decimals(o))
             order.last_change = -1e9  # ages restart old after a restart
-            engine.orders[order.txid] = order
+            engine.add_order(order)
         for t in json.loads(rows.get("trades", "[]")):
             trade = PaperTrade(**_decimals(t))
             engine.trades[trade.txid] = trade
