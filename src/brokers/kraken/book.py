@@ -173,17 +173,16 @@ class OrderBook:
     def apply_message(self, data: Mapping[str, Any], *, snapshot: bool) -> bool:
         """Apply one ``book`` data object and report whether its checksum matches.
 
-        Returns True when the message carries no checksum.
+        Returns True when the message carries no checksum. A malformed checksum is refused
+        before any level is applied, like a malformed level: nothing is half-applied.
         """
+        expected = data.get("checksum")
+        if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int)):
+            raise BookError(f"checksum: expected an integer, got {expected!r}")
         self.apply(data.get("bids") or (), data.get("asks") or (), snapshot=snapshot)
         timestamp = data.get("timestamp")
         self.timestamp = timestamp if isinstance(timestamp, str) else self.timestamp
-        expected = data.get("checksum")
-        if expected is None:
-            return True
-        if isinstance(expected, bool) or not isinstance(expected, int):
-            raise BookError(f"checksum: expected an integer, got {expected!r}")
-        return self.checksum() == expected
+        return expected is None or self.checksum() == expected
 
     def checksum_string(self) -> str:
         """The exact string Kraken feeds to CRC32 for the current top 10 levels."""
