@@ -15,8 +15,9 @@ from types import TracebackType
 from typing import Any, Self
 
 from src.brokers.kraken.errors import map_error
+from src.brokers.kraken.parse import order_ack
 from src.brokers.kraken.ws_connection import WsConnection
-from src.brokers.kraken.ws_orders import FINAL_ORDER_STATUSES, add_order_params
+from src.brokers.kraken.ws_orders import FINAL_ORDER_STATUSES, add_order_params, order_status
 from src.brokers.kraken.ws_private import KrakenPrivateStream, token_text
 from src.core.errors import BrokerError, OrderOutcomeUnknownError, OrderRejectedError
 from src.core.execution import Order, OrderAck, OrderStatus, OrderUpdate
@@ -130,7 +131,7 @@ class KrakenOrderManager:
             if error.outcome_known:
                 raise
             return await self._resolve(order, symbol, error)
-        return _ack(order, symbol, str(result["order_id"]), OrderStatus.OPEN, result)
+        return order_ack(order, symbol, str(result["order_id"]), OrderStatus.OPEN, result)
 
     async def _resolve(self, order: Order, symbol: str, cause: BrokerError) -> OrderAck:
         cloid = order.client_order_id
@@ -138,7 +139,13 @@ class KrakenOrderManager:
         seen = self.stream.order_id_for(cloid)
         if seen is not None:
             state = self.stream.order(seen) or {}
-            return _ack(order, symbol, seen, _status(state.get("order_status")), state)
+            return order_ack(
+                order,
+                symbol,
+                seen,
+                order_status(state.get("order_status"), OrderStatus.OPEN),
+                state,
+            )
         if self._find_order is None:
             raise OrderOutcomeUnknownError(
                 f"order {cloid}: {cause}; no REST lookup configured", client_order_id=cloid
@@ -155,7 +162,7 @@ class KrakenOrderManager:
                 endpoint="add_order",
                 retryable=True,
             ) from cause
-        return _ack(order, symbol, found.order_id, found.status, dict(found.raw))
+        return order_ack(order, symbol, found.order_id, found.status, dict(found.raw))
 
     async def amend_order(
         self,
@@ -213,7 +220,7 @@ class KrakenOrderManager:
         symbol = str(symbols.pop())
         result = await self.request("batch_add", {"symbol": symbol, "orders": rows})
         return [
-            _ack(o, symbol, str(r["order_id"]), OrderStatus.OPEN, r)
+            order_ack(o, symbol, str(r["order_id"]), OrderStatus.OPEN, r)
             for o, r in zip(orders, result, strict=True)
         ]
 
@@ -226,26 +233,3 @@ class KrakenOrderManager:
             params["cl_ord_id"] = list(cl_ord_ids)
         result = await self.request("batch_cancel", params)
         return int(result["count"])
-
-
-def _status(value: Any) -> OrderStatus:
-    return {
-        "pending_new": OrderStatus.PENDING,
-        "new": OrderStatus.OPEN,
-        "partially_filled": OrderStatus.PARTIALLY_FILLED,
-        "filled": OrderStatus.FILLED,
-        "canceled": OrderStatus.CANCELED,
-        "expired": OrderStatus.EXPIRED,
-    }.get(str(value), OrderStatus.OPEN)
-
-
-def _ack(
-    order: Order, symbol: str, order_id: str | None, status: OrderStatus, raw: Any
-) -> OrderAck:
-    return OrderAck(
-        client_order_id=order.client_order_id,
-        order_id=order_id,
-        symbol=symbol,
-        status=status,
-        raw=dict(raw) if isinstance(raw, dict) else {},
-    )

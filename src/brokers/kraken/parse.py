@@ -19,6 +19,8 @@ from src.core.execution import (
     Balance,
     Fill,
     Liquidity,
+    Order,
+    OrderAck,
     OrderStatus,
     OrderType,
     OrderUpdate,
@@ -284,3 +286,22 @@ def parse_candles(rows: Any, symbol: str, interval: int, *, drop_last: bool = Tr
         except (TypeError, ValueError) as exc:
             raise MalformedResponseError(f"OHLC row {row!r}: {exc}", endpoint="OHLC") from None
     return out
+
+
+def order_ack(
+    order: Order,
+    symbol: str,
+    order_id: str | None,
+    status: OrderStatus,
+    raw: Any = None,
+    message: str | None = None,
+) -> OrderAck:
+    """The ack for one submitted order, keeping Kraken's reply (REST or WS) as ``raw``."""
+    return OrderAck(
+        client_order_id=order.client_order_id,
+        order_id=order_id,
+        symbol=symbol,
+        status=status,
+        message=message,
+        raw=dict(raw) if isinstance(raw, dict) else {},
+    )

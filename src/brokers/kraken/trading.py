@@ -17,6 +17,7 @@ from src.brokers.kraken.errors import map_error
 from src.brokers.kraken.gate import NullGate
 from src.brokers.kraken.market_minimums import CachedTicker, check_market_orders
 from src.brokers.kraken.orders import add_order_params
+from src.brokers.kraken.parse import order_ack
 from src.brokers.kraken.symbols import PairInfo, SymbolLoader, resolve_refreshing
 from src.brokers.kraken.transport import KrakenTransport
 from src.brokers.kraken.ws_routing import WsOrderRoute, carries
@@ -180,9 +181,9 @@ class OrderDesk:
             if not error.outcome_known:
                 return await self.resolve(order, info, error)
             log.info("kraken.order_rejected", symbol=symbol, error=str(error))
-            return _ack(order, symbol, None, OrderStatus.REJECTED, str(error)), error
+            return order_ack(order, symbol, None, OrderStatus.REJECTED, message=str(error)), error
         self._opened(info, order, txid)
-        return _ack(order, symbol, txid, OrderStatus.OPEN, None, result), None
+        return order_ack(order, symbol, txid, OrderStatus.OPEN, result), None
 
     async def resolve(
         self, order: Order, info: PairInfo, cause: BrokerError
@@ -195,14 +196,14 @@ class OrderDesk:
         except BrokerError as lookup:
             msg = f"order {cloid} outcome unknown: {cause}; lookup failed: {lookup}"
             unknown = OrderOutcomeUnknownError(msg, client_order_id=cloid, endpoint="AddOrder")
-            return _ack(order, symbol, None, OrderStatus.UNKNOWN, msg), unknown
+            return order_ack(order, symbol, None, OrderStatus.UNKNOWN, message=msg), unknown
         if found is None:
             msg = f"order {cloid} was not placed ({cause}); not in open or closed orders"
             rejected = OrderRejectedError(msg, endpoint="AddOrder", raw=cause.raw, retryable=True)
-            return _ack(order, symbol, None, OrderStatus.REJECTED, msg), rejected
+            return order_ack(order, symbol, None, OrderStatus.REJECTED, message=msg), rejected
         if not found.status.is_final:
             self._opened(info, order, found.order_id)
-        return _ack(order, symbol, found.order_id, found.status, None, dict(found.raw)), None
+        return order_ack(order, symbol, found.order_id, found.status, dict(found.raw)), None
 
     async def add_batch(
         self, orders: Sequence[Order], *, raise_on_reject: bool = True
@@ -243,10 +244,10 @@ class OrderDesk:
         symbol = info.instrument.symbol
         if isinstance(row, dict) and row.get("error"):
             error = map_error(str(row["error"]), "AddOrderBatch", order_call=True)
-            return _ack(order, symbol, None, OrderStatus.REJECTED, str(error), row), error
+            return order_ack(order, symbol, None, OrderStatus.REJECTED, row, str(error)), error
         txid = _txid(row, "AddOrderBatch")
         self._opened(info, order, txid)
-        return _ack(order, symbol, txid, OrderStatus.OPEN, None, row), None
+        return order_ack(order, symbol, txid, OrderStatus.OPEN, row), None
 
     @staticmethod
     def _finish(
@@ -390,21 +391,3 @@ class OrderDesk:
             self.tracked[new_id] = TrackedOrder(info.altname, symbol, side, self._now(), cloid)
             self.gate.on_order_opened(info.altname, new_id)
         return result
-
-
-def _ack(
-    order: Order,
-    symbol: str,
-    order_id: str | None,
-    status: OrderStatus,
-    message: str | None,
-    raw: Any = None,
-) -> OrderAck:
-    return OrderAck(
-        client_order_id=order.client_order_id,
-        order_id=order_id,
-        symbol=symbol,
-        status=status,
-        message=message,
-        raw=dict(raw) if isinstance(raw, dict) else {},
-    )

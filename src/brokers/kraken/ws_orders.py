@@ -23,6 +23,7 @@ __all__ = [
     "FINAL_ORDER_STATUSES",
     "add_order_params",
     "fill_from_report",
+    "order_status",
     "order_update",
 ]
 
@@ -37,6 +38,11 @@ _STATUS = {
     "expired": OrderStatus.EXPIRED,
     "triggered": OrderStatus.OPEN,
 }
+
+
+def order_status(value: Any, default: OrderStatus = OrderStatus.UNKNOWN) -> OrderStatus:
+    """WS v2 ``order_status`` as a core OrderStatus (``default`` for a missing/unknown value)."""
+    return _STATUS.get(str(value), default)
 
 
 def _dec(value: Any, field: str) -> Decimal:
@@ -83,7 +89,7 @@ def order_update(state: dict[str, Any]) -> OrderUpdate | None:
             symbol=str(state["symbol"]),
             side=Side(str(state["side"])),
             order_type=OrderType(str(state["order_type"])),
-            status=_STATUS.get(str(state.get("order_status")), OrderStatus.UNKNOWN),
+            status=order_status(state.get("order_status")),
             quantity=_dec(state["order_qty"], "order_qty"),
             filled_quantity=_dec(state.get("cum_qty", 0), "cum_qty"),
             limit_price=None if limit is None else _dec(limit, "limit_price"),
