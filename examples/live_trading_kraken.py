@@ -31,6 +31,7 @@ from src.app.session import (
 from src.app.summary import summarize
 from src.app.venue import DeadMansSwitch, check_key
 from src.brokers.credentials import BrokerCredentials
+from src.brokers.kraken.settings import KrakenSettings
 from src.core.errors import AuthenticationError, ConfigurationError
 from src.core.risk import RiskLimits
 from src.core.runtime import Heartbeat, TradingRuntime
@@ -159,6 +160,9 @@ async def main(argv: list[str] | None = None) -> int:
     print(f"structured log: {log_path}")
     try:
         limits = RiskLimits.from_toml(args.risk_config)
+        # Read once, here, from the environment and .env, and handed to the venue: the tier,
+        # URLs and rate-limit mode the user configured are the ones the session runs with.
+        settings = KrakenSettings()
     except ConfigurationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -169,14 +173,18 @@ async def main(argv: list[str] | None = None) -> int:
                 "error: --live needs KRAKEN_API_KEY and KRAKEN_API_SECRET (.env)", file=sys.stderr
             )
             return 2
+        # Shown before the confirmation: the user confirms this venue and these limits.
+        print(f"Kraken at {settings.api_url}, {settings.tier} tier rate limits (KRAKEN_TIER)")
         if not confirm_live(limits, args.yes):
             print("Not confirmed; nothing was sent.")
             return 1
         venue_cm = live_venue(
-            creds.kraken_api_key.get_secret_value(), creds.kraken_api_secret.get_secret_value()
+            creds.kraken_api_key.get_secret_value(),
+            creds.kraken_api_secret.get_secret_value(),
+            settings=settings,
         )
     else:
-        venue_cm = paper_venue(mirror=args.mirror)
+        venue_cm = paper_venue(mirror=args.mirror, settings=settings)
     async with venue_cm as venue:
         return await trade(args, venue, limits)
 

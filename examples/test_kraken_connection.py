@@ -20,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from src.brokers.credentials import BrokerCredentials
+from src.brokers.kraken.settings import KrakenSettings
 from src.brokers.kraken_adapter import KrakenAdapter
 from src.core.execution import AccountBalances
 from src.utils.logging import configure_logging_from_env
@@ -134,13 +135,16 @@ async def paper_exchange() -> AsyncIterator[tuple[str, str, str]]:
 
 async def run(force_paper: bool) -> Report:
     """Pick LIVE or PAPER and run every check."""
+    # Both read once, from the environment and .env; KRAKEN_API_URL in either is honoured.
     creds = BrokerCredentials()
+    settings = KrakenSettings()
     if creds.has_kraken and not force_paper:
         report = Report("LIVE")
         print(f"🔌 Checking Kraken ({report.label})")
         async with KrakenAdapter(
             api_key=creds.require("kraken_api_key"),
             api_secret=creds.require("kraken_api_secret"),
+            settings=settings,
         ) as adapter:
             print(f"   {adapter.base_url}\n")
             await public_checks(adapter, report)
@@ -150,7 +154,7 @@ async def run(force_paper: bool) -> Report:
     print("🔌 No Kraken credentials set: checking the local paper exchange (PAPER)\n")
     async with (
         paper_exchange() as (url, key, secret),
-        KrakenAdapter(api_key=key, api_secret=secret, base_url=url) as adapter,
+        KrakenAdapter(api_key=key, api_secret=secret, base_url=url, settings=settings) as adapter,
     ):
         print(f"   {url}\n")
         await public_checks(adapter, report)

@@ -11,6 +11,7 @@ from pathlib import Path
 from src.app.clocks import ScaledClock
 from src.app.venue import KrakenQuotes
 from src.brokers.kraken.rate_limits import KrakenRateLimits
+from src.brokers.kraken.settings import KrakenSettings
 from src.brokers.kraken_adapter import KrakenAdapter
 from src.brokers.paper import PaperExchange
 from src.core.clock import Clock, SystemClock
@@ -42,14 +43,20 @@ async def paper_venue(
     mirror: bool = False,
     speed: float = PAPER_SPEED,
     seed: int = 1,
-    tier: str = "starter",
+    tier: str | None = None,
     db_path: Path | None = None,
+    settings: KrakenSettings | None = None,
 ) -> AsyncIterator[Venue]:
     """Start the local paper exchange in-process and an adapter logged in to its demo account.
 
     Replay mode runs the exchange (and the rate-limit gate modelling it) on a ``ScaledClock``;
-    mirror mode follows Kraken's live public prices in real time.
+    mirror mode follows Kraken's live public prices in real time. The exchange models
+    ``tier`` (default ``settings.tier``, i.e. ``KRAKEN_TIER``), so paper rehearses the limits
+    the same settings would give on Kraken. The adapter gets the exchange's URLs explicitly:
+    a ``KRAKEN_API_URL`` meant for live trading cannot send paper orders elsewhere.
     """
+    settings = settings if settings is not None else KrakenSettings()
+    tier = tier or settings.tier
     clock: Clock = SystemClock() if mirror else ScaledClock(speed)
     exchange = PaperExchange(
         market="mirror" if mirror else "replay",
@@ -66,18 +73,33 @@ async def paper_venue(
             api_key=exchange.api_key,
             api_secret=exchange.api_secret,
             base_url=exchange.rest_url,
+            ws_url=exchange.ws_url,
+            ws_auth_url=exchange.ws_auth_url,
             gate=gate,
+            settings=settings,
         )
         async with adapter:
             yield Venue(adapter, exchange, clock, "mirror" if mirror else "paper")
 
 
 @asynccontextmanager
-async def live_venue(api_key: str, api_secret: str, tier: str = "starter") -> AsyncIterator[Venue]:
-    """An adapter on the real Kraken API with the tier's rate limits."""
-    adapter = KrakenAdapter(
-        api_key=api_key, api_secret=api_secret, gate=KrakenRateLimits(tier, clock=SystemClock())
-    )
+async def live_venue(
+    api_key: str,
+    api_secret: str,
+    tier: str | None = None,
+    *,
+    settings: KrakenSettings | None = None,
+) -> AsyncIterator[Venue]:
+    """An adapter on ``settings.api_url`` (Kraken's by default) with the settings' rate limits.
+
+    ``tier``, when given, overrides ``settings.tier`` (``KRAKEN_TIER``); the gate's mode and
+    margins still come from the settings.
+    """
+    settings = settings if settings is not None else KrakenSettings()
+    if tier is not None:
+        settings = KrakenSettings(**{**settings.model_dump(), "tier": tier})
+    # No gate argument: the adapter builds Kraken's counters from these same settings.
+    adapter = KrakenAdapter(api_key=api_key, api_secret=api_secret, settings=settings)
     async with adapter:
         yield Venue(adapter, None, SystemClock(), "live")
 

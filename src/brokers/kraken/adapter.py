@@ -20,6 +20,7 @@ from src.brokers.kraken.gate import RequestGate
 from src.brokers.kraken.order_manager import KrakenOrderManager
 from src.brokers.kraken.order_updates import order_update_source
 from src.brokers.kraken.rest import KrakenRestClient
+from src.brokers.kraken.settings import KrakenSettings
 from src.brokers.kraken.symbols import SymbolMap, resolve_refreshing
 from src.brokers.kraken.trading import OrderDesk
 from src.brokers.kraken.ws_fills import WsFillSource
@@ -72,6 +73,7 @@ class KrakenAdapter(KrakenRestClient):
         client: httpx.AsyncClient | None = None,
         order_transport: str = "auto",
         ws_options: dict[str, Any] | None = None,
+        settings: KrakenSettings | None = None,
     ) -> None:
         self.order_transport = check_order_transport(order_transport)
         super().__init__(
@@ -86,6 +88,7 @@ class KrakenAdapter(KrakenRestClient):
             retry=retry,
             clock=clock,
             client=client,
+            settings=settings,
         )
         self.ws_options: dict[str, Any] = dict(ws_options or {})
         self._ws_orders: KrakenOrderManager | None = None

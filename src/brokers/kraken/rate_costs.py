@@ -9,6 +9,8 @@ from typing import Literal, get_args
 
 Tier = Literal["starter", "intermediate", "pro"]
 TradeAction = Literal["add", "amend", "edit", "cancel", "batch_add", "batch_cancel"]
+#: What the gate does at a limit: sleep until the call fits, or raise LocalRateLimitError.
+RateLimitMode = Literal["wait", "refuse"]
 
 
 @dataclass(frozen=True)
@@ -44,9 +46,11 @@ TIERS: Mapping[str, TierLimits] = MappingProxyType(
 DEFAULT_REST_COST = 1.0
 #: History and ledger calls cost more. docs.kraken.com/exchange/guides/rest/ratelimits and
 #: Kraken's kraken-cli skill say +2; the api/docs page (crawled 2026-05-27) says +4. We use +2
-#: and make it configurable (``costs=`` or ``KRAKEN_HISTORY_CALL_COST``).
+#: and make it configurable (``costs=``, or ``KRAKEN_HISTORY_CALL_COST`` via ``KrakenSettings``).
 DEFAULT_HISTORY_COST = 2.0
 HISTORY_METHODS = ("Ledgers", "TradesHistory", "QueryLedgers")
+#: Seconds of decay kept below each limit by default (see ``KrakenRateLimits``).
+DEFAULT_SAFETY_MARGIN = 0.1
 #: Calls that count on the per-pair trading counter, not the REST counter. Kraken's docs say so
 #: for AddOrder and CancelOrder; ccxt weights the batch, edit and amend calls 0 too (unverified
 #: in Kraken's docs). CancelAll and CancelAllOrdersAfter are kept on the REST counter (+1): no

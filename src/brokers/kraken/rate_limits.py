@@ -6,23 +6,21 @@ import asyncio
 from collections.abc import Callable, Mapping
 from typing import Literal, get_args
 
-from pydantic import ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
 from src.brokers.kraken.constants import PUBLIC_METHODS
 from src.brokers.kraken.rate_costs import (
     AGE_ROWS,
     DEFAULT_HISTORY_COST,
     DEFAULT_REST_COST,
+    DEFAULT_SAFETY_MARGIN,
     HISTORY_METHODS,
     TIERS,
     TRADE_COSTS,
     TRADING_COUNTER_METHODS,
-    Tier,
     TierLimits,
     TradeAction,
     trading_cost,
 )
+from src.brokers.kraken.settings import KrakenSettings
 from src.core.clock import Clock, SystemClock
 from src.core.errors import (
     ConfigurationError,
@@ -50,33 +48,9 @@ __all__ = [
 Mode = Literal["wait", "refuse"]
 # Float rounding must not turn "exactly when blocked ends" into another tiny sleep.
 _EPSILON = 1e-9
-#: Seconds of decay kept below each limit by default (see ``KrakenRateLimits``).
-DEFAULT_SAFETY_MARGIN = 0.1
-
-
-class KrakenRateLimitSettings(BaseSettings):
-    """Rate-limit settings read from the environment.
-
-    Attributes:
-        tier: ``KRAKEN_TIER``: starter (default), intermediate or pro.
-        rate_limit_mode: ``KRAKEN_RATE_LIMIT_MODE``: ``wait`` (default) or ``refuse``.
-        history_call_cost: ``KRAKEN_HISTORY_CALL_COST``: REST cost of Ledgers, TradesHistory
-            and QueryLedgers (default 2; one Kraken page says 4).
-        rate_limit_margin: ``KRAKEN_RATE_LIMIT_MARGIN``: seconds of decay kept in hand below
-            each limit (default 0.1).
-    """
-
-    model_config = SettingsConfigDict(env_prefix="KRAKEN_", frozen=True, extra="ignore")
-
-    tier: Tier = "starter"
-    rate_limit_mode: Mode = "wait"
-    history_call_cost: float = DEFAULT_HISTORY_COST
-    rate_limit_margin: float = DEFAULT_SAFETY_MARGIN
-
-    @field_validator("tier", "rate_limit_mode", mode="before")
-    @classmethod
-    def _lowercase(cls, value: object) -> object:
-        return value.strip().lower() if isinstance(value, str) else value
+#: The rate-limit settings are fields of the one ``KrakenSettings`` (tier, rate_limit_mode,
+#: history_call_cost, rate_limit_margin); the old name stays for code that imports it.
+KrakenRateLimitSettings = KrakenSettings
 
 
 class KrakenRateLimits:
@@ -147,22 +121,19 @@ class KrakenRateLimits:
 
     @classmethod
     def from_env(
-        cls, clock: Clock | None = None, settings: KrakenRateLimitSettings | None = None
+        cls, clock: Clock | None = None, settings: KrakenSettings | None = None
     ) -> KrakenRateLimits:
-        """Build the gate from the environment (the adapter's default gate).
+        """Build the gate from Kraken settings (the adapter's default gate).
 
-        Reads ``KRAKEN_TIER``, ``KRAKEN_RATE_LIMIT_MODE``, ``KRAKEN_HISTORY_CALL_COST`` and
-        ``KRAKEN_RATE_LIMIT_MARGIN``.
+        Uses ``settings.tier``, ``rate_limit_mode``, ``history_call_cost`` and
+        ``rate_limit_margin``; without ``settings`` they are read now from the environment
+        and ``.env`` (``KRAKEN_TIER``, ``KRAKEN_RATE_LIMIT_MODE``...).
 
         Raises:
             ConfigurationError: a variable holds an invalid value (the message names it).
         """
         if settings is None:
-            try:
-                settings = KrakenRateLimitSettings()
-            except ValidationError as exc:
-                names = ", ".join(f"KRAKEN_{str(e['loc'][0]).upper()}" for e in exc.errors())
-                raise ConfigurationError(f"invalid rate-limit setting in {names}: {exc}") from None
+            settings = KrakenSettings()
         costs = dict.fromkeys(HISTORY_METHODS, settings.history_call_cost)
         return cls(
             settings.tier,

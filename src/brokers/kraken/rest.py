@@ -5,36 +5,19 @@ https://docs.kraken.com/api/docs/rest-api/
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
 
-from src.brokers.kraken.auth import NANOSECONDS, NonceSource
-from src.brokers.kraken.constants import (
-    DEFAULT_REST_URL,
-    DEFAULT_WS_AUTH_URL,
-    DEFAULT_WS_URL,
-)
+from src.brokers.kraken.auth import NonceSource
 from src.brokers.kraken.gate import RequestGate
 from src.brokers.kraken.rate_limits import KrakenRateLimits
+from src.brokers.kraken.settings import KrakenSettings
 from src.brokers.kraken.transport import KrakenTransport, encode_form
 from src.core.clock import Clock, SystemClock
 from src.core.errors import ConfigurationError, MalformedResponseError
 from src.utils.retry import RetryPolicy
-
-
-def _nonce_scale_from_env() -> int:
-    raw = os.environ.get("KRAKEN_NONCE_SCALE", "").strip()
-    if not raw:
-        return NANOSECONDS
-    try:
-        return int(raw)
-    except ValueError:
-        raise ConfigurationError(
-            f"KRAKEN_NONCE_SCALE={raw!r}: give ticks per second, e.g. 1000 or 1000000000"
-        ) from None
 
 
 def _csv(value: str | Sequence[str] | None) -> str | None:
@@ -49,18 +32,23 @@ class KrakenRestClient:
     Args:
         api_key: public API key (private calls only).
         api_secret: base64 private key; checked at construction.
-        base_url: REST root; defaults to ``KRAKEN_API_URL`` or https://api.kraken.com.
+        base_url: REST root; defaults to ``settings.api_url`` (``KRAKEN_API_URL``).
         timeout: seconds per HTTP request.
-        nonce_scale: nonce ticks per second (default ``KRAKEN_NONCE_SCALE`` or 1e9). A key
+        nonce_scale: nonce ticks per second (default ``settings.nonce_scale``, 1e9). A key
             that has seen a larger scale cannot go back to a smaller one.
         gate: rate-limit gate asked before every call. None (default) means
-            ``KrakenRateLimits.from_env(clock=clock)``: Kraken's counters for ``KRAKEN_TIER``
-            in ``KRAKEN_RATE_LIMIT_MODE``; pass ``NullGate()`` to opt out.
-        ws_url: public WS v2 URL (``KRAKEN_WS_URL``), kept for the WebSocket client.
-        ws_auth_url: private WS v2 URL (``KRAKEN_WS_AUTH_URL``).
+            ``KrakenRateLimits.from_env(clock=clock, settings=settings)``: Kraken's counters
+            for ``KRAKEN_TIER`` in ``KRAKEN_RATE_LIMIT_MODE``; pass ``NullGate()`` to opt out.
+        ws_url: public WS v2 URL (default ``settings.ws_url``), kept for the WebSocket client.
+        ws_auth_url: private WS v2 URL (default ``settings.ws_auth_url``).
         retry: backoff for reads; order calls are never retried.
         clock: time source for backoff sleeps and polling.
         client: an httpx.AsyncClient to use instead of the adapter's own pool.
+        settings: the ``KRAKEN_*`` settings; None reads them once, here, from the
+            environment and ``.env``. An explicit argument above wins over its setting.
+
+    Raises:
+        ConfigurationError: a ``KRAKEN_*`` setting is invalid (the message names it).
     """
 
     def __init__(
@@ -77,17 +65,19 @@ class KrakenRestClient:
         retry: RetryPolicy | None = None,
         clock: Clock | None = None,
         client: httpx.AsyncClient | None = None,
+        settings: KrakenSettings | None = None,
     ) -> None:
-        self.base_url = (base_url or os.environ.get("KRAKEN_API_URL") or DEFAULT_REST_URL).rstrip(
-            "/"
-        )
-        self.ws_url = ws_url or os.environ.get("KRAKEN_WS_URL") or DEFAULT_WS_URL
-        self.ws_auth_url = (
-            ws_auth_url or os.environ.get("KRAKEN_WS_AUTH_URL") or DEFAULT_WS_AUTH_URL
-        )
+        # Read once and kept, so every part of this client (and the WebSocket clients built
+        # from it) sees the same values, whichever of environment or .env they came from.
+        self.settings = settings if settings is not None else KrakenSettings()
+        self.base_url = (base_url or self.settings.api_url).rstrip("/")
+        self.ws_url = ws_url or self.settings.ws_url
+        self.ws_auth_url = ws_auth_url or self.settings.ws_auth_url
         clock = clock or SystemClock()
-        self.gate: RequestGate = gate if gate is not None else KrakenRateLimits.from_env(clock)
-        scale = nonce_scale if nonce_scale is not None else _nonce_scale_from_env()
+        self.gate: RequestGate = (
+            gate if gate is not None else KrakenRateLimits.from_env(clock, self.settings)
+        )
+        scale = nonce_scale if nonce_scale is not None else self.settings.nonce_scale
         self._transport = KrakenTransport(
             self.base_url,
             api_key or None,

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections import deque
 from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Any, Self
 
 from src.brokers.kraken.book import VALID_DEPTHS, BookError, OrderBook
+from src.brokers.kraken.settings import KrakenSettings
 from src.brokers.kraken.ws_backoff import Backoff
 from src.brokers.kraken.ws_connection import WsConnection
 from src.brokers.kraken.ws_fanout import Fanout
@@ -38,8 +38,6 @@ __all__ = ["OHLC_INTERVALS", "KrakenMarketData"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_WS_URL = "wss://ws.kraken.com/v2"
-DEFAULT_REST_URL = "https://api.kraken.com"
 OHLC_INTERVALS = (1, 5, 15, 30, 60, 240, 1440, 10080, 21600)
 
 
@@ -47,14 +45,16 @@ class KrakenMarketData:
     """Public Kraken WS v2 client; use as ``async with KrakenMarketData(...) as md``.
 
     Args:
-        ws_url: public WS v2 URL (default ``KRAKEN_WS_URL`` or Kraken's).
-        rest_url: REST base URL for AssetPairs precision (default ``KRAKEN_API_URL``).
+        ws_url: public WS v2 URL (default ``settings.ws_url``: ``KRAKEN_WS_URL`` or Kraken's).
+        rest_url: REST base URL for AssetPairs precision (default ``settings.api_url``).
         idle_timeout: seconds of silence on a subscribed stream before reconnecting.
         ping_interval: seconds between application pings.
         checksum_budget: checksum-driven resubscribes allowed per symbol per
             ``checksum_window`` seconds; beyond it the book stays invalid and is logged.
         checksum_window: the budget's rolling window in seconds.
         backoff: reconnect policy. clock: time source for message ages.
+        settings: the ``KRAKEN_*`` settings (e.g. an adapter's ``settings``); None reads them
+            once, here, from the environment and ``.env``.
     """
 
     def __init__(
@@ -68,9 +68,11 @@ class KrakenMarketData:
         checksum_window: float = 60.0,
         backoff: Backoff | None = None,
         clock: Clock | None = None,
+        settings: KrakenSettings | None = None,
     ) -> None:
-        self.ws_url = ws_url or os.environ.get("KRAKEN_WS_URL") or DEFAULT_WS_URL
-        self.rest_url = rest_url or os.environ.get("KRAKEN_API_URL") or DEFAULT_REST_URL
+        self.settings = settings if settings is not None else KrakenSettings()
+        self.ws_url = ws_url or self.settings.ws_url
+        self.rest_url = rest_url or self.settings.api_url
         self.clock: Clock = clock or SystemClock()
         self.checksum_budget = checksum_budget
         self.checksum_window = checksum_window
