@@ -78,7 +78,7 @@ async def test_connected_adapter_sends_every_order_call_over_websocket(exchange:
         assert placed.price == order.limit_price - Decimal("0.07")  # same rounding as REST
         assert isinstance(adapter.gate, KrakenRateLimits)
         assert adapter.gate.trading_counter("XBTUSD").value > 0  # one counter for both paths
-        assert adapter.gate.open_orders("XBTUSD") == 1
+        assert adapter.open_orders.count("XBTUSD") == 1  # one registry for both paths
 
         amended = await adapter.amend_order(ack.order_id, quantity="0.0200000009")
         assert "amend_id" in amended and placed.volume == Decimal("0.02")

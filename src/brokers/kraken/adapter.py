@@ -17,6 +17,8 @@ from src.brokers.kraken.constants import OHLC_INTERVALS
 from src.brokers.kraken.errors import InvalidRequestError
 from src.brokers.kraken.fills import PollingFillSource
 from src.brokers.kraken.gate import RequestGate
+from src.brokers.kraken.open_orders import OpenOrderRegistry
+from src.brokers.kraken.order_changes import OrderChanges
 from src.brokers.kraken.order_manager import KrakenOrderManager
 from src.brokers.kraken.order_updates import order_update_source
 from src.brokers.kraken.rest import KrakenRestClient
@@ -24,12 +26,15 @@ from src.brokers.kraken.settings import KrakenSettings
 from src.brokers.kraken.symbols import SymbolMap, resolve_refreshing
 from src.brokers.kraken.trading import OrderDesk
 from src.brokers.kraken.ws_fills import WsFillSource
+from src.brokers.kraken.ws_orders import FINAL_ORDER_STATUSES, order_update
+from src.brokers.kraken.ws_private import KrakenPrivateStream, token_text
 from src.brokers.kraken.ws_routing import WsOrderRoute, check_order_transport
 from src.core.clock import Clock
 from src.core.errors import ConfigurationError, PermissionDeniedError
 from src.core.execution import AccountBalances, Fill, Order, OrderAck, OrderUpdate, Position
 from src.core.instruments import Instrument
 from src.core.market_data import Candle
+from src.core.order_outcome import OutcomeResolver
 from src.utils.retry import RetryPolicy
 
 _MAX_PAGES = 40  # 50 rows each: 2,000 trades per call at most
@@ -96,8 +101,25 @@ class KrakenAdapter(KrakenRestClient):
         self._ws_lock = asyncio.Lock()  # concurrent first orders open one connection, not two
 
     @cached_property
+    def open_orders(self) -> OpenOrderRegistry:
+        """The one registry of this account's open orders (fed by acks, streams, reconcile)."""
+        return OpenOrderRegistry(self.clock)
+
+    @cached_property
     def _desk(self) -> OrderDesk:
-        return OrderDesk(self._transport, self.load_symbols, self.find_order, self._order_route)
+        resolver = OutcomeResolver(self.find_order, self.clock, seen=self._seen_order)
+        return OrderDesk(
+            self._transport,
+            self.load_symbols,
+            self.open_orders,
+            resolver,
+            self.reconcile_open_orders,
+            self._order_route,
+        )
+
+    @cached_property
+    def _changes(self) -> OrderChanges:
+        return OrderChanges(self._desk)
 
     async def __aenter__(self) -> Self:
         return self
@@ -131,7 +153,7 @@ class KrakenAdapter(KrakenRestClient):
         async with self._ws_lock:
             if self._ws_orders is None:
                 await self.get_websockets_token()  # a key without the permission fails here
-                manager = KrakenOrderManager.for_adapter(self, **self.ws_options)
+                manager = KrakenOrderManager(self.private_stream(), self.find_order)
                 try:
                     await manager.stream.start()
                 except BaseException:
@@ -157,6 +179,39 @@ class KrakenAdapter(KrakenRestClient):
     def last_order_transport(self) -> str | None:
         """``"rest"`` or ``"websocket"``: how the most recent order call was sent."""
         return self._desk.last_transport
+
+    def private_stream(self, **options: Any) -> KrakenPrivateStream:
+        """A new private WS v2 stream on this account whose order reports feed ``open_orders``."""
+
+        async def token() -> str:
+            return token_text(await self.get_websockets_token())
+
+        stream = KrakenPrivateStream(self.ws_auth_url, token, **{**self.ws_options, **options})
+        stream.add_order_listener(self._on_stream_order)
+        return stream
+
+    def _on_stream_order(self, order_id: str, state: dict[str, Any]) -> None:
+        status = state.get("order_status")
+        if status in FINAL_ORDER_STATUSES:
+            self.open_orders.close(order_id)
+            return
+        symbol = state.get("symbol")
+        if order_id in self.open_orders or self._symbols is None or not isinstance(symbol, str):
+            return
+        update = order_update(state)
+        if update is not None and symbol in self._symbols:
+            self.open_orders.apply(update, self._symbols.resolve(symbol).altname)
+
+    def _seen_order(self, client_order_id: str) -> OrderUpdate | None:
+        """An order a connected private stream already reported, by client order id."""
+        managers = [m for m in (self._ws_orders, *self._fill_orders) if m is not None]
+        for manager in managers:
+            order_id = manager.stream.order_id_for(client_order_id)
+            state = None if order_id is None else manager.stream.order(order_id)
+            update = None if state is None else order_update(state)
+            if update is not None:
+                return update
+        return None
 
     async def _order_route(self) -> WsOrderRoute | None:
         if self.order_transport == "rest":
@@ -217,12 +272,27 @@ class KrakenAdapter(KrakenRestClient):
             raise ConfigurationError(f"status {status!r}: use 'open' or 'closed'")
         if limit is not None and limit < 1:
             raise ConfigurationError(f"limit {limit}: must be at least 1, or None for all")
-        symbols = await self.load_symbols()
         if status == "open":
-            return parse.parse_orders(
-                _field(await self.request("OpenOrders"), "open", "OpenOrders"), symbols
-            )
-        return parse.parse_orders(await self._closed_pages(limit), symbols)
+            return await self._open_orders()
+        symbols = await self.load_symbols()
+        closed = parse.parse_orders(await self._closed_pages(limit), symbols)
+        for update in closed:
+            self.open_orders.apply(update, None)
+        return closed
+
+    async def _open_orders(self) -> list[OrderUpdate]:
+        symbols = await self.load_symbols()
+        since = self.clock.monotonic()
+        opened = parse.parse_orders(
+            _field(await self.request("OpenOrders"), "open", "OpenOrders"), symbols
+        )
+        self.open_orders.reconcile(((u, symbols.resolve(u.symbol).altname) for u in opened), since)
+        return opened
+
+    async def reconcile_open_orders(self) -> int:
+        """Make ``open_orders`` what Kraken's OpenOrders lists; returns how many it holds."""
+        await self._open_orders()
+        return len(self.open_orders)
 
     async def _closed_pages(self, limit: int | None) -> dict[str, Any]:
         # Pages are read at ofs 0, 50, 100...; an order closing meanwhile shifts the list by
@@ -247,6 +317,9 @@ class KrakenAdapter(KrakenRestClient):
             result = await self.request(method, cl_ord_id=client_order_id)
             for order in parse.parse_orders(_field(result, key, method), symbols):
                 if order.client_order_id == client_order_id:
+                    known = order.symbol in symbols
+                    pair = symbols.resolve(order.symbol).altname if known else None
+                    self.open_orders.apply(order, pair)
                     return order
         return None
 
@@ -254,13 +327,12 @@ class KrakenAdapter(KrakenRestClient):
         """Own trades at or after ``since`` (all pages), oldest first."""
         symbols = await self.load_symbols()
         start = None if since is None else since.timestamp() - 1e-6
-        cloids = {oid: t.client_order_id for oid, t in self._desk.tracked.items()}
         fills: dict[str, Fill] = {}
         for page in range(_MAX_PAGES):
             result = await self.get_trades_history(start=start, ofs=page * 50 or None)
             trades = _field(result, "trades", "TradesHistory")
             for tid, raw in trades.items():
-                cloid = cloids.get(str(raw.get("ordertxid")))
+                cloid = self.open_orders.client_id_of(str(raw.get("ordertxid")))
                 fills[tid] = parse.parse_fill(tid, raw, symbols, cloid)
             if len(trades) < 50 or len(fills) >= int(result.get("count", 0) or 0):
                 break
@@ -268,7 +340,7 @@ class KrakenAdapter(KrakenRestClient):
 
     def _fill_source(self) -> WsFillSource:
         polling = PollingFillSource(self.get_fills, self.clock, interval=self.fill_poll_interval)
-        return WsFillSource(self, fallback=polling, **self.ws_options)
+        return WsFillSource(self, stream=self.private_stream(), fallback=polling)
 
     async def stream_fills(self) -> AsyncIterator[Fill]:
         """Yield the account's new fills as they happen, each once, until you stop.
@@ -346,11 +418,11 @@ class KrakenAdapter(KrakenRestClient):
         self, order_id: str | None = None, *, client_order_id: str | None = None
     ) -> Any:
         """Cancel one order by txid or client order id; returns ``{"count": 1, ...}``."""
-        return await self._desk.cancel(order_id, client_order_id)
+        return await self._changes.cancel(order_id, client_order_id)
 
     async def cancel_all(self) -> int:
         """Cancel every open order; returns the count."""
-        return await self._desk.cancel_all()
+        return await self._changes.cancel_all()
 
     async def amend_order(
         self,
@@ -364,7 +436,7 @@ class KrakenAdapter(KrakenRestClient):
         symbol: str | None = None,
     ) -> dict[str, Any]:
         """Amend an order in place (keeps ids and, where possible, queue priority)."""
-        return await self._desk.amend(
+        return await self._changes.amend(
             order_id,
             client_order_id=client_order_id,
             quantity=quantity,
@@ -384,24 +456,22 @@ class KrakenAdapter(KrakenRestClient):
         limit_price2: Decimal | float | str | None = None,
     ) -> dict[str, Any]:
         """Legacy EditOrder (cancel + replace with a new txid)."""
-        return await self._desk.edit(
+        return await self._changes.edit(
             order_id, symbol, quantity=quantity, limit_price=limit_price, limit_price2=limit_price2
         )
 
     async def cancel_all_orders_after(self, timeout: int) -> dict[str, Any]:
         """Dead man's switch: cancel everything unless called again within ``timeout`` s (0 off).
 
-        Goes over the WebSocket when orders do (see ``order_transport``), else REST.
+        Goes over the WebSocket when orders do (see ``order_transport``), else REST, where
+        it counts on the REST call counter as Kraken counts it.
+
+        Raises:
+            ConfigurationError: a timeout outside 0..86399 seconds.
         """
         if not 0 <= int(timeout) < 86400:
             raise ConfigurationError(f"timeout {timeout}: must be 0 (disable) to 86399 seconds")
-        params = {"timeout": int(timeout)}
-        route = await self._order_route()
-        if route is None:
-            self._desk.last_transport = "rest"
-            return await super().cancel_all_orders_after(timeout)
-        result: dict[str, Any] = await self._desk.send("CancelAllOrdersAfter", params, route=route)
-        return result
+        return await self._changes.cancel_all_after(int(timeout))
 
 
 def _field(result: Any, key: str, method: str) -> dict[str, Any]:

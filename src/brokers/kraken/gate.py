@@ -22,21 +22,22 @@ class RequestGate(Protocol):
         ...
 
     async def before_trade(
-        self, pair: str, action: str, order_age: float | None = None, count: int = 1
+        self,
+        pair: str,
+        action: str,
+        order_age: float | None = None,
+        count: int = 1,
+        open_orders: int = 0,
     ) -> None:
-        """Called before an order call; ``pair`` is Kraken's altname (``"XBTUSD"``)."""
+        """Called before an order call; ``pair`` is Kraken's altname (``"XBTUSD"``).
+
+        ``open_orders`` is how many orders the adapter's open-order registry holds on the
+        pair (the gate keeps no order state of its own).
+        """
         ...
 
     def on_rate_limited(self, error: RateLimitError, pair: str | None = None) -> None:
         """The venue answered with a rate-limit error."""
-        ...
-
-    def on_order_opened(self, pair: str, order_id: str) -> None:
-        """An order was accepted by the venue."""
-        ...
-
-    def on_order_closed(self, pair: str, order_id: str) -> None:
-        """An order left the book (cancelled, filled, expired)."""
         ...
 
 
@@ -47,15 +48,14 @@ class NullGate:
         """Never waits."""
 
     async def before_trade(
-        self, pair: str, action: str, order_age: float | None = None, count: int = 1
+        self,
+        pair: str,
+        action: str,
+        order_age: float | None = None,
+        count: int = 1,
+        open_orders: int = 0,
     ) -> None:
         """Never waits."""
 
     def on_rate_limited(self, error: RateLimitError, pair: str | None = None) -> None:
-        """Ignored."""
-
-    def on_order_opened(self, pair: str, order_id: str) -> None:
-        """Ignored."""
-
-    def on_order_closed(self, pair: str, order_id: str) -> None:
         """Ignored."""

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from src.brokers.kraken.encoding import OrderFields
 from src.brokers.kraken.symbols import PairInfo
 from src.core.clock import Clock
 from src.core.decimals import to_plain_string
@@ -116,7 +117,7 @@ async def _ticker(fetch: TickerFetch, info: PairInfo) -> Any:
 
 
 async def check_market_orders(
-    prepared: Iterable[tuple[Order, PairInfo, Mapping[str, str]]], fetch: TickerFetch
+    prepared: Iterable[tuple[Order, PairInfo, OrderFields]], fetch: TickerFetch
 ) -> None:
     """Check every market order of a batch at the ticker; one Ticker GET per pair.
 
@@ -124,7 +125,7 @@ async def check_market_orders(
         OrderMinimumError: the first order under its pair's minimum (nothing has been sent).
     """
     tickers: dict[str, Any] = {}
-    for order, info, params in prepared:
+    for order, info, fields in prepared:
         if not needs_reference(order, info.instrument):
             continue
         if info.key not in tickers:
@@ -139,5 +140,5 @@ async def check_market_orders(
                 reason="ticker has no usable price; Kraken will enforce costmin",
             )
             continue
-        volume = Decimal(params["volume"]) if order.notional is None else Decimal(0)
+        volume = Decimal(0) if fields.cash else fields.volume
         check_at_reference(order, info.instrument, volume, price)

@@ -3,8 +3,9 @@
 Every request carries a ``req_id`` whose reply resolves a future with a timeout. A refused
 request raises the same error classes as the REST path. An ``add_order`` whose reply never
 came (timeout or dropped socket) may or may not have executed: it is resolved by its
-``cl_ord_id``, first from the executions stream, then over REST (``find_order``), and is
-never sent twice. Docs: websocket-v2/add_order ... batch_cancel.
+``cl_ord_id`` (``src.core.order_outcome``: the executions stream first, then REST
+``find_order``), and is never sent twice. Orders are encoded by ``encoding``, the same
+encoder the REST path uses. Docs: websocket-v2/add_order ... batch_cancel.
 """
 
 from __future__ import annotations
@@ -14,14 +15,17 @@ from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import Any, Self
 
+from src.brokers.kraken.encoding import encode_order
 from src.brokers.kraken.errors import map_error
 from src.brokers.kraken.parse import order_ack
 from src.brokers.kraken.ws_connection import WsConnection
-from src.brokers.kraken.ws_orders import FINAL_ORDER_STATUSES, add_order_params, order_status
-from src.brokers.kraken.ws_private import KrakenPrivateStream, token_text
-from src.core.errors import BrokerError, OrderOutcomeUnknownError, OrderRejectedError
+from src.brokers.kraken.ws_orders import FINAL_ORDER_STATUSES, order_update
+from src.brokers.kraken.ws_private import KrakenPrivateStream
+from src.core.clock import Clock, SystemClock
+from src.core.errors import BrokerError, InvalidOrderError, OrderOutcomeUnknownError
 from src.core.execution import Order, OrderAck, OrderStatus, OrderUpdate
 from src.core.instruments import Instrument
+from src.core.order_outcome import OutcomeResolver
 
 __all__ = ["KrakenOrderManager"]
 
@@ -38,6 +42,7 @@ class KrakenOrderManager:
         find_order: REST lookup by client order id (``KrakenAdapter.find_order``), used to
             resolve an ``add_order`` whose reply was lost.
         timeout: seconds to wait for each reply.
+        clock: sleeps between lost-reply lookups.
     """
 
     def __init__(
@@ -46,10 +51,12 @@ class KrakenOrderManager:
         find_order: FindOrder | None = None,
         *,
         timeout: float = 5.0,
+        clock: Clock | None = None,
     ) -> None:
         self.stream = stream
         self._find_order = find_order
         self.timeout = timeout
+        self._resolver = OutcomeResolver(find_order, clock or SystemClock(), seen=self._seen)
         if find_order is not None:
             stream.add_reconnect_hook(self.reconcile_orders)
 
@@ -78,13 +85,10 @@ class KrakenOrderManager:
 
     @classmethod
     def for_adapter(cls, adapter: Any, **stream_options: Any) -> KrakenOrderManager:
-        """Build on a ``KrakenAdapter``: its ``ws_auth_url``, tokens and ``find_order``."""
-
-        async def token() -> str:
-            return token_text(await adapter.get_websockets_token())
-
-        stream = KrakenPrivateStream(adapter.ws_auth_url, token, **stream_options)
-        return cls(stream, adapter.find_order)
+        """Build on a ``KrakenAdapter``: its private stream (feeding its open-order registry),
+        tokens, ``find_order`` and clock."""
+        stream: KrakenPrivateStream = adapter.private_stream(**stream_options)
+        return cls(stream, adapter.find_order, clock=adapter.clock)
 
     async def __aenter__(self) -> Self:
         await self.stream.start()
@@ -123,46 +127,27 @@ class KrakenOrderManager:
             OrderRejectedError (and subclasses), RateLimitError, ...: Kraken refused it.
             OrderOutcomeUnknownError: the outcome could not be determined.
         """
-        params = add_order_params(order, instrument)
-        symbol = str(params["symbol"])
+        fields = encode_order(order, instrument)
+        params = fields.ws()
+        if params is None:
+            raise InvalidOrderError("add_order: WS v2 takes no leverage; send it over REST")
         try:
             result = await self.request("add_order", params)
         except BrokerError as error:
             if error.outcome_known:
                 raise
-            return await self._resolve(order, symbol, error)
-        return order_ack(order, symbol, str(result["order_id"]), OrderStatus.OPEN, result)
+            resolution = await self._resolver.resolve(order.client_order_id, error)
+            if resolution.found is None:
+                raise OrderOutcomeUnknownError(
+                    resolution.message, client_order_id=order.client_order_id, endpoint="add_order"
+                ) from error
+            return resolution.ack(order, fields.symbol)
+        return order_ack(order, fields.symbol, str(result["order_id"]), OrderStatus.OPEN, result)
 
-    async def _resolve(self, order: Order, symbol: str, cause: BrokerError) -> OrderAck:
-        cloid = order.client_order_id
-        log.warning("add_order %s: outcome unknown (%s); resolving by cl_ord_id", cloid, cause)
-        seen = self.stream.order_id_for(cloid)
-        if seen is not None:
-            state = self.stream.order(seen) or {}
-            return order_ack(
-                order,
-                symbol,
-                seen,
-                order_status(state.get("order_status"), OrderStatus.OPEN),
-                state,
-            )
-        if self._find_order is None:
-            raise OrderOutcomeUnknownError(
-                f"order {cloid}: {cause}; no REST lookup configured", client_order_id=cloid
-            ) from cause
-        try:
-            found = await self._find_order(cloid)
-        except BrokerError as lookup:
-            raise OrderOutcomeUnknownError(
-                f"order {cloid}: {cause}; lookup failed: {lookup}", client_order_id=cloid
-            ) from cause
-        if found is None:
-            raise OrderRejectedError(
-                f"order {cloid} was not placed ({cause}); not in open or closed orders",
-                endpoint="add_order",
-                retryable=True,
-            ) from cause
-        return order_ack(order, symbol, found.order_id, found.status, dict(found.raw))
+    def _seen(self, client_order_id: str) -> OrderUpdate | None:
+        order_id = self.stream.order_id_for(client_order_id)
+        state = None if order_id is None else self.stream.order(order_id)
+        return None if state is None else order_update(state)
 
     async def amend_order(
         self,
@@ -212,8 +197,8 @@ class KrakenOrderManager:
         """Place 2 to 15 orders on one symbol in one request; one ack per order, in order."""
         if not 2 <= len(orders) <= 15:
             raise ValueError("batch_add: 2 to 15 orders")
-        specs = instruments or [None] * len(orders)  # type: ignore[list-item]
-        rows = [add_order_params(o, i) for o, i in zip(orders, specs, strict=True)]
+        specs: Sequence[Instrument | None] = instruments or [None] * len(orders)
+        rows = [_ws_params(o, i) for o, i in zip(orders, specs, strict=True)]
         symbols = {row.pop("symbol") for row in rows}
         if len(symbols) != 1:
             raise ValueError("batch_add: every order must be on the same symbol")
@@ -233,3 +218,10 @@ class KrakenOrderManager:
             params["cl_ord_id"] = list(cl_ord_ids)
         result = await self.request("batch_cancel", params)
         return int(result["count"])
+
+
+def _ws_params(order: Order, instrument: Instrument | None) -> dict[str, Any]:
+    params = encode_order(order, instrument).ws()
+    if params is None:
+        raise InvalidOrderError("batch_add: WS v2 takes no leverage; send it over REST")
+    return params

@@ -112,7 +112,6 @@ class KrakenRateLimits:
             self.limits.rest_max, self.limits.rest_decay, self._clock
         )
         self._trading: dict[str, DecayingCounter] = {}
-        self._open: dict[str, set[str]] = {}
         self._rest_blocked_until = float("-inf")
         self._pair_blocked_until: dict[str, float] = {}
         self._all_blocked_until = float("-inf")
@@ -163,10 +162,6 @@ class KrakenRateLimits:
             self._trading[pair] = counter
         return counter
 
-    def open_orders(self, pair: str) -> int:
-        """Return how many orders on ``pair`` are known to be open."""
-        return len(self._open.get(pair, ()))
-
     async def before_rest(self, method: str) -> None:
         """Wait for, or refuse, a REST call according to its cost on the REST counter.
 
@@ -186,7 +181,12 @@ class KrakenRateLimits:
         )
 
     async def before_trade(
-        self, pair: str, action: str, order_age: float | None = None, count: int = 1
+        self,
+        pair: str,
+        action: str,
+        order_age: float | None = None,
+        count: int = 1,
+        open_orders: int = 0,
     ) -> None:
         """Wait for, or refuse, an order call according to its cost on the pair's trading counter.
 
@@ -197,6 +197,7 @@ class KrakenRateLimits:
                 charges the < 5 s row). While waiting, the order ages: the call goes out as
                 soon as the counter fits the cost of the age row it has reached then.
             count: number of orders in a batch call.
+            open_orders: orders open on ``pair`` now (the adapter's open-order registry).
 
         Raises:
             LocalRateLimitError: in refuse mode, when the call would exceed the threshold.
@@ -205,7 +206,7 @@ class KrakenRateLimits:
         """
         trading_cost(action, order_age, count)  # validates action, age and count up front
         if action in ("add", "batch_add"):
-            self._check_open_orders(pair, count)
+            self._check_open_orders(pair, count, open_orders)
         counter = self.trading_counter(pair)
         start = self._clock.monotonic()
 
@@ -251,14 +252,6 @@ class KrakenRateLimits:
             # Too many concurrent requests: nothing at all goes out before the venue's time.
             self._all_blocked_until = max(self._all_blocked_until, until)
 
-    def on_order_opened(self, pair: str, order_id: str) -> None:
-        """Count ``order_id`` as open on ``pair``."""
-        self._open.setdefault(pair, set()).add(order_id)
-
-    def on_order_closed(self, pair: str, order_id: str) -> None:
-        """Stop counting ``order_id`` as open (unknown ids are ignored)."""
-        self._open.get(pair, set()).discard(order_id)
-
     def __repr__(self) -> str:
         return (
             f"KrakenRateLimits(tier={self.tier!r}, mode={self.mode!r}, "
@@ -291,11 +284,11 @@ class KrakenRateLimits:
         remaining = until - self._clock.monotonic()
         return remaining if remaining > _EPSILON else 0.0
 
-    def _check_open_orders(self, pair: str, count: int) -> None:
+    def _check_open_orders(self, pair: str, count: int, open_orders: int) -> None:
         limit = self.limits.max_open_orders
-        if self.open_orders(pair) + count > limit:
+        if open_orders + count > limit:
             raise OrdersLimitError(
-                f"refused locally: {pair} already has {self.open_orders(pair)} open orders and "
+                f"refused locally: {pair} already has {open_orders} open orders and "
                 f"the {self.tier} tier allows {limit} per pair; cancel some first"
             )
 

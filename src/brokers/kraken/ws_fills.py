@@ -60,15 +60,16 @@ class WsFillSource:
         **stream_options: Any,
     ) -> None:
         self._token: Callable[[], Awaitable[str]] | None = None
-        if stream is None:
-            if adapter is None:
-                raise ValueError("WsFillSource: give an adapter or a stream")
+        if adapter is not None:
 
             async def token() -> str:
                 return token_text(await adapter.get_websockets_token())
 
-            self._token = token
-            stream = KrakenPrivateStream(adapter.ws_auth_url, token, **stream_options)
+            self._token = token  # probed first: a key without WS permission polls instead
+        if stream is None:
+            if adapter is None or self._token is None:
+                raise ValueError("WsFillSource: give an adapter or a stream")
+            stream = KrakenPrivateStream(adapter.ws_auth_url, self._token, **stream_options)
         self._fallback = fallback
         self.stream = stream
         self._get_fills = get_fills or (adapter.get_fills if adapter is not None else None)

@@ -9,19 +9,15 @@ from src.brokers.kraken.ws_market_models import parse_time
 from src.core.execution import (
     Fill,
     Liquidity,
-    Order,
     OrderStatus,
     OrderType,
     OrderUpdate,
     Side,
-    TimeInForce,
     utc_now,
 )
-from src.core.instruments import Instrument
 
 __all__ = [
     "FINAL_ORDER_STATUSES",
-    "add_order_params",
     "fill_from_report",
     "order_status",
     "order_update",
@@ -99,44 +95,3 @@ def order_update(state: dict[str, Any]) -> OrderUpdate | None:
         )
     except (KeyError, ValueError, TypeError):
         return None  # minimal reports (e.g. "new") arrive before the order's full fields
-
-
-def add_order_params(order: Order, instrument: Instrument | None = None) -> dict[str, Any]:
-    """WS v2 ``add_order`` parameters for a core ``Order`` (rounded when an instrument is given).
-
-    Raises:
-        OrderMinimumError: the rounded order is below the instrument's minimums.
-    """
-    qty, limit, stop = order.quantity, order.limit_price, order.stop_price
-    if instrument is not None:
-        qty = instrument.round_quantity(qty) if qty is not None else None
-        limit = instrument.round_price(limit, order.side.value) if limit is not None else None
-        stop = instrument.round_price(stop, order.side.value) if stop is not None else None
-        if qty is not None:
-            instrument.check_minimums(qty, limit or stop)
-    params: dict[str, Any] = {
-        "order_type": order.order_type.value,
-        "side": order.side.value,
-        "symbol": instrument.symbol if instrument is not None else order.symbol,
-        "cl_ord_id": order.client_order_id,
-    }
-    if qty is not None:
-        params["order_qty"] = qty
-    else:
-        params["cash_order_qty"] = order.notional
-    if limit is not None:
-        params["limit_price"] = limit
-    if order.order_type is OrderType.TRAILING_STOP and order.trail_offset is not None:
-        kind = "pct" if order.trail_percent else "quote"
-        params["triggers"] = {"price": order.trail_offset, "price_type": kind}
-    elif stop is not None:
-        params["triggers"] = {"reference": "last", "price": stop, "price_type": "static"}
-    if order.time_in_force is not TimeInForce.GTC:
-        params["time_in_force"] = order.time_in_force.value.lower()
-    if order.expire_at is not None:
-        params["expire_time"] = order.expire_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if order.post_only:
-        params["post_only"] = True
-    if order.reduce_only:
-        params["reduce_only"] = True
-    return params

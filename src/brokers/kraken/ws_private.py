@@ -31,6 +31,10 @@ __all__ = ["KrakenPrivateStream", "token_text"]
 log = logging.getLogger(__name__)
 
 _SEEN_FILLS = 10_000  # remembered exec ids; far more than a reconnect snapshot repeats
+#: Final orders whose merged state is kept (lost-reply lookups, late fills); older ones are
+#: dropped so a stream that runs for days holds open orders plus this many, not every order.
+_FINAL_KEPT = 2_000
+OrderListener = Callable[[str, dict[str, Any]], None]
 
 
 class KrakenPrivateStream:
@@ -79,6 +83,8 @@ class KrakenPrivateStream:
         self._updates: Fanout[OrderUpdate] = Fanout()
         self._final_waiters: dict[str, list[asyncio.Future[dict[str, Any]]]] = {}
         self._by_cloid: dict[str, str] = {}
+        self._finals: OrderedDict[str, None] = OrderedDict()
+        self._order_listeners: list[OrderListener] = []
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -114,6 +120,10 @@ class KrakenPrivateStream:
     def add_reconnect_hook(self, hook: ReconnectHook) -> None:
         """Run ``hook`` after each reconnect (e.g. reconcile fills over REST)."""
         self.connection.add_reconnect_hook(hook)
+
+    def add_order_listener(self, listener: OrderListener) -> None:
+        """Call ``listener(order_id, merged_state)`` on every order report, synchronously."""
+        self._order_listeners.append(listener)
 
     def iter_fills(self) -> AsyncIterator[Fill]:
         """Each new fill once, from now on."""
@@ -202,10 +212,23 @@ class KrakenPrivateStream:
         update = order_update(state)
         if update is not None:
             self._updates.publish(update)
+        for listener in self._order_listeners:
+            listener(order_id, state)
         if state.get("order_status") in FINAL_ORDER_STATUSES:
             for future in self._final_waiters.pop(order_id, []):
                 if not future.done():
                     future.set_result(dict(state))
+            self._retire(order_id)
+
+    def _retire(self, order_id: str) -> None:
+        self._finals[order_id] = None
+        self._finals.move_to_end(order_id)
+        while len(self._finals) > _FINAL_KEPT:
+            old, _ = self._finals.popitem(last=False)
+            gone = self.orders.pop(old, None) or {}
+            cloid = gone.get("cl_ord_id")
+            if isinstance(cloid, str) and self._by_cloid.get(cloid) == old:
+                del self._by_cloid[cloid]
 
     def _on_balance(self, row: dict[str, Any], snapshot: bool) -> None:
         asset, balance = row.get("asset"), row.get("balance")

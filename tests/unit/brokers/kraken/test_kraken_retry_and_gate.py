@@ -121,20 +121,19 @@ class RecordingGate:
         self.calls.append(("rest", method))
 
     async def before_trade(
-        self, pair: str, action: str, order_age: float | None = None, count: int = 1
+        self,
+        pair: str,
+        action: str,
+        order_age: float | None = None,
+        count: int = 1,
+        open_orders: int = 0,
     ) -> None:
-        self.calls.append(("trade", pair, action, count))
+        self.calls.append(("trade", pair, action, count, open_orders))
         if self.refuse:
             raise core.LocalRateLimitError("would exceed the trading counter", retry_after=2.0)
 
     def on_rate_limited(self, error: core.RateLimitError, pair: str | None = None) -> None:
         self.calls.append(("limited", type(error).__name__, pair))
-
-    def on_order_opened(self, pair: str, order_id: str) -> None:
-        self.calls.append(("opened", pair, order_id))
-
-    def on_order_closed(self, pair: str, order_id: str) -> None:
-        self.calls.append(("closed", pair, order_id))
 
 
 def _gated(gate: RecordingGate) -> KrakenAdapter:
@@ -168,14 +167,16 @@ async def test_gate_sees_every_call_and_order_lifecycle(kraken: respx.MockRouter
     async with _gated(gate) as adapter:
         await adapter.get_balance()
         [ack] = await adapter.submit_orders([_order()])
+        assert adapter.open_orders.count("XBTUSD") == 1
+        await adapter.submit_orders([_order()])  # the gate is told what the registry holds
         await adapter.cancel_order(order_id=ack.order_id)
+        assert adapter.open_orders.count("XBTUSD") == 0  # both acks carried one txid
     assert gate.calls == [
         ("rest", "Balance"),
         ("rest", "AssetPairs"),
-        ("trade", "XBTUSD", "add", 1),
-        ("opened", "XBTUSD", "OUF4EM-FRGI2-MQMWZD"),
-        ("trade", "XBTUSD", "cancel", 1),
-        ("closed", "XBTUSD", "OUF4EM-FRGI2-MQMWZD"),
+        ("trade", "XBTUSD", "add", 1, 0),
+        ("trade", "XBTUSD", "add", 1, 1),
+        ("trade", "XBTUSD", "cancel", 1, 0),
     ]
 
 
@@ -231,5 +232,4 @@ async def test_cancel_of_an_order_placed_elsewhere_tells_the_gate_its_pair(
     async with _gated(gate) as adapter:
         await adapter.cancel_order(order_id="OBCMZD-JIEE7-77TH3F")
     assert form(query.calls.last.request)["txid"] == "OBCMZD-JIEE7-77TH3F"
-    assert ("trade", "XBTUSD", "cancel", 1) in gate.calls
-    assert ("closed", "XBTUSD", "OBCMZD-JIEE7-77TH3F") in gate.calls
+    assert ("trade", "XBTUSD", "cancel", 1, 0) in gate.calls

@@ -185,14 +185,10 @@ async def test_open_order_limit_per_pair(clock: ManualClock) -> None:
         clock=clock, limits=TierLimits(15, 0.33, 1000, 1.0, max_open_orders=60)
     )
     for i in range(60):
-        await limits.before_trade(PAIR, "add")
-        limits.on_order_opened(PAIR, f"O{i}")
-    assert limits.open_orders(PAIR) == 60
+        await limits.before_trade(PAIR, "add", open_orders=i)
     with pytest.raises(OrdersLimitError, match="60 per pair"):
-        await limits.before_trade(PAIR, "add")
-    await limits.before_trade("ETHUSD", "add")  # other pairs are not affected
-    limits.on_order_closed(PAIR, "O0")
-    limits.on_order_closed(PAIR, "unknown")
-    await limits.before_trade(PAIR, "add")
+        await limits.before_trade(PAIR, "add", open_orders=60)
+    await limits.before_trade(PAIR, "cancel", open_orders=60)  # only adds are limited
+    await limits.before_trade(PAIR, "add", open_orders=59)
     with pytest.raises(OrdersLimitError):
-        await limits.before_trade(PAIR, "batch_add", count=2)
+        await limits.before_trade(PAIR, "batch_add", count=2, open_orders=59)
