@@ -18,8 +18,9 @@ from src.core.execution import OrderUpdate
 
 __all__ = ["OpenOrder", "OpenOrderRegistry"]
 
-#: Closed orders whose client order id stays known (fills reported after the close carry
-#: only the txid); bounded so a run of days does not grow it without end.
+#: Closed orders remembered (their client order id, for fills that name only the txid; and
+#: their end, for a WS fill report that overtakes the add_order reply); bounded so a run of
+#: days does not grow it without end.
 _RECENTLY_CLOSED = 5_000
 
 
@@ -55,7 +56,7 @@ class OpenOrderRegistry:
         self._clock = clock
         self._orders: dict[str, OpenOrder] = {}
         self._by_cloid: dict[str, str] = {}
-        self._closed_cloids: OrderedDict[str, str] = OrderedDict()
+        self._closed: OrderedDict[str, str | None] = OrderedDict()
         self.reconciled_at: float | None = None
         """Monotonic time of the last full reconcile with the venue's open orders."""
         self._started = clock.monotonic()
@@ -69,11 +70,17 @@ class OpenOrderRegistry:
     def open(
         self, order_id: str, pair: str, symbol: str, side: str, client_order_id: str | None
     ) -> OpenOrder:
-        """Record an order the venue acknowledged (idempotent; an existing entry is kept)."""
+        """Record an order the venue acknowledged (idempotent; an existing entry is kept).
+
+        An order already reported final is not opened again: on WS v2 a market order's fill
+        report can arrive before its ``add_order`` reply.
+        """
         existing = self._orders.get(order_id)
         if existing is not None:
             return existing
         entry = OpenOrder(order_id, pair, symbol, side, client_order_id, self._clock.monotonic())
+        if order_id in self._closed:
+            return entry
         self._orders[order_id] = entry
         if client_order_id:
             self._by_cloid[client_order_id] = order_id
@@ -82,11 +89,13 @@ class OpenOrderRegistry:
     def close(self, order_id: str) -> OpenOrder | None:
         """Forget an order that reached a final state; returns what was held, if anything."""
         entry = self._orders.pop(order_id, None)
-        if entry is not None and entry.client_order_id:
-            self._by_cloid.pop(entry.client_order_id, None)
-            self._closed_cloids[order_id] = entry.client_order_id
-            while len(self._closed_cloids) > _RECENTLY_CLOSED:
-                self._closed_cloids.popitem(last=False)
+        cloid = None if entry is None else entry.client_order_id
+        if cloid:
+            self._by_cloid.pop(cloid, None)
+        self._closed[order_id] = cloid or self._closed.get(order_id)
+        self._closed.move_to_end(order_id)
+        while len(self._closed) > _RECENTLY_CLOSED:
+            self._closed.popitem(last=False)
         return entry
 
     def touch(self, order_id: str) -> None:
@@ -109,7 +118,7 @@ class OpenOrderRegistry:
         entry = self._orders.get(order_id)
         if entry is not None:
             return entry.client_order_id
-        return self._closed_cloids.get(order_id)
+        return self._closed.get(order_id)
 
     def age(self, order_id: str | None) -> float | None:
         """Seconds since the order was opened or last amended; None when not held."""
