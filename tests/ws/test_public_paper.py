@@ -144,9 +144,14 @@ async def test_checksum_failure_budget(exchange: Any) -> None:
 
 
 async def test_precision_from_rest_asset_pairs(exchange: Any) -> None:
+    from src.brokers.kraken.rest import KrakenRestClient
     from src.brokers.kraken.ws_precision import precision_from_asset_pairs, v2_symbol
 
-    table = await precision_from_asset_pairs(exchange.rest_url)
+    rest = KrakenRestClient(base_url=exchange.rest_url)
+    try:  # the same REST client (and transport) the adapter uses
+        table = precision_from_asset_pairs(await rest.get_asset_pairs())
+    finally:
+        await rest.aclose()
     assert table["BTC/USD"] == (1, 8)
     assert table["DOGE/USD"] == (7, 8)
     assert table["ETH/USD"] == (2, 8)

@@ -14,6 +14,7 @@ import httpx
 
 from src.brokers.kraken import parse
 from src.brokers.kraken.constants import OHLC_INTERVALS
+from src.brokers.kraken.endpoints import RestEndpoints
 from src.brokers.kraken.errors import InvalidRequestError
 from src.brokers.kraken.fills import PollingFillSource
 from src.brokers.kraken.gate import RequestGate
@@ -41,8 +42,12 @@ _MAX_PAGES = 40  # 50 rows each: 2,000 trades per call at most
 _PAGE = 50  # Kraken's page size for ClosedOrders and TradesHistory
 
 
-class KrakenAdapter(KrakenRestClient):
-    """Kraken spot broker: raw endpoints (inherited) plus typed account and order methods.
+class KrakenAdapter(RestEndpoints):
+    """Kraken spot broker: typed account and order methods over a raw ``KrakenRestClient``.
+
+    The raw client is ``adapter.rest`` (one method per Kraken endpoint, Kraken's names); the
+    guide's endpoint methods (``get_ticker``, ``get_server_time``, ``_request``...) forward to
+    it, so there is one transport, one signer and one AssetPairs reader.
 
     Use as ``async with KrakenAdapter(api_key=..., api_secret=...) as adapter:``. Symbols
     are loaded from AssetPairs on first need; "BTC/USD", "XBTUSD" and "XXBTZUSD" all work.
@@ -81,7 +86,7 @@ class KrakenAdapter(KrakenRestClient):
         settings: KrakenSettings | None = None,
     ) -> None:
         self.order_transport = check_order_transport(order_transport)
-        super().__init__(
+        self.rest = KrakenRestClient(
             api_key,
             api_secret,
             base_url,
@@ -95,6 +100,9 @@ class KrakenAdapter(KrakenRestClient):
             client=client,
             settings=settings,
         )
+        self.settings = self.rest.settings
+        self.gate: RequestGate = self.rest.gate
+        self.clock: Clock = self.rest.clock
         self.ws_options: dict[str, Any] = dict(ws_options or {})
         self._ws_orders: KrakenOrderManager | None = None
         self._fill_orders: list[KrakenOrderManager] = []
@@ -109,7 +117,7 @@ class KrakenAdapter(KrakenRestClient):
     def _desk(self) -> OrderDesk:
         resolver = OutcomeResolver(self.find_order, self.clock, seen=self._seen_order)
         return OrderDesk(
-            self._transport,
+            self.rest.transport,
             self.load_symbols,
             self.open_orders,
             resolver,
@@ -137,7 +145,7 @@ class KrakenAdapter(KrakenRestClient):
         await self.close_websocket()
         for manager in list(self._fill_orders):
             await manager.stream.close()
-        await super().aclose()
+        await self.rest.aclose()
 
     # ----------------------------------------------------------------- websocket
     async def connect_websocket(self) -> KrakenOrderManager:

@@ -100,6 +100,11 @@ class KrakenRestClient:
     __str__ = __repr__
 
     @property
+    def transport(self) -> KrakenTransport:
+        """The signed transport every call of this client goes through."""
+        return self._transport
+
+    @property
     def has_credentials(self) -> bool:
         """True when an API key and secret were given."""
         return self._transport.has_credentials
@@ -109,13 +114,13 @@ class KrakenRestClient:
         await self._transport.aclose()
 
     # ----------------------------------------------------------------- generic
-    async def request(self, method: str, **params: Any) -> Any:
+    async def request(self, method: str, /, **params: Any) -> Any:
         """Call any Kraken REST method by name (public/private inferred); return ``result``."""
         return await self._transport.call(
             method, {k: v for k, v in params.items() if v is not None}
         )
 
-    async def _request(self, method: str, **params: Any) -> Any:
+    async def _request(self, method: str, /, **params: Any) -> Any:
         """The guide's name for :meth:`request`."""
         return await self.request(method, **params)
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 __all__ = ["precision_from_asset_pairs", "precision_from_instrument", "v2_symbol"]
 
 # WS v2 names BTC and DOGE where REST/WS v1 say XBT and XDG (docs: WS v2 FAQ).
@@ -37,21 +35,10 @@ def precision_from_instrument(data: Any) -> dict[str, tuple[int, int]]:
     return out
 
 
-async def precision_from_asset_pairs(
-    rest_url: str, client: httpx.AsyncClient | None = None
-) -> dict[str, tuple[int, int]]:
-    """``symbol -> (pair_decimals, lot_decimals)`` from REST ``/0/public/AssetPairs``."""
-    url = rest_url.rstrip("/") + "/0/public/AssetPairs"
-    if client is None:
-        async with httpx.AsyncClient(timeout=10) as own:
-            response = await own.get(url)
-    else:
-        response = await client.get(url)
-    response.raise_for_status()
-    body = response.json()
-    result = body.get("result") if isinstance(body, dict) else None
+def precision_from_asset_pairs(result: Any) -> dict[str, tuple[int, int]]:
+    """``symbol -> (pair_decimals, lot_decimals)`` from an AssetPairs ``result``."""
     out: dict[str, tuple[int, int]] = {}
-    for entry in (result or {}).values():
+    for entry in (result if isinstance(result, dict) else {}).values():
         if not isinstance(entry, dict):
             continue
         wsname, pp, qp = entry.get("wsname"), entry.get("pair_decimals"), entry.get("lot_decimals")

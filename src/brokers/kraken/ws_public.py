@@ -16,6 +16,8 @@ from types import TracebackType
 from typing import Any, Self
 
 from src.brokers.kraken.book import VALID_DEPTHS, BookError, OrderBook
+from src.brokers.kraken.gate import NullGate
+from src.brokers.kraken.rest import KrakenRestClient
 from src.brokers.kraken.settings import KrakenSettings
 from src.brokers.kraken.ws_backoff import Backoff
 from src.brokers.kraken.ws_connection import WsConnection
@@ -180,10 +182,19 @@ class KrakenMarketData:
             except (BrokerError, TimeoutError) as exc:
                 log.info("instrument channel unavailable (%s); using REST AssetPairs", exc)
             if symbol not in self._precision:
-                self._precision.update(await precision_from_asset_pairs(self.rest_url))
+                self._precision.update(await self._rest_precision())
         if symbol not in self._precision:
             raise UnknownSymbolError(symbol)
         return self._precision[symbol]
+
+    async def _rest_precision(self) -> dict[str, tuple[int, int]]:
+        # Through the one REST client (its transport, retries and error mapping), not a
+        # second hand-rolled AssetPairs reader.
+        rest = KrakenRestClient(self.rest_url, settings=self.settings, gate=NullGate())
+        try:
+            return precision_from_asset_pairs(await rest.get_asset_pairs())
+        finally:
+            await rest.aclose()
 
     # -- reading ----------------------------------------------------------------------------
 

@@ -76,7 +76,7 @@ def test_environment_beats_dotenv(clean: Path, monkeypatch: pytest.MonkeyPatch) 
     adapter = KrakenAdapter()
     assert adapter.base_url == "http://127.0.0.1:9090"
     assert gate_of(adapter).tier == "intermediate"
-    assert adapter._transport.nonce.scale == 1000  # not overridden: .env still counts
+    assert adapter.rest.transport.nonce.scale == 1000  # not overridden: .env still counts
 
 
 def test_blank_values_mean_default(clean: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -162,7 +162,7 @@ def test_constructor_arguments_beat_settings(clean: Path, monkeypatch: pytest.Mo
     assert adapter.base_url == "http://127.0.0.1:7070"
     assert adapter.ws_url == "ws://127.0.0.1:7070/ws/v2"
     assert adapter.ws_auth_url == "ws://127.0.0.1:7070/ws-auth/v2"
-    assert adapter._transport.nonce.scale == 1_000_000
+    assert adapter.rest.transport.nonce.scale == 1_000_000
     assert adapter.gate is gate
 
 
@@ -177,7 +177,7 @@ def test_given_settings_are_used_and_nothing_rereads_the_environment(
     assert adapter.settings is settings
     assert adapter.base_url == LOOPBACK
     assert gate_of(adapter).tier == "intermediate"
-    assert adapter._transport.nonce.scale == 1000
+    assert adapter.rest.transport.nonce.scale == 1000
     market = KrakenMarketData(settings=settings)
     assert (market.ws_url, market.rest_url) == (DEFAULT_WS_URL, LOOPBACK)
 

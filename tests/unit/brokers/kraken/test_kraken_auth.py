@@ -74,7 +74,7 @@ def test_nonce_scale_milliseconds_and_invalid_scale() -> None:
 def test_nonce_scale_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KRAKEN_NONCE_SCALE", "1000")
     adapter = KrakenAdapter(api_key=API_KEY, api_secret=DOC_SECRET, base_url=BASE_URL)
-    assert adapter._transport.nonce.scale == 1000
+    assert adapter.rest.transport.nonce.scale == 1000
     monkeypatch.setenv("KRAKEN_NONCE_SCALE", "ms")
     with pytest.raises(ConfigurationError, match="KRAKEN_NONCE_SCALE"):
         KrakenAdapter(api_key=API_KEY, api_secret=DOC_SECRET, base_url=BASE_URL)
