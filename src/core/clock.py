@@ -12,23 +12,32 @@ from typing import Protocol, runtime_checkable
 class Clock(Protocol):
     """Time source; ``monotonic`` for intervals, ``now`` for wall-clock UTC."""
 
-    def monotonic(self) -> float: ...
+    def monotonic(self) -> float:
+        """Return seconds on a clock that never goes backwards (its origin is arbitrary)."""
+        ...
 
-    def now(self) -> datetime: ...
+    def now(self) -> datetime:
+        """Return the current wall-clock time, timezone-aware in UTC."""
+        ...
 
-    async def sleep(self, seconds: float) -> None: ...
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` of this clock's time; zero or negative returns at once."""
+        ...
 
 
 class SystemClock:
     """The real clock."""
 
     def monotonic(self) -> float:
+        """Return ``time.monotonic()``."""
         return time.monotonic()
 
     def now(self) -> datetime:
+        """Return the system's current time in UTC."""
         return datetime.now(UTC)
 
     async def sleep(self, seconds: float) -> None:
+        """Sleep on the event loop; negative durations are treated as zero."""
         await asyncio.sleep(max(0.0, seconds))
 
 
@@ -44,18 +53,26 @@ class ManualClock:
         self._t0 = start
 
     def monotonic(self) -> float:
+        """Return the clock's current reading (the start value plus every advance)."""
         return self._t
 
     def now(self) -> datetime:
+        """Return the wall start plus the time advanced since the clock was made."""
         from datetime import timedelta
 
         return self._wall0 + timedelta(seconds=self._t - self._t0)
 
     def advance(self, seconds: float) -> None:
+        """Move the clock forward by ``seconds``.
+
+        Raises:
+            ValueError: if ``seconds`` is negative.
+        """
         if seconds < 0:
             raise ValueError("seconds: a clock cannot go backwards")
         self._t += seconds
 
     async def sleep(self, seconds: float) -> None:
+        """Advance the clock by ``seconds`` at once, then yield to the event loop one turn."""
         self.advance(max(0.0, seconds))
         await asyncio.sleep(0)

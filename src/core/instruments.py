@@ -59,10 +59,12 @@ class Instrument(BaseModel):
 
     @property
     def price_decimals(self) -> int:
+        """Return the number of decimal places in the price tick (0.1 -> 1, 5 -> 0)."""
         return max(0, -int(self.price_tick.normalize().as_tuple().exponent))
 
     @property
     def quantity_decimals(self) -> int:
+        """Return the number of decimal places in the lot step (0.00000001 -> 8)."""
         return max(0, -int(self.lot_step.normalize().as_tuple().exponent))
 
     def round_price(self, price: Decimal, side: str) -> Decimal:

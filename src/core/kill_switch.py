@@ -25,6 +25,7 @@ class KillSwitch:
 
     @property
     def tripped(self) -> bool:
+        """Return True once the switch has been tripped, for the rest of the process."""
         return self.reason is not None
 
     def trip(self, reason: str) -> bool:

@@ -40,6 +40,7 @@ class Quote(BaseModel):
 
     @property
     def mid(self) -> Decimal:
+        """Return the midpoint of bid and ask."""
         return (self.bid + self.ask) / 2
 
 
@@ -71,4 +72,6 @@ class CandleSource(Protocol):
 class QuoteSource(Protocol):
     """Anything that can give the current top of book for a symbol."""
 
-    async def get_quote(self, symbol: str) -> Quote: ...
+    async def get_quote(self, symbol: str) -> Quote:
+        """Return the current best bid and ask for ``symbol`` ("BTC/USD" style)."""
+        ...

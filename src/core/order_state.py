@@ -80,10 +80,12 @@ class ManagedOrder:
 
     @property
     def is_live(self) -> bool:
+        """Return True while the order may still trade (see ``LIVE_STATUSES``)."""
         return self.status in LIVE_STATUSES
 
     @property
     def remaining_quantity(self) -> Decimal:
+        """Return the base quantity not yet filled locally (never negative)."""
         return max(Decimal(0), self.quantity - self.filled_quantity)
 
     @property
@@ -104,6 +106,7 @@ class ManagedOrder:
 
     @property
     def average_price(self) -> Decimal | None:
+        """Return the volume-weighted price of the fills applied so far, or None before any."""
         if self.filled_quantity == 0:
             return None
         return self.filled_notional / self.filled_quantity

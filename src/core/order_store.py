@@ -139,6 +139,7 @@ class OrderStore:
         self._writes = 0
 
     def close(self) -> None:
+        """Checkpoint the WAL and close the connection; the store is unusable afterwards."""
         self.checkpoint()
         self._db.close()
 
@@ -171,6 +172,7 @@ class OrderStore:
             self._write_order(db, order)
 
     def get_order(self, client_order_id: str) -> ManagedOrder | None:
+        """Return the stored order with this client order id, or None if there is none."""
         row = self._db.execute(
             "SELECT * FROM orders WHERE client_order_id = ?", (client_order_id,)
         ).fetchone()
@@ -206,6 +208,7 @@ class OrderStore:
         return [_order_from_row(r) for r in rows]
 
     def order_events(self, client_order_id: str) -> list[str]:
+        """Return the statuses this order has been saved in, oldest first (its audit trail)."""
         rows = self._db.execute(
             "SELECT status FROM order_events WHERE client_order_id = ? ORDER BY id",
             (client_order_id,),
@@ -213,6 +216,7 @@ class OrderStore:
         return [r["status"] for r in rows]
 
     def find_by_order_id(self, order_id: str) -> ManagedOrder | None:
+        """Return the order the venue knows as ``order_id``, or None if none is stored."""
         row = self._db.execute("SELECT * FROM orders WHERE order_id = ?", (order_id,)).fetchone()
         return None if row is None else _order_from_row(row)
 
@@ -226,6 +230,7 @@ class OrderStore:
         self._db.set_trace_callback(callback)
 
     def has_fill(self, fill_id: str) -> bool:
+        """Return True if a fill with this ``fill_id`` has already been recorded."""
         row = self._db.execute("SELECT 1 FROM fills WHERE fill_id = ?", (fill_id,)).fetchone()
         return row is not None
 
@@ -275,6 +280,7 @@ class OrderStore:
         return True
 
     def fills(self) -> list[Fill]:
+        """Return every recorded fill, oldest first (ties broken by ``fill_id``)."""
         rows = self._db.execute("SELECT * FROM fills ORDER BY timestamp, fill_id").fetchall()
         return [
             Fill(
@@ -293,6 +299,7 @@ class OrderStore:
         ]
 
     def positions(self) -> dict[str, PositionState]:
+        """Return the stored position of every symbol that has traded, keyed by symbol."""
         rows = self._db.execute("SELECT * FROM positions").fetchall()
         return {
             r["symbol"]: PositionState(
@@ -315,5 +322,6 @@ class OrderStore:
             self._put(db, key, value)
 
     def get(self, key: str, default: Any = None) -> Any:
+        """Return the JSON value stored under ``key``, or ``default`` if the key is absent."""
         row = self._db.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
         return default if row is None else json.loads(row["value"])

@@ -35,6 +35,7 @@ class PositionState:
     trades: int = 0
 
     def unrealized_pnl(self, mark: Decimal | None) -> Decimal:
+        """Return the open quantity's PnL at ``mark`` (quote currency); zero without a mark."""
         if mark is None or self.quantity == 0:
             return ZERO
         return (mark - self.average_price) * self.quantity
@@ -86,6 +87,7 @@ class BalanceDifference:
 
     @property
     def difference(self) -> Decimal:
+        """Return actual minus expected (positive: the exchange holds more than explained)."""
         return self.actual - self.expected
 
 
@@ -109,9 +111,11 @@ class Portfolio:
         self.starting_equity = starting_equity
 
     def position(self, symbol: str) -> PositionState:
+        """Return the position in ``symbol``, flat if it has never traded."""
         return self.positions.get(symbol) or PositionState(symbol)
 
     def quantities(self) -> dict[str, Decimal]:
+        """Return the signed base quantity held in each symbol that has a position record."""
         return {s: p.quantity for s, p in self.positions.items()}
 
     def preview(self, fill: Fill) -> tuple[PositionState, dict[str, Decimal]]:
@@ -128,22 +132,27 @@ class Portfolio:
         self.expected_balances = dict(balances)
 
     def mark(self, symbol: str, price: Decimal) -> None:
+        """Record ``price`` as the mark used to value ``symbol``'s open position."""
         self.marks[symbol] = price
 
     @property
     def realized_pnl(self) -> Decimal:
+        """Return the PnL realized by reducing positions, summed over symbols (before fees)."""
         return sum((p.realized_pnl for p in self.positions.values()), ZERO)
 
     @property
     def unrealized_pnl(self) -> Decimal:
+        """Return the open positions' PnL at the latest marks (unmarked symbols count zero)."""
         return sum((p.unrealized_pnl(self.marks.get(s)) for s, p in self.positions.items()), ZERO)
 
     @property
     def fees(self) -> Decimal:
+        """Return the fees paid over all symbols, in each pair's quote currency."""
         return sum((p.fees for p in self.positions.values()), ZERO)
 
     @property
     def trades(self) -> int:
+        """Return the number of fills applied over all symbols."""
         return sum(p.trades for p in self.positions.values())
 
     @property
@@ -153,9 +162,11 @@ class Portfolio:
 
     @property
     def equity(self) -> Decimal:
+        """Return the starting equity plus the net PnL."""
         return self.starting_equity + self.net_pnl
 
     def gross_exposure(self) -> Decimal:
+        """Return the sum of absolute position values at the marks (average price if unmarked)."""
         return sum(
             (
                 abs(p.quantity) * self.marks.get(s, p.average_price)

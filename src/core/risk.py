@@ -289,4 +289,5 @@ class RiskManager:
 
     @property
     def trading_day(self) -> date | None:
+        """Return the UTC day the daily-loss baseline belongs to, or None before the first check."""
         return self._day

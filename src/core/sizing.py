@@ -47,14 +47,17 @@ class OrderIntent:
 
     @property
     def price(self) -> Decimal:
+        """Return the limit price if there is one, else the reference price."""
         return self.limit_price if self.limit_price is not None else self.reference_price
 
     @property
     def notional(self) -> Decimal:
+        """Return quantity times ``price``, in quote currency."""
         return self.quantity * self.price
 
     @property
     def signed_quantity(self) -> Decimal:
+        """Return the quantity, positive for a buy and negative for a sell."""
         return self.quantity * self.side.sign
 
 

@@ -26,13 +26,19 @@ class Strategy(Protocol):
     """
 
     @property
-    def symbols(self) -> Sequence[str]: ...
+    def symbols(self) -> Sequence[str]:
+        """Return the pairs this strategy trades."""
+        ...
 
     @property
-    def interval_minutes(self) -> int: ...
+    def interval_minutes(self) -> int:
+        """Return the candle interval, in minutes, that ``on_candle`` expects."""
+        ...
 
     @property
-    def warmup_candles(self) -> int: ...
+    def warmup_candles(self) -> int:
+        """Return how many closed candles per symbol to feed before trusting the targets."""
+        ...
 
     def on_candle(self, candle: Candle) -> list[Target]:
         """Take one closed candle (oldest first per symbol); return targets (maybe none)."""
@@ -64,6 +70,11 @@ class MovingAverageCross:
         self._closes: dict[str, deque[Decimal]] = {s: deque(maxlen=slow) for s in self.symbols}
 
     def on_candle(self, candle: Candle) -> list[Target]:
+        """Return this pair's target: 1 while the fast average is above the slow, else 0.
+
+        Candles of pairs not in ``symbols`` are ignored (empty list); until ``slow`` closes
+        have been seen the target is flat.
+        """
         closes = self._closes.get(candle.symbol)
         if closes is None:
             return []

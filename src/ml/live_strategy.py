@@ -27,7 +27,9 @@ from src.ml.features import FeatureSpec, build_features
 class Scorer(Protocol):
     """Anything with the models' ``score`` (P(up) or predicted return per row)."""
 
-    def score(self, x: np.ndarray) -> np.ndarray: ...
+    def score(self, x: np.ndarray) -> np.ndarray:
+        """Return one score per row of the feature matrix ``x`` (n, k)."""
+        ...
 
 
 def warmup_bars(spec: FeatureSpec, interval_minutes: int) -> int:
@@ -143,6 +145,12 @@ class ModelStrategy:
         )
 
     def on_candle(self, candle: Candle) -> list[Target]:
+        """Score the pair's newest features and return its target weight after hysteresis.
+
+        1 above ``long_threshold``; below ``short_threshold`` -1 if ``allow_short`` else 0;
+        unchanged in between; 0 on a NaN score. Returns no target for a pair not in
+        ``symbols`` or while warming up, so whatever is held stays held.
+        """
         bars = self._bars.get(candle.symbol)
         if bars is None:
             return []

@@ -108,6 +108,11 @@ class LightGBMModel(_Base):
         self._booster: lgb.Booster | None = None
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> LightGBMModel:
+        """Train a booster on ``x`` (n, k) and ``y`` (n,), single-threaded so it is repeatable.
+
+        Returns:
+            self, fitted.
+        """
         params = {**self.DEFAULTS, **self.params}
         # Determinism: one thread and fixed seeds make repeated runs bit-identical.
         params.update(random_state=self.seed, deterministic=True, n_jobs=1, force_row_wise=True)
@@ -124,20 +129,32 @@ class LightGBMModel(_Base):
         return np.asarray(self._booster.predict(np.asarray(x, dtype=np.float64)), dtype=float)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
+        """Return class 0/1 (probability >= 0.5) for a classifier, the value for a regressor."""
         raw = self._raw(x)
         return (raw >= 0.5).astype(np.int64) if self.task == "classification" else raw
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """Return P(class 1) per row.
+
+        Raises:
+            TypeError: for a regressor.
+        """
         if self.task != "classification":
             return super().predict_proba(x)
         return self._raw(x)
 
     def feature_importance(self) -> np.ndarray | None:
+        """Return each feature's total split gain, in training column order."""
         self._require_fitted()
         assert self._booster is not None
         return np.asarray(self._booster.feature_importance(importance_type="gain"), dtype=float)
 
     def save(self, path: str | Path) -> Path:
+        """Write LightGBM's text model and the meta file into directory ``path``; return it.
+
+        Raises:
+            RuntimeError: if the model has not been fitted.
+        """
         self._require_fitted()
         assert self._booster is not None
         folder = Path(path)
@@ -178,17 +195,28 @@ class SklearnModel(_Base):
         raise NotImplementedError
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> SklearnModel:
+        """Build a fresh estimator and fit it on ``x`` (n, k) and ``y`` (n,).
+
+        Returns:
+            self, fitted.
+        """
         self._est = self._build()
         self._est.fit(np.asarray(x, dtype=np.float64), np.asarray(y))
         self._fitted = True
         return self
 
     def predict(self, x: np.ndarray) -> np.ndarray:
+        """Return the estimator's prediction: int64 classes or float values."""
         self._require_fitted()
         out = np.asarray(self._est.predict(np.asarray(x, dtype=np.float64)))
         return out.astype(np.int64) if self.task == "classification" else out.astype(float)
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """Return P(class 1) per row; all zeros if the training data had no class 1.
+
+        Raises:
+            TypeError: for a regressor.
+        """
         if self.task != "classification":
             return super().predict_proba(x)
         self._require_fitted()
@@ -198,6 +226,7 @@ class SklearnModel(_Base):
         return proba[:, classes.index(1)] if 1 in classes else np.zeros(len(proba))
 
     def feature_importance(self) -> np.ndarray | None:
+        """Return tree importances, absolute linear coefficients, or None if neither exists."""
         self._require_fitted()
         last = self._est.steps[-1][1] if hasattr(self._est, "steps") else self._est
         if hasattr(last, "feature_importances_"):
@@ -207,6 +236,11 @@ class SklearnModel(_Base):
         return None
 
     def save(self, path: str | Path) -> Path:
+        """Write the joblib dump and the meta file into directory ``path``; return it.
+
+        Raises:
+            RuntimeError: if the model has not been fitted.
+        """
         self._require_fitted()
         folder = Path(path)
         folder.mkdir(parents=True, exist_ok=True)

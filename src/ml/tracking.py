@@ -102,30 +102,39 @@ class NullTracker:
     """Records nothing; ``start_run`` returns a random id so callers can still print one."""
 
     def start_run(self, experiment: str, run_name: str, tags: dict[str, str]) -> str:
+        """Return a fresh ``null-<hex>`` run id; nothing is opened."""
         return f"null-{uuid.uuid4().hex[:12]}"
 
     def end_run(self, status: str = "FINISHED") -> None:
+        """Ignore the end of the run."""
         return None
 
     def log_params(self, params: dict[str, Any]) -> None:
+        """Discard the parameters."""
         return None
 
     def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
+        """Discard the metrics."""
         return None
 
     def set_tags(self, tags: dict[str, str]) -> None:
+        """Discard the tags."""
         return None
 
     def log_artifact(self, path: Path, artifact_path: str | None = None) -> None:
+        """Leave the file where it is; nothing is uploaded."""
         return None
 
     def log_model(self, model: Model, feature_spec: dict[str, Any], input_example: Any) -> str:
+        """Store nothing and return an empty model URI."""
         return ""
 
     def champion_score(self, name: str, metric: str) -> float | None:
+        """Return None: without a registry there is never a champion to beat."""
         return None
 
     def register_champion(self, model_uri: str, name: str) -> str:
+        """Register nothing and return an empty version."""
         return ""
 
 
@@ -152,6 +161,7 @@ class MLflowTracker:
         return self.run_id
 
     def start_run(self, experiment: str, run_name: str, tags: dict[str, str]) -> str:
+        """Open a run in ``experiment`` (created if missing) and return the run id."""
         exp = self.client.get_experiment_by_name(experiment)
         exp_id = (
             exp.experiment_id
@@ -163,16 +173,19 @@ class MLflowTracker:
         return self.run_id
 
     def end_run(self, status: str = "FINISHED") -> None:
+        """Mark the active run terminated with ``status``; a new run must be started after."""
         self.client.set_terminated(self._run(), status=status)
         self.run_id = None
 
     def log_params(self, params: dict[str, Any]) -> None:
+        """Log the parameters in one batch, each value as text cut to MLflow's 6000 chars."""
         from mlflow.entities import Param
 
         items = [Param(k, str(v)[:6000]) for k, v in params.items()]
         self.client.log_batch(self._run(), params=items)
 
     def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
+        """Log the finite metrics in one batch at ``step`` (0 if None); None/NaN/inf are dropped."""
         import time
 
         from mlflow.entities import Metric
@@ -187,13 +200,25 @@ class MLflowTracker:
             self.client.log_batch(self._run(), metrics=items)
 
     def set_tags(self, tags: dict[str, str]) -> None:
+        """Set each tag on the active run."""
         for key, value in tags.items():
             self.client.set_tag(self._run(), key, value)
 
     def log_artifact(self, path: Path, artifact_path: str | None = None) -> None:
+        """Upload the local file ``path`` to the run, under ``artifact_path`` if given."""
         self.client.log_artifact(self._run(), str(path), artifact_path)
 
     def log_model(self, model: Model, feature_spec: dict[str, Any], input_example: Any) -> str:
+        """Log the model as an MLflow pyfunc wrapping its native files and the feature spec.
+
+        Args:
+            model: the fitted model; saved in its native format under ``native/``.
+            feature_spec: the spec as a dict, written as ``feature_spec.json`` beside it.
+            input_example: a few feature rows (pandas DataFrame); their scores give the signature.
+
+        Returns:
+            The ``runs:/<run id>/model`` URI to register.
+        """
         import mlflow.pyfunc
         from mlflow.models import infer_signature
 
@@ -222,6 +247,7 @@ class MLflowTracker:
         return f"runs:/{self._run()}/{MODEL_ARTIFACT}"
 
     def champion_score(self, name: str, metric: str) -> float | None:
+        """Return the champion run's ``metric`` under ``name``, or None without a champion."""
         from src.ml.registry import champion_version
 
         version = champion_version(self.client, name)
@@ -231,6 +257,10 @@ class MLflowTracker:
         return None if value is None else float(value)
 
     def register_champion(self, model_uri: str, name: str) -> str:
+        """Register the active run's model under ``name``, alias it champion, return the version.
+
+        ``model_uri`` is not read: the version's source is the run's own ``model`` artifact.
+        """
         from src.ml.registry import register_as_champion
 
         return register_as_champion(self.client, model_uri, name, self._run())

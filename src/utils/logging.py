@@ -63,7 +63,7 @@ def redact(value: Any) -> Any:
 def redact_processor(
     logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
-    """structlog processor: redact every field of the event (run after exceptions are formatted)."""
+    """Redact every field of the event (a structlog processor; run after exception formatting)."""
     for key in list(event_dict):
         if key in ("exc_info", "stack_info"):
             continue
