@@ -21,7 +21,7 @@ from contextlib import AbstractAsyncContextManager
 from aiolimiter import AsyncLimiter
 from tqdm import tqdm
 
-from src.brokers.kraken.rate_limits import TIERS, KrakenRateLimits, TierLimits, trading_cost
+from src.brokers.kraken.limits.counters import TIERS, KrakenRateLimits, TierLimits, trading_cost
 from src.core.clock import ManualClock
 from src.utils.rate_limiter import AdaptiveRateLimiter
 

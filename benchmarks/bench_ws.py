@@ -26,8 +26,8 @@ from typing import Any
 
 from tqdm import tqdm
 
-from src.brokers.kraken.book import OrderBook
-from src.brokers.kraken.ws_models import decode_frame
+from src.brokers.kraken.ws.book import OrderBook
+from src.brokers.kraken.ws.frames import decode_frame
 
 STREAM = Path(__file__).resolve().parents[1] / "tests/fixtures/kraken/ws_book_stream.json"
 SYMBOL, PRICE_DECIMALS, QTY_DECIMALS, DEPTH = "BTC/USD", 1, 8, 10
@@ -37,7 +37,7 @@ async def record(frames: int = 200) -> None:
     """Record ``frames`` book messages (snapshot + updates) from the paper exchange."""
     import websockets
 
-    from src.brokers.paper import PaperExchange
+    from src.venues.kraken_paper import PaperExchange
 
     paper = PaperExchange(market="synthetic", auto_tick=False, rate_limits=False)
     async with paper as ex, websockets.connect(ex.ws_url) as ws:
@@ -133,11 +133,11 @@ def _pct(values: list[float], q: float) -> float:
 
 async def bench_orders(count: int = 200) -> None:
     """add_order round trips over WS and over REST against the paper exchange."""
-    from src.brokers.kraken.gate import NullGate
+    from src.brokers.kraken.limits.gate import NullGate
     from src.brokers.kraken_adapter import KrakenAdapter
     from src.brokers.kraken_order_manager import KrakenOrderManager
-    from src.brokers.paper import PaperExchange
     from src.core.execution import Order, OrderType, Side
+    from src.venues.kraken_paper import PaperExchange
 
     async with PaperExchange(market="synthetic", auto_tick=False, rate_limits=False) as ex:
         adapter = KrakenAdapter(api_key=ex.api_key, api_secret=ex.api_secret,

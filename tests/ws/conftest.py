@@ -27,7 +27,7 @@ def frames() -> Any:
 @pytest.fixture
 async def exchange() -> Any:
     """A paper exchange on loopback, market driven only by the test (``ex.drive``)."""
-    from src.brokers.paper import FaultConfig, PaperExchange
+    from src.venues.kraken_paper import FaultConfig, PaperExchange
 
     async with PaperExchange(
         market="synthetic", auto_tick=False, rate_limits=False, faults=FaultConfig()

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from src.brokers.kraken.rate_limits import KrakenRateLimits
+from src.brokers.kraken.limits.counters import KrakenRateLimits
 from src.brokers.kraken_adapter import KrakenAdapter
 from src.core.errors import InsufficientFundsError, OrderMinimumError, PermissionDeniedError
 from src.core.execution import Fill, Order, OrderStatus, OrderType, Side, TimeInForce

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from src.brokers.kraken.ws_backoff import Backoff
+from src.brokers.kraken.ws.backoff import Backoff
 
 
 def test_delays_grow_then_cap_with_jitter() -> None:

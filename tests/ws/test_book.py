@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from src.brokers.kraken.book import BookError, OrderBook
+from src.brokers.kraken.ws.book import BookError, OrderBook
 
 
 def _book_from(frame: dict[str, Any], pp: int, qp: int, depth: int = 10) -> tuple[OrderBook, bool]:
@@ -102,7 +102,7 @@ def test_recorded_stream_every_checksum_matches() -> None:
     """200 frames recorded from the paper exchange (snapshot + updates), each checksum held."""
     import json
 
-    from src.brokers.kraken.ws_models import ChannelFrame, decode_frame
+    from src.brokers.kraken.ws.frames import ChannelFrame, decode_frame
     from tests.ws.conftest import FIXTURES
 
     frames = json.loads((FIXTURES / "ws_book_stream.json").read_text())["frames"]

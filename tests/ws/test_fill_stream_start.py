@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from src.brokers.kraken.gate import NullGate
+from src.brokers.kraken.limits.gate import NullGate
 from src.brokers.kraken_adapter import KrakenAdapter
 from src.core.execution import Fill, Order, OrderType, Side, utc_now
 from src.utils.retry import RetryPolicy
@@ -104,7 +104,7 @@ async def test_websocket_stream_starts_at_start_and_keeps_each_later_fill_once(
     token, calls = _hook_once(
         adapter.get_websockets_token, 2, lambda: expected.update(_fill_at(exchange, prices[0]))
     )
-    adapter.get_websockets_token = token  # type: ignore[method-assign, assignment]
+    adapter.get_websockets_token = token  # type: ignore[assignment]
     fills: list[Fill] = []
     task = _consume(adapter, fills)
     try:

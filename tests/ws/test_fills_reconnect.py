@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from src.brokers.kraken.ws_backoff import Backoff
-from src.brokers.kraken.ws_fills import WsFillSource
+from src.brokers.kraken.streams.fill_stream import WsFillSource
+from src.brokers.kraken.ws.backoff import Backoff
 from src.brokers.kraken_order_manager import KrakenOrderManager
 from src.core.execution import Fill, Order, OrderType, Side
 from tests.ws.conftest import eventually
@@ -67,7 +67,7 @@ async def test_fill_during_disconnect_recovered_exactly_once(
 
 
 async def test_key_without_websocket_permission_falls_back_to_polling(exchange: Any) -> None:
-    from src.brokers.kraken.fills import PollingFillSource
+    from src.brokers.kraken.streams.fill_polling import PollingFillSource
     from src.brokers.kraken_adapter import KrakenAdapter
 
     perms = {"query_funds", "query_open_orders", "query_closed_orders", "create_orders",

@@ -11,9 +11,9 @@ import websockets
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from src.brokers.kraken.book import BookError, OrderBook
-from src.brokers.kraken.market_data import KrakenMarketData
-from src.brokers.kraken.ws_models import ChannelFrame, MalformedFrameError, decode_frame
+from src.brokers.kraken.ws.book import BookError, OrderBook
+from src.brokers.kraken.ws.frames import ChannelFrame, MalformedFrameError, decode_frame
+from src.brokers.kraken.ws.market_data import KrakenMarketData
 from tests.ws.conftest import eventually, load_frame
 
 KEYS = ["price", "qty", "symbol", "channel", "type", "data", "method", "req_id", "success",

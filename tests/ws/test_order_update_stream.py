@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from src.brokers.kraken.gate import NullGate
-from src.brokers.kraken.ws_backoff import Backoff
+from src.brokers.kraken.limits.gate import NullGate
+from src.brokers.kraken.ws.backoff import Backoff
 from src.brokers.kraken_adapter import KrakenAdapter
 from src.core.execution import Order, OrderStatus, OrderType, OrderUpdate, Side
 from src.utils.retry import RetryPolicy
@@ -182,7 +182,7 @@ def _state(status: OrderStatus, filled: str, limit: str = "100") -> OrderUpdate:
 
 
 def test_state_filter_passes_changes_and_drops_repeats_and_stale_states() -> None:
-    from src.brokers.kraken.order_updates import OrderStateFilter
+    from src.brokers.kraken.streams.order_updates import OrderStateFilter
 
     states = OrderStateFilter()
     states.seed(_state(OrderStatus.OPEN, "0"))

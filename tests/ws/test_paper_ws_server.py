@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import websockets
 
-from src.brokers.kraken.book import OrderBook
+from src.brokers.kraken.ws.book import OrderBook
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from src.brokers.kraken.ws_backoff import Backoff
-from src.brokers.kraken.ws_private import KrakenPrivateStream
+from src.brokers.kraken.ws.backoff import Backoff
+from src.brokers.kraken.ws.private import KrakenPrivateStream
 from src.brokers.kraken_order_manager import KrakenOrderManager
 from src.core.errors import BrokerError, InsufficientFundsError, InvalidOrderError
 from src.core.execution import Order, OrderStatus, OrderType, Side

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from src.brokers.kraken.market_data import KrakenMarketData
+from src.brokers.kraken.ws.market_data import KrakenMarketData
 from src.core.clock import ManualClock
 from src.core.errors import StaleDataError, UnknownSymbolError
 from tests.ws.conftest import eventually
@@ -144,8 +144,8 @@ async def test_checksum_failure_budget(exchange: Any) -> None:
 
 
 async def test_precision_from_rest_asset_pairs(exchange: Any) -> None:
-    from src.brokers.kraken.rest import KrakenRestClient
-    from src.brokers.kraken.ws_precision import precision_from_asset_pairs, v2_symbol
+    from src.brokers.kraken.rest.client import KrakenRestClient
+    from src.brokers.kraken.ws.precision import precision_from_asset_pairs, v2_symbol
 
     rest = KrakenRestClient(base_url=exchange.rest_url)
     try:  # the same REST client (and transport) the adapter uses

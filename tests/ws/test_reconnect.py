@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from src.brokers.kraken.market_data import KrakenMarketData
-from src.brokers.kraken.ws_backoff import Backoff
+from src.brokers.kraken.ws.backoff import Backoff
+from src.brokers.kraken.ws.market_data import KrakenMarketData
 from tests.ws.conftest import eventually
 
 pytestmark = pytest.mark.integration

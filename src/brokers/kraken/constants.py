@@ -73,3 +73,7 @@ def path_for(method: str) -> str:
     """URI path of a method, e.g. ``/0/private/AddOrder``."""
     kind = "public" if is_public(method) else "private"
     return f"/{API_VERSION}/{kind}/{method}"
+
+
+#: Nonce ticks per second at the default (nanosecond) scale.
+NANOSECONDS = 1_000_000_000

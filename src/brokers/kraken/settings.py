@@ -14,8 +14,12 @@ from typing import Any
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from src.brokers.kraken.auth import NANOSECONDS
-from src.brokers.kraken.constants import DEFAULT_REST_URL, DEFAULT_WS_AUTH_URL, DEFAULT_WS_URL
+from src.brokers.kraken.constants import (
+    DEFAULT_REST_URL,
+    DEFAULT_WS_AUTH_URL,
+    DEFAULT_WS_URL,
+    NANOSECONDS,
+)
 from src.brokers.kraken.rate_costs import (
     DEFAULT_HISTORY_COST,
     DEFAULT_SAFETY_MARGIN,

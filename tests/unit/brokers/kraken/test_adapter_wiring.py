@@ -6,8 +6,8 @@ import httpx
 import pytest
 import respx
 
-from src.brokers.kraken.gate import NullGate
-from src.brokers.kraken.rate_limits import KrakenRateLimits
+from src.brokers.kraken.limits.counters import KrakenRateLimits
+from src.brokers.kraken.limits.gate import NullGate
 from src.brokers.kraken_adapter import KrakenAdapter
 from src.core.clock import ManualClock
 from src.core.errors import ConfigurationError, LocalRateLimitError

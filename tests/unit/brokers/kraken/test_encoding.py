@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from src.brokers.kraken.encoding import encode_amend, encode_edit, encode_order
+from src.brokers.kraken.orders.encoding import encode_amend, encode_edit, encode_order
 from src.core.errors import InvalidOrderError
 from src.core.execution import Order, OrderType, Side
 from src.core.instruments import Instrument

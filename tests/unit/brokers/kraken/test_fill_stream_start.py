@@ -12,10 +12,10 @@ import httpx
 import pytest
 import respx
 
-from src.brokers.kraken.fills import PollingFillSource
-from src.brokers.kraken.parse import fill_at_precision, parse_fill
+from src.brokers.kraken.rest.parse import fill_at_precision, parse_fill
+from src.brokers.kraken.streams.fill_polling import PollingFillSource
 from src.brokers.kraken.symbols import SymbolMap
-from src.brokers.kraken.ws_orders import fill_from_report
+from src.brokers.kraken.ws.reports import fill_from_report
 from src.brokers.kraken_adapter import KrakenAdapter
 from src.core.clock import ManualClock
 from src.core.errors import UnknownSymbolError

@@ -14,7 +14,7 @@ from src.brokers.kraken_adapter import KrakenAdapter
 from src.core import errors as core
 from src.core.execution import Order, OrderStatus, OrderType, Side
 
-paper = pytest.importorskip("src.brokers.paper")
+paper = pytest.importorskip("src.venues.kraken_paper")
 pytestmark = pytest.mark.integration
 
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 import respx
 
-from src.brokers.kraken.auth import MILLISECONDS, NonceSource, decode_secret, sign
+from src.brokers.kraken.rest.auth import MILLISECONDS, NonceSource, decode_secret, sign
 from src.brokers.kraken_adapter import KrakenAdapter
 from src.core.errors import ConfigurationError, MissingCredentialError
 from tests.unit.brokers.kraken.kraken_helpers import API_KEY, BASE_URL, DOC_SECRET, form, ok

@@ -36,7 +36,7 @@ def no_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def test_paper_run_passes_every_check(
     no_credentials: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pytest.importorskip("src.brokers.paper")
+    pytest.importorskip("src.venues.kraken_paper")
     assert _example().main([]) == 0
     out = capsys.readouterr().out
     assert "(PAPER)" in out and "✅ ALL TESTS PASSED!" in out

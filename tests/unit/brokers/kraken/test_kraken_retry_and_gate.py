@@ -204,8 +204,8 @@ async def test_gate_refusal_sends_nothing(kraken: respx.MockRouter) -> None:
 
 
 async def test_real_rate_limit_gate_refuses_before_sending(kraken: respx.MockRouter) -> None:
-    from src.brokers.kraken.gate import RequestGate
-    from src.brokers.kraken.rate_limits import KrakenRateLimits
+    from src.brokers.kraken.limits.counters import KrakenRateLimits
+    from src.brokers.kraken.limits.gate import RequestGate
 
     clock = ManualClock()
     gate = KrakenRateLimits("starter", "refuse", clock=clock, safety_margin=0)

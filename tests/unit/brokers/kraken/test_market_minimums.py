@@ -10,7 +10,7 @@ import pytest
 import respx
 from structlog.testing import capture_logs
 
-from src.brokers.kraken.market_minimums import TICKER_TTL_SECONDS
+from src.brokers.kraken.orders.minimums import TICKER_TTL_SECONDS
 from src.brokers.kraken_adapter import KrakenAdapter
 from src.core.clock import ManualClock
 from src.core.errors import OrderMinimumError
@@ -175,7 +175,7 @@ async def test_without_ticker_krakens_cost_minimum_decides(
 
 @pytest.mark.integration
 async def test_against_paper_exchange_over_loopback() -> None:
-    from src.brokers.paper import PaperExchange
+    from src.venues.kraken_paper import PaperExchange
 
     async with (
         PaperExchange(market="replay", seed=1) as ex,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from src.brokers.kraken.open_orders import OpenOrderRegistry
+from src.brokers.kraken.orders.registry import OpenOrderRegistry
 from src.core.clock import ManualClock
 from src.core.execution import OrderStatus, OrderType, OrderUpdate, Side
 

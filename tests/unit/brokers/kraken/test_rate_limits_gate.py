@@ -7,14 +7,14 @@ import itertools
 
 import pytest
 
-from src.brokers.kraken.gate import RequestGate
-from src.brokers.kraken.rate_limits import (
+from src.brokers.kraken.limits.counters import (
     TIERS,
     KrakenRateLimits,
     KrakenRateLimitSettings,
     TierLimits,
     trading_cost,
 )
+from src.brokers.kraken.limits.gate import RequestGate
 from src.core.clock import ManualClock
 from src.core.errors import (
     ConfigurationError,

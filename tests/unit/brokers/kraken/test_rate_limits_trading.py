@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from src.brokers.kraken.rate_limits import KrakenRateLimits, TierLimits, trading_cost
+from src.brokers.kraken.limits.counters import KrakenRateLimits, TierLimits, trading_cost
 from src.core.clock import ManualClock
 from src.core.errors import LocalRateLimitError, OrdersLimitError
 

@@ -37,9 +37,7 @@ class forward(Generic[C, P, R]):
     @overload
     def __get__(self, instance: HasRest, owner: type) -> Callable[P, R]: ...
 
-    def __get__(
-        self, instance: HasRest | None, owner: type
-    ) -> forward[C, P, R] | Callable[P, R]:
+    def __get__(self, instance: HasRest | None, owner: type) -> forward[C, P, R] | Callable[P, R]:
         if instance is None:
             return self
         bound: Callable[P, R] = getattr(instance.rest, self._name)

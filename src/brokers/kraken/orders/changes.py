@@ -11,15 +11,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from src.brokers.kraken.encoding import (
+from src.brokers.kraken.limits.gate import NullGate
+from src.brokers.kraken.orders.desk import OrderDesk
+from src.brokers.kraken.orders.encoding import (
     cancel_all_after_call,
     cancel_all_call,
     cancel_call,
     encode_amend,
     encode_edit,
 )
-from src.brokers.kraken.gate import NullGate
-from src.brokers.kraken.trading import OrderDesk
 from src.core.errors import BrokerError, MalformedResponseError
 
 Number = Decimal | float | str

@@ -17,10 +17,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from src.brokers.kraken.fills import StartBaseline
-from src.brokers.kraken.parse import fill_at_precision
+from src.brokers.kraken.rest.parse import fill_at_precision
+from src.brokers.kraken.streams.fill_polling import StartBaseline
 from src.brokers.kraken.symbols import SymbolMap
-from src.brokers.kraken.ws_private import KrakenPrivateStream, token_text
+from src.brokers.kraken.ws.private import KrakenPrivateStream, token_text
 from src.core.errors import AuthenticationError, BrokerError, PermissionDeniedError
 from src.core.execution import Fill, utc_now
 

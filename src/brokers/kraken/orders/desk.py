@@ -12,15 +12,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from src.brokers.kraken.encoding import KrakenCall, OrderFields, encode_order
 from src.brokers.kraken.errors import map_error
-from src.brokers.kraken.gate import RequestGate
-from src.brokers.kraken.market_minimums import CachedTicker, check_market_orders
-from src.brokers.kraken.open_orders import OpenOrderRegistry
-from src.brokers.kraken.parse import order_ack
+from src.brokers.kraken.limits.gate import RequestGate
+from src.brokers.kraken.orders.encoding import KrakenCall, OrderFields, encode_order
+from src.brokers.kraken.orders.minimums import CachedTicker, check_market_orders
+from src.brokers.kraken.orders.registry import OpenOrderRegistry
+from src.brokers.kraken.orders.routing import WsOrderRoute, carries
+from src.brokers.kraken.rest.parse import order_ack
+from src.brokers.kraken.rest.transport import KrakenTransport
 from src.brokers.kraken.symbols import PairInfo, SymbolLoader, resolve_refreshing
-from src.brokers.kraken.transport import KrakenTransport
-from src.brokers.kraken.ws_routing import WsOrderRoute, carries
 from src.core.errors import (
     BrokerError,
     InvalidOrderError,

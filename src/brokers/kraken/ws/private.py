@@ -17,11 +17,11 @@ from types import TracebackType
 from typing import Any, Self
 
 from src.brokers.kraken.errors import map_error
-from src.brokers.kraken.ws_backoff import Backoff
-from src.brokers.kraken.ws_connection import ReconnectHook, WsConnection
-from src.brokers.kraken.ws_fanout import Fanout
-from src.brokers.kraken.ws_models import ChannelFrame
-from src.brokers.kraken.ws_orders import FINAL_ORDER_STATUSES, fill_from_report, order_update
+from src.brokers.kraken.ws.backoff import Backoff
+from src.brokers.kraken.ws.connection import ReconnectHook, WsConnection
+from src.brokers.kraken.ws.fanout import Fanout
+from src.brokers.kraken.ws.frames import ChannelFrame
+from src.brokers.kraken.ws.reports import FINAL_ORDER_STATUSES, fill_from_report, order_update
 from src.core.clock import Clock
 from src.core.errors import BrokerError
 from src.core.execution import Fill, OrderStatus, OrderUpdate

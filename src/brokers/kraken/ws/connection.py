@@ -19,8 +19,8 @@ from typing import Any
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from src.brokers.kraken.ws_backoff import Backoff
-from src.brokers.kraken.ws_models import (
+from src.brokers.kraken.ws.backoff import Backoff
+from src.brokers.kraken.ws.frames import (
     ChannelFrame,
     MalformedFrameError,
     ResponseFrame,

@@ -7,8 +7,8 @@ adapter, typed as the client's own, so the adapter has one transport and one sig
 
 from __future__ import annotations
 
-from src.brokers.kraken.forward import forward
-from src.brokers.kraken.rest import KrakenRestClient
+from src.brokers.kraken.rest.client import KrakenRestClient
+from src.brokers.kraken.rest.forward import forward
 
 __all__ = ["RestEndpoints"]
 
@@ -60,8 +60,7 @@ class RestEndpoints:
 
     def __repr__(self) -> str:
         return (
-            f"{type(self).__name__}(base_url={self.base_url!r}, "
-            f"credentials={self.has_credentials})"
+            f"{type(self).__name__}(base_url={self.base_url!r}, credentials={self.has_credentials})"
         )
 
     __str__ = __repr__

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from src.brokers.kraken.encoding import OrderFields
+from src.brokers.kraken.orders.encoding import OrderFields
 from src.brokers.kraken.symbols import PairInfo
 from src.core.clock import Clock
 from src.core.decimals import to_plain_string

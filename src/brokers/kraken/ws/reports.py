@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from src.brokers.kraken.ws_market_models import parse_time
+from src.brokers.kraken.ws.market_models import parse_time
 from src.core.execution import (
     Fill,
     Liquidity,

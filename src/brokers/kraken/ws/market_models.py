@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from src.brokers.kraken.book import OrderBook, level_decimal
+from src.brokers.kraken.ws.book import OrderBook, level_decimal
 from src.core.market_data import Candle, PublicTrade
 
 __all__ = [

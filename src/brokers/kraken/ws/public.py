@@ -15,14 +15,15 @@ from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Any, Self
 
-from src.brokers.kraken.book import VALID_DEPTHS, BookError, OrderBook
-from src.brokers.kraken.gate import NullGate
-from src.brokers.kraken.rest import KrakenRestClient
+from src.brokers.kraken.limits.gate import NullGate
+from src.brokers.kraken.rest.client import KrakenRestClient
 from src.brokers.kraken.settings import KrakenSettings
-from src.brokers.kraken.ws_backoff import Backoff
-from src.brokers.kraken.ws_connection import WsConnection
-from src.brokers.kraken.ws_fanout import Fanout
-from src.brokers.kraken.ws_market_models import (
+from src.brokers.kraken.ws.backoff import Backoff
+from src.brokers.kraken.ws.book import VALID_DEPTHS, BookError, OrderBook
+from src.brokers.kraken.ws.connection import WsConnection
+from src.brokers.kraken.ws.fanout import Fanout
+from src.brokers.kraken.ws.frames import ChannelFrame, ResponseFrame
+from src.brokers.kraken.ws.market_models import (
     BookUpdate,
     LiveBook,
     Ticker,
@@ -30,8 +31,7 @@ from src.brokers.kraken.ws_market_models import (
     parse_ticker,
     parse_trade,
 )
-from src.brokers.kraken.ws_models import ChannelFrame, ResponseFrame
-from src.brokers.kraken.ws_precision import precision_from_asset_pairs, precision_from_instrument
+from src.brokers.kraken.ws.precision import precision_from_asset_pairs, precision_from_instrument
 from src.core.clock import Clock, SystemClock
 from src.core.errors import BrokerError, StaleDataError, UnknownSymbolError
 from src.core.market_data import Candle, PublicTrade

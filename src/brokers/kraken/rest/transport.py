@@ -18,10 +18,10 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from src.brokers.kraken.auth import NonceSource, SigningKey
 from src.brokers.kraken.constants import JSON_METHODS, ORDER_METHODS, is_public, path_for
 from src.brokers.kraken.errors import error_from_list
-from src.brokers.kraken.gate import NullGate, RequestGate
+from src.brokers.kraken.limits.gate import NullGate, RequestGate
+from src.brokers.kraken.rest.auth import NonceSource, SigningKey
 from src.core.clock import Clock, SystemClock
 from src.core.errors import (
     BrokerError,

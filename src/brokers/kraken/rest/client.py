@@ -10,11 +10,11 @@ from typing import Any
 
 import httpx
 
-from src.brokers.kraken.auth import NonceSource
-from src.brokers.kraken.gate import RequestGate
-from src.brokers.kraken.rate_limits import KrakenRateLimits
+from src.brokers.kraken.limits.counters import KrakenRateLimits
+from src.brokers.kraken.limits.gate import RequestGate
+from src.brokers.kraken.rest.auth import NonceSource
+from src.brokers.kraken.rest.transport import KrakenTransport, encode_form
 from src.brokers.kraken.settings import KrakenSettings
-from src.brokers.kraken.transport import KrakenTransport, encode_form
 from src.core.clock import Clock, SystemClock
 from src.core.errors import ConfigurationError, MalformedResponseError
 from src.utils.retry import RetryPolicy

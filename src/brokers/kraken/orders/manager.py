@@ -15,12 +15,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import Any, Self
 
-from src.brokers.kraken.encoding import encode_order
 from src.brokers.kraken.errors import map_error
-from src.brokers.kraken.parse import order_ack
-from src.brokers.kraken.ws_connection import WsConnection
-from src.brokers.kraken.ws_orders import FINAL_ORDER_STATUSES, order_update
-from src.brokers.kraken.ws_private import KrakenPrivateStream
+from src.brokers.kraken.orders.encoding import encode_order
+from src.brokers.kraken.rest.parse import order_ack
+from src.brokers.kraken.ws.connection import WsConnection
+from src.brokers.kraken.ws.private import KrakenPrivateStream
+from src.brokers.kraken.ws.reports import FINAL_ORDER_STATUSES, order_update
 from src.core.clock import Clock, SystemClock
 from src.core.errors import BrokerError, InvalidOrderError, OrderOutcomeUnknownError
 from src.core.execution import Order, OrderAck, OrderStatus, OrderUpdate

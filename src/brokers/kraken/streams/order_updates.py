@@ -18,9 +18,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-from src.brokers.kraken import parse
+from src.brokers.kraken.rest import parse
 from src.brokers.kraken.symbols import SymbolMap
-from src.brokers.kraken.ws_private import KrakenPrivateStream, token_text
+from src.brokers.kraken.ws.private import KrakenPrivateStream, token_text
 from src.core.clock import Clock
 from src.core.errors import AuthenticationError, BrokerError, PermissionDeniedError
 from src.core.execution import OrderStatus, OrderUpdate, utc_now

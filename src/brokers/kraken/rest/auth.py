@@ -12,9 +12,9 @@ import hmac
 import time
 from collections.abc import Callable
 
+from src.brokers.kraken.constants import NANOSECONDS
 from src.core.errors import ConfigurationError
 
-NANOSECONDS = 1_000_000_000
 """Default nonce scale (ticks per second): what Kraken's own examples use (``time.time_ns()``)."""
 
 MILLISECONDS = 1_000

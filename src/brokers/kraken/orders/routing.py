@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from src.brokers.kraken.encoding import KrakenCall
-from src.brokers.kraken.gate import RequestGate
-from src.brokers.kraken.order_manager import KrakenOrderManager
+from src.brokers.kraken.limits.gate import RequestGate
+from src.brokers.kraken.orders.encoding import KrakenCall
+from src.brokers.kraken.orders.manager import KrakenOrderManager
 from src.core.errors import ConfigurationError, RateLimitError
 
 __all__ = ["ORDER_TRANSPORTS", "WsOrderRoute", "check_order_transport"]

@@ -1,0 +1,1 @@
+"""Kraken limits layer (see src/brokers/kraken/__init__.py for the ladder)."""

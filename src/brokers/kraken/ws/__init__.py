@@ -1,0 +1,1 @@
+"""Kraken ws layer (see src/brokers/kraken/__init__.py for the ladder)."""
