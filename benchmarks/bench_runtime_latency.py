@@ -30,11 +30,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from src.brokers.kraken.gate import NullGate
 from tqdm import tqdm
 
-from src.brokers.kraken.gate import NullGate
 from src.brokers.kraken_adapter import KrakenAdapter
-from src.brokers.paper import PaperExchange
 from src.core.clock import SystemClock
 from src.core.execution import ExecutionEngine, Order, Side
 from src.core.kill_switch import KillSwitch
@@ -45,6 +44,7 @@ from src.core.runtime import RuntimeConfig, TradingRuntime
 from src.core.sim_engine import SimEngine
 from src.core.sizing import SizingConfig, Target
 from src.utils.logging import configure_logging
+from src.venues.kraken_paper import PaperExchange
 
 SYMBOL = "BTC/USD"
 

@@ -2,7 +2,7 @@
 
 ``multi_exchange()`` is the guide's code as written (its ``...`` filled with order types).
 Where credentials are missing, the broker is served locally so the example runs anywhere:
-    * no ALPACA_API_KEY/ALPACA_API_SECRET -> the local Alpaca simulator (src.brokers.alpaca_sim);
+    * no ALPACA_API_KEY/ALPACA_API_SECRET -> the local Alpaca simulator (src.venues.alpaca_sim);
     * no Kraken credentials, or no ``--live-kraken`` -> the local paper exchange
       (Kraken has no paper endpoint, so real Kraken keys are used only when asked for).
 With ALPACA_API_KEY/ALPACA_API_SECRET set, Alpaca orders go to your Alpaca *paper* account
@@ -20,11 +20,11 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from src.brokers.alpaca_adapter import AlpacaAdapter
-from src.brokers.alpaca_sim import AlpacaSim
 from src.brokers.credentials import BrokerCredentials
 from src.brokers.kraken_adapter import KrakenAdapter
-from src.brokers.paper import PaperExchange
 from src.core.execution import Order, OrderType, Side
+from src.venues.alpaca_sim import AlpacaSim
+from src.venues.kraken_paper import PaperExchange
 
 
 async def multi_exchange() -> None:  # the guide's code, as written

@@ -127,7 +127,7 @@ def print_summary(report: Report) -> None:
 @contextlib.asynccontextmanager
 async def paper_exchange() -> AsyncIterator[tuple[str, str, str]]:
     """Start the in-process paper exchange; yields (rest_url, api_key, api_secret)."""
-    from src.brokers.paper import PaperExchange
+    from src.venues.kraken_paper import PaperExchange
 
     async with PaperExchange(market="replay", seed=1) as ex:
         yield ex.rest_url, ex.api_key, ex.api_secret

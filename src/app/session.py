@@ -13,7 +13,6 @@ from src.app.venue import KrakenQuotes
 from src.brokers.kraken.rate_limits import KrakenRateLimits
 from src.brokers.kraken.settings import KrakenSettings
 from src.brokers.kraken_adapter import KrakenAdapter
-from src.brokers.paper import PaperExchange
 from src.core.clock import Clock, SystemClock
 from src.core.kill_switch import KillSwitch
 from src.core.order_store import OrderStore
@@ -21,6 +20,7 @@ from src.core.risk import RiskLimits, RiskManager
 from src.core.runtime import Heartbeat, RuntimeConfig, TradingRuntime
 from src.core.sizing import SizingConfig
 from src.core.strategy import Strategy
+from src.venues.kraken_paper import PaperExchange
 
 #: Paper replay: one hour of recorded market per real second, so hourly candles close every
 #: second and a strategy trades within a minute.

@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from src.ml.features import FeatureSpec
 from src.ml.models import Model, load_model
-from src.ml.tracking import MODEL_ARTIFACT, NATIVE_DIR, SPEC_FILE, resolve_tracking_uri
+from src.ml.tracking import (
+    CHAMPION,
+    MODEL_ARTIFACT,
+    NATIVE_DIR,
+    SPEC_FILE,
+    champion_version,
+    register_as_champion,
+    resolve_tracking_uri,
+)
 
-CHAMPION = "champion"
+# The alias helpers live in ``tracking`` (the MLflow layer, which needs them to register a
+# champion); they are re-exported here, where the champion logic is.
+__all__ = [
+    "CHAMPION",
+    "Champion",
+    "beats",
+    "champion_version",
+    "load_champion",
+    "register_as_champion",
+]
 
 
 def beats(candidate: float, incumbent: float | None, floor: float = -math.inf) -> bool:
@@ -22,28 +37,6 @@ def beats(candidate: float, incumbent: float | None, floor: float = -math.inf) -
     if not math.isfinite(candidate) or candidate <= floor:
         return False
     return incumbent is None or not math.isfinite(incumbent) or candidate > incumbent
-
-
-def champion_version(client: Any, name: str) -> Any | None:
-    """The model version aliased ``champion`` under ``name``, or None."""
-    from mlflow.exceptions import MlflowException
-
-    try:
-        return client.get_model_version_by_alias(name, CHAMPION)
-    except MlflowException:
-        return None
-
-
-def register_as_champion(client: Any, model_uri: str, name: str, run_id: str) -> str:
-    """Create a model version for the run's model and point the ``champion`` alias at it."""
-    from mlflow.exceptions import MlflowException
-
-    with contextlib.suppress(MlflowException):  # already registered
-        client.create_registered_model(name)
-    source = f"{client.get_run(run_id).info.artifact_uri}/{MODEL_ARTIFACT}"
-    version = client.create_model_version(name, source, run_id=run_id)
-    client.set_registered_model_alias(name, CHAMPION, version.version)
-    return str(version.version)
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from src.brokers.alpaca_adapter import AlpacaAdapter
-from src.brokers.alpaca_sim import AlpacaSim
 from src.core.clock import ManualClock
+from src.venues.alpaca_sim import AlpacaSim
 
 
 @pytest.fixture

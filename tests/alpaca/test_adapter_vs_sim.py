@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 
 from src.brokers.alpaca_adapter import AlpacaAdapter
-from src.brokers.alpaca_sim import AlpacaSim
 from src.core.errors import (
     AuthenticationError,
     MalformedResponseError,
@@ -16,6 +15,7 @@ from src.core.errors import (
     UnknownSymbolError,
 )
 from src.core.execution import ExecutionEngine, Order, OrderStatus, OrderType, Side
+from src.venues.alpaca_sim import AlpacaSim
 
 
 def test_adapter_satisfies_the_protocol(adapter: AlpacaAdapter) -> None:

@@ -59,8 +59,8 @@ def test_secrets_never_appear_in_reprs() -> None:
 async def test_secrets_stay_out_of_logs_and_errors() -> None:
     from structlog.testing import capture_logs
 
-    from src.brokers.alpaca_sim import AlpacaSim
     from src.core.errors import AuthenticationError
+    from src.venues.alpaca_sim import AlpacaSim
 
     async with AlpacaSim() as sim:
         bad = AlpacaAdapter(api_key=sim.api_key, api_secret=SECRET, base_url=sim.base_url)

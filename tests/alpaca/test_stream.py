@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 
 from src.brokers.alpaca_adapter import AlpacaAdapter
-from src.brokers.alpaca_sim import AlpacaSim
 from src.core.errors import AuthenticationError
 from src.core.execution import Fill, Order, OrderType, Side
+from src.venues.alpaca_sim import AlpacaSim
 from tests.alpaca.waiting import wait_until
 
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from src.brokers.kraken_adapter import KrakenAdapter
-from src.brokers.paper import PaperExchange
-from src.brokers.paper.exchange import DEMO_ACCOUNT
 from src.core.execution import Order, OrderType, Side
+from src.venues.kraken_paper import PaperExchange
+from src.venues.kraken_paper.exchange import DEMO_ACCOUNT
 
 BTC_PRICE = Decimal("60000")  # the market is driven here, so the guide's $40,000 buy rests
 ETH_PRICE = Decimal("3000")  # ... and so does its $2,500 ETH buy

@@ -13,11 +13,11 @@ import keyring
 import pytest
 from keyring.backend import KeyringBackend
 
-from src.brokers.alpaca_sim import AlpacaSim
 from src.brokers.kraken_adapter import KrakenAdapter
-from src.brokers.paper import PaperExchange
-from src.brokers.paper.exchange import DEMO_ACCOUNT
 from src.core.execution import AccountBalances
+from src.venues.alpaca_sim import AlpacaSim
+from src.venues.kraken_paper import PaperExchange
+from src.venues.kraken_paper.exchange import DEMO_ACCOUNT
 from tests.docs.conftest import BTC_PRICE, assert_btc_order_resting, btc_order, guide_names
 from tests.docs.guide_blocks import GUIDE, ROOT, block, run_fragment, run_script
 

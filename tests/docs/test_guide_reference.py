@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from src.brokers.kraken_adapter import KrakenAdapter
-from src.brokers.paper import PaperExchange
 from src.core.errors import PermissionDeniedError, UnknownOrderError, UnknownSymbolError
 from src.core.execution import OrderStatus
+from src.venues.kraken_paper import PaperExchange
 from tests.docs.conftest import (
     BTC_PRICE,
     assert_btc_order_resting,

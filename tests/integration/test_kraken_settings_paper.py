@@ -16,7 +16,7 @@ import pytest
 from src.app.session import paper_venue
 from src.brokers.credentials import BrokerCredentials
 from src.brokers.kraken_adapter import KrakenAdapter
-from src.brokers.paper import PaperExchange
+from src.venues.kraken_paper import PaperExchange
 
 pytestmark = [pytest.mark.integration]
 

@@ -18,12 +18,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-
 from src.brokers.kraken.rate_limits import KrakenRateLimits
+
 from src.brokers.kraken_adapter import KrakenAdapter
-from src.brokers.paper import PaperExchange
 from src.core.errors import OrdersLimitError
 from src.core.execution import Order, OrderStatus, OrderType, Side
+from src.venues.kraken_paper import PaperExchange
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -25,12 +25,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-
 from src.brokers.kraken.rate_limits import TIERS, KrakenRateLimits
+
 from src.brokers.kraken_adapter import KrakenAdapter
-from src.brokers.paper import KrakenError, PaperExchange
 from src.core.errors import RateLimitError
 from src.core.execution import Order, OrderType, Side
+from src.venues.kraken_paper import KrakenError, PaperExchange
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -92,7 +92,7 @@ class ServerMeter:
         return metered
 
     def _rest(self, api_key: str, method: str, now: float) -> None:
-        from src.brokers.paper.ratelimit import REST_COSTS
+        from src.venues.kraken_paper.ratelimit import REST_COSTS
 
         self.rest_points += REST_COSTS.get(method, 1)
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from src.brokers.paper import PaperExchange
 from src.core.clock import ManualClock
+from src.venues.kraken_paper import PaperExchange
 from tests.paper.kraken_client import Client
 
 

@@ -6,10 +6,9 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
-
 from src.brokers.kraken.gate import NullGate
+
 from src.brokers.kraken_adapter import KrakenAdapter
-from src.brokers.paper import PaperExchange
 from src.core.errors import (
     InsufficientFundsError,
     InvalidNonceError,
@@ -19,6 +18,7 @@ from src.core.errors import (
 )
 from src.core.execution import Order, OrderStatus, OrderType, Side
 from src.utils.retry import RetryPolicy
+from src.venues.kraken_paper import PaperExchange
 from tests.paper.kraken_client import Client
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from src.brokers.paper import PaperExchange
-from src.brokers.paper.auth import sign
+from src.venues.kraken_paper import PaperExchange
+from src.venues.kraken_paper.auth import sign
 from tests.paper.kraken_client import Client, next_nonce
 
 KRAKEN_SECRET = (

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from src.brokers.paper import PaperExchange
-from src.brokers.paper.events import (
+from src.venues.kraken_paper import PaperExchange
+from src.venues.kraken_paper.events import (
     BalanceEvent,
     BookEvent,
     Event,
@@ -53,7 +53,7 @@ async def test_queue_subscription_and_status(exchange: PaperExchange) -> None:
     event = await q.get()
     assert isinstance(event, StatusEvent) and event.system == "cancel_only"
     exchange.bus.close_queue(q)
-    from src.brokers.paper import KrakenError
+    from src.venues.kraken_paper import KrakenError
 
     with pytest.raises(KrakenError, match="EService:Market in cancel_only mode"):
         exchange.service.add_order(

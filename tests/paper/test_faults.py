@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from src.brokers.paper import FaultConfig, PaperExchange
+from src.venues.kraken_paper import FaultConfig, PaperExchange
 from tests.paper.kraken_client import Client
 
 ORDER: dict[str, Any] = {

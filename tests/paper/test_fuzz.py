@@ -8,8 +8,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from src.brokers.paper import KrakenError, PaperExchange
 from src.core.clock import ManualClock
+from src.venues.kraken_paper import KrakenError, PaperExchange
 
 KEYS = ["pair", "type", "ordertype", "volume", "price", "price2", "userref", "cl_ord_id",
         "oflags", "timeinforce", "expiretm", "validate", "txid", "order_qty", "limit_price",

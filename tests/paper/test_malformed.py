@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from src.brokers.paper import PaperExchange
+from src.venues.kraken_paper import PaperExchange
 from tests.paper.kraken_client import Client, next_nonce
 
 BASE: dict[str, Any] = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from src.brokers.paper import PaperExchange
+from src.venues.kraken_paper import PaperExchange
 from tests.paper.kraken_client import Client
 
 SMALL: dict[str, Any] = {"pair": "XBTUSD", "type": "buy", "ordertype": "limit", "volume": "0.05"}

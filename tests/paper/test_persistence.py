@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from src.brokers.paper import PaperExchange
+from src.venues.kraken_paper import PaperExchange
 from tests.paper.kraken_client import Client, next_nonce
 
 

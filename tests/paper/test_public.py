@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from decimal import Decimal
 
-from src.brokers.paper import PaperExchange
+from src.venues.kraken_paper import PaperExchange
 from tests.paper.kraken_client import Client
 
 PAIR_KEYS = {"XXBTZUSD", "XETHZUSD", "SOLUSD", "XXRPZUSD", "XDGUSD", "XETHXXBT"}

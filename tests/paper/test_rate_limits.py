@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from src.brokers.paper import PaperExchange
-from src.brokers.paper.ratelimit import CANCEL_PENALTY, age_penalty
+from src.venues.kraken_paper import PaperExchange
+from src.venues.kraken_paper.ratelimit import CANCEL_PENALTY, age_penalty
 from tests.paper.kraken_client import Client
 
 ORDER: dict[str, Any] = {"pair": "XBTUSD", "type": "buy", "ordertype": "limit", "volume": "0.0002"}

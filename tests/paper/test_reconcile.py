@@ -9,8 +9,8 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from src.brokers.paper import KrakenError, PaperExchange
 from src.core.clock import ManualClock
+from src.venues.kraken_paper import KrakenError, PaperExchange
 
 PAIR_PRICES = {"XBTUSD": Decimal("30000"), "ETHUSD": Decimal("2000"), "ETHXBT": Decimal("0.065")}
 TICKS = {"XBTUSD": Decimal("0.1"), "ETHUSD": Decimal("0.01"), "ETHXBT": Decimal("0.00001")}

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from kraken.spot import Market, Trade, User
 
-from src.brokers.paper import PaperExchange
+from src.venues.kraken_paper import PaperExchange
 
 
 async def test_python_kraken_sdk_calls(exchange: PaperExchange) -> None:

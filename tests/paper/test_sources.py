@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from src.brokers.paper import PaperExchange
-from src.brokers.paper.sources import (
+from src.venues.kraken_paper import PaperExchange
+from src.venues.kraken_paper.sources import (
     DATA_DIR,
     REPLAY_FILES,
     ReplaySource,

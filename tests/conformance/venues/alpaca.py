@@ -1,4 +1,4 @@
-"""Alpaca: AlpacaAdapter against the local Alpaca simulator (``src.brokers.alpaca_sim``)."""
+"""Alpaca: AlpacaAdapter against the local Alpaca simulator (``src.venues.alpaca_sim``)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from src.brokers.alpaca_adapter import AlpacaAdapter
-from src.brokers.alpaca_sim import AlpacaSim
 from src.core.execution import Order, OrderType, Side
+from src.venues.alpaca_sim import AlpacaSim
 from tests.conformance.venue import Venue
 
 

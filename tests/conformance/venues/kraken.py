@@ -1,4 +1,4 @@
-"""Kraken: KrakenAdapter against the local paper exchange (``src.brokers.paper``).
+"""Kraken: KrakenAdapter against the local paper exchange (``src.venues.kraken_paper``).
 
 The paper exchange has no knob for a malformed REST reply, so that control goes through
 ``FaultProxy`` between adapter and exchange. ``stream_fills`` reads WS v2 executions straight
@@ -23,7 +23,7 @@ from tests.conformance.venue import Venue
 class PaperExchangeControl:
     """Venue controls backed by the paper exchange's market driver and fault knobs."""
 
-    exchange: Any  # src.brokers.paper.PaperExchange
+    exchange: Any  # src.venues.kraken_paper.PaperExchange
     proxy: FaultProxy
     symbol: str = "BTC/USD"
     base_asset: str = "BTC"
@@ -37,7 +37,7 @@ class PaperExchangeControl:
     def _resting_price(self) -> Decimal:
         # Fixed at first use: fills printed by ``fill_partially`` move the paper market's last.
         if self._rest_price is None:
-            from src.brokers.paper.pairs import resolve_pair
+            from src.venues.kraken_paper.pairs import resolve_pair
 
             last = Decimal(str(self.exchange.markets[resolve_pair(self.symbol).key].last))
             self._rest_price = (last * Decimal("0.6")).quantize(Decimal("0.1"), ROUND_DOWN)
@@ -95,7 +95,7 @@ class PaperExchangeControl:
 async def kraken_venue() -> AsyncIterator[Venue]:
     """Start a paper exchange, a fault proxy and a KrakenAdapter pointed through it."""
     from src.brokers.kraken_adapter import KrakenAdapter
-    from src.brokers.paper import PaperExchange
+    from src.venues.kraken_paper import PaperExchange
 
     async with (
         PaperExchange(market="replay", seed=1, auto_tick=False, rate_limits=False) as exchange,

@@ -1,8 +1,0 @@
-"""A local Alpaca-shaped venue (Trading API v2 + ``trade_updates`` stream) for tests and examples.
-
-It shares no parsing code with ``src.brokers.alpaca``, so the two cannot share a bug.
-"""
-
-from src.brokers.alpaca_sim.server import AlpacaSim
-
-__all__ = ["AlpacaSim"]

@@ -1,0 +1,250 @@
+"""aiohttp routes of the simulator: Alpaca Trading API v2 with auth, rate limit and faults.
+
+Error bodies are Alpaca's ``{"code": ..., "message": ...}``; every reply carries
+``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset`` like Alpaca's.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+
+from src.venues.alpaca_sim.faults import Faults
+from src.venues.alpaca_sim.keys import CREDS, FAULTS, LIMIT, LISTENING, SOCKETS, STATE
+from src.venues.alpaca_sim.orders import SimError
+from src.venues.alpaca_sim.state import SimState
+from src.venues.alpaca_sim.stream import stream_handler
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _json(body: Any, status: int = 200) -> web.Response:
+    return web.json_response(body, status=status)
+
+
+def _error(status: int, code: int, message: str) -> web.Response:
+    return _json({"code": code, "message": message}, status)
+
+
+async def _body(request: web.Request) -> Any:
+    try:
+        return await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise SimError(400, 40010000, "request body format is invalid") from None
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path == "/stream":
+        return await handler(request)
+    creds = request.app[CREDS]
+    key = request.headers.get("APCA-API-KEY-ID", "")
+    secret = request.headers.get("APCA-API-SECRET-KEY", "")
+    if not (
+        hmac.compare_digest(key, creds["key"]) and hmac.compare_digest(secret, creds["secret"])
+    ):
+        return _error(401, 40110000, "request is not authorized")
+    return await handler(request)
+
+
+@web.middleware
+async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path == "/stream":
+        return await handler(request)
+    limit = request.app[LIMIT]
+    window: deque[float] = limit["window"]
+    now = time.time()
+    while window and window[0] <= now - 60:
+        window.popleft()
+    reset = int((window[0] if window else now) + 60)
+    headers = {"X-RateLimit-Limit": str(limit["max"]), "X-RateLimit-Reset": str(reset)}
+    if len(window) >= limit["max"]:
+        response: web.StreamResponse = _error(429, 42910000, "rate limit exceeded")
+        headers["X-RateLimit-Remaining"] = "0"
+    else:
+        window.append(now)
+        headers["X-RateLimit-Remaining"] = str(limit["max"] - len(window))
+        response = await handler(request)
+    response.headers.update(headers)
+    return response
+
+
+@web.middleware
+async def fault_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    faults = request.app[FAULTS]
+    forced = Faults.take(faults.fail, request.method, request.path)
+    if forced is not None:
+        forced_reply = _error(forced.status, forced.status * 100000, "simulated failure")
+        if forced.retry_after is not None:
+            forced_reply.headers["Retry-After"] = str(int(forced.retry_after))
+        return forced_reply
+    response: web.StreamResponse
+    try:
+        response = await handler(request)
+    except SimError as exc:
+        response = _error(exc.status, exc.code, exc.message)
+    if Faults.take(faults.lose_reply, request.method, request.path) and request.transport:
+        # The request took effect, but the client never hears back.
+        request.transport.abort()
+        return response
+    if Faults.take(faults.malform_reply, request.method, request.path):
+        return web.Response(status=200, text='{"id": "7c1d', content_type="application/json")
+    return response
+
+
+# -- handlers ----------------------------------------------------------------------------
+
+
+async def get_account(request: web.Request) -> web.Response:
+    return _json(request.app[STATE].account_json())
+
+
+async def list_positions(request: web.Request) -> web.Response:
+    return _json(request.app[STATE].positions_json())
+
+
+async def get_position(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    asset = state.asset(request.match_info["symbol"])
+    for position in state.positions_json():
+        if position["asset_id"] == asset.id:
+            return _json(position)
+    raise SimError(404, 40410000, "position does not exist")
+
+
+async def submit_order(request: web.Request) -> web.Response:
+    order = request.app[STATE].submit(await _body(request))
+    return _json(order.to_json())
+
+
+async def list_orders(request: web.Request) -> web.Response:
+    q = request.query
+    status = q.get("status", "open")
+    if status not in ("open", "closed", "all"):
+        raise SimError(422, 40010001, "invalid status")
+    limit = min(int(q.get("limit", "50")), 500)
+    symbols = set(filter(None, q.get("symbols", "").split(",")))
+    orders = list(request.app[STATE].orders.values())
+    chosen = [
+        o
+        for o in orders
+        if (status == "all" or (status == "open") == o.is_open)
+        and (not symbols or o.asset.symbol in symbols)
+    ]
+    chosen.sort(key=lambda o: o.created_at, reverse=q.get("direction", "desc") == "desc")
+    return _json([o.to_json() for o in chosen[:limit]])
+
+
+async def get_order(request: web.Request) -> web.Response:
+    return _json(request.app[STATE].order(request.match_info["order_id"]).to_json())
+
+
+async def get_order_by_client_id(request: web.Request) -> web.Response:
+    cloid = request.query.get("client_order_id", "")
+    return _json(request.app[STATE].order_by_client_id(cloid).to_json())
+
+
+async def replace_order(request: web.Request) -> web.Response:
+    new = request.app[STATE].replace(request.match_info["order_id"], await _body(request))
+    return _json(new.to_json())
+
+
+async def cancel_order(request: web.Request) -> web.Response:
+    request.app[STATE].cancel(request.match_info["order_id"])
+    return web.Response(status=204)
+
+
+async def cancel_all(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    results = []
+    for order in list(state.orders.values()):
+        if order.is_open:
+            state.cancel(order.id)
+            results.append({"id": order.id, "status": 200, "body": order.to_json()})
+    return _json(results, status=207)
+
+
+async def list_assets(request: web.Request) -> web.Response:
+    q = request.query
+    assets = [
+        a.to_json()
+        for a in request.app[STATE].assets.values()
+        if q.get("status", a.status) == a.status
+        and q.get("asset_class", a.asset_class) == a.asset_class
+    ]
+    return _json(assets)
+
+
+async def get_asset(request: web.Request) -> web.Response:
+    return _json(request.app[STATE].asset(request.match_info["symbol"]).to_json())
+
+
+async def get_clock(request: web.Request) -> web.Response:
+    now = datetime.now(UTC)
+    return _json(
+        {
+            "timestamp": now.isoformat(),
+            "is_open": True,  # the simulated market never closes
+            "next_open": (now + timedelta(days=1)).replace(microsecond=0).isoformat(),
+            "next_close": (now + timedelta(hours=6)).replace(microsecond=0).isoformat(),
+        }
+    )
+
+
+def _time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+async def list_fill_activities(request: web.Request) -> web.Response:
+    q = request.query
+    after = _time(q["after"]) if q.get("after") else None
+    until = _time(q["until"]) if q.get("until") else None
+    chosen = []
+    for activity in request.app[STATE].fill_activities():
+        when = _time(activity["transaction_time"])
+        if (after is None or when > after) and (until is None or when < until):
+            chosen.append(activity)
+    if q.get("direction", "desc") == "desc":
+        chosen.reverse()
+    token = q.get("page_token")
+    if token:
+        ids = [a["id"] for a in chosen]
+        chosen = chosen[ids.index(token) + 1 :] if token in ids else []
+    return _json(chosen[: min(int(q.get("page_size", "100")), 100)])
+
+
+def build_app(
+    state: SimState, faults: Faults, key: str, secret: str, rate_limit: int
+) -> web.Application:
+    """Wire the routes, middlewares and shared state into an aiohttp application."""
+    app = web.Application(middlewares=[fault_middleware, auth_middleware, rate_limit_middleware])
+    app[STATE] = state
+    app[FAULTS] = faults
+    app[CREDS] = {"key": key, "secret": secret}
+    app[LIMIT] = {"max": rate_limit, "window": deque()}
+    app[SOCKETS] = {}
+    app[LISTENING] = set()
+    r = app.router
+    r.add_get("/v2/account", get_account)
+    r.add_get("/v2/positions", list_positions)
+    r.add_get("/v2/positions/{symbol:.+}", get_position)
+    r.add_post("/v2/orders", submit_order)
+    r.add_get("/v2/orders", list_orders)
+    r.add_delete("/v2/orders", cancel_all)
+    r.add_get("/v2/orders:by_client_order_id", get_order_by_client_id)
+    r.add_get("/v2/orders/{order_id}", get_order)
+    r.add_patch("/v2/orders/{order_id}", replace_order)
+    r.add_delete("/v2/orders/{order_id}", cancel_order)
+    r.add_get("/v2/assets", list_assets)
+    r.add_get("/v2/assets/{symbol:.+}", get_asset)
+    r.add_get("/v2/clock", get_clock)
+    r.add_get("/v2/account/activities/FILL", list_fill_activities)
+    r.add_get("/stream", stream_handler)
+    return app

@@ -1,0 +1,70 @@
+"""Command line: ``python -m src.venues.kraken_paper --host 127.0.0.1 --port PORT [...]``.
+
+``python -m src.brokers.paper`` (the user's guide's spelling) runs the same command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+
+from src.venues.kraken_paper.exchange import PaperExchange
+
+PROG = "python -m src.venues.kraken_paper"
+
+
+def parse_args(argv: list[str] | None = None, prog: str = PROG) -> argparse.Namespace:
+    """Parse the CLI options (``prog`` names the command in ``--help`` and errors)."""
+    p = argparse.ArgumentParser(prog=prog, description=__doc__)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0, help="0 = any free port")
+    p.add_argument("--api-key", default=None, help="demo account key (fresh if omitted)")
+    p.add_argument("--api-secret", default=None, help="base64 secret for --api-key")
+    p.add_argument("--market", choices=["replay", "synthetic", "mirror"], default="replay")
+    p.add_argument("--speed", type=float, default=60.0, help="market seconds per real second")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--tier", choices=["starter", "intermediate", "pro"], default="starter")
+    p.add_argument("--upstream", default="https://api.kraken.com", help="mirror source URL")
+    p.add_argument("--db", default=None, help="SQLite file for state across restarts")
+    p.add_argument("--reset", action="store_true", help="wipe the state in --db first")
+    args = p.parse_args(argv)
+    if (args.api_key is None) != (args.api_secret is None):
+        p.error("--api-key and --api-secret go together")
+    return args
+
+
+async def run(args: argparse.Namespace) -> None:
+    """Start the exchange, print how to reach it, wait for SIGINT/SIGTERM, stop cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    ex = PaperExchange(
+        market=args.market, speed=args.speed, seed=args.seed, tier=args.tier, db_path=args.db,
+        api_key=args.api_key, api_secret=args.api_secret, host=args.host, port=args.port,
+        upstream=args.upstream, reset=args.reset,
+    )  # fmt: skip
+    async with ex:
+        print(f"Paper exchange ({args.market}) running", flush=True)
+        print(f"REST URL:          {ex.rest_url}", flush=True)
+        print(f"WebSocket URL:     {ex.ws_url}", flush=True)
+        print(f"WebSocket auth URL: {ex.ws_auth_url}", flush=True)
+        # The demo credentials are printed on purpose: they only unlock this local paper account.
+        print(f"API key:    {ex.api_key}", flush=True)
+        print(f"API secret: {ex.api_secret}", flush=True)
+        await stop.wait()
+        print("Shutting down", flush=True)
+
+
+def main(argv: list[str] | None = None, prog: str = PROG) -> int:
+    """Entry point."""
+    asyncio.run(run(parse_args(argv, prog)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,275 @@
+"""Matching engine: takes liquidity from the market book, rests limit orders, fires triggers.
+
+Resting orders fill as makers at their limit price when the public market trades through them
+(partial fills by the traded size). Own orders are not shown in the public book.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from src.venues.kraken_paper import errors as E
+from src.venues.kraken_paper.accounts import Account, order_hold, quantize_up
+from src.venues.kraken_paper.errors import KrakenError
+from src.venues.kraken_paper.events import BalanceEvent, EventBus, OrderEvent, OwnTradeEvent
+from src.venues.kraken_paper.market import PairMarket
+from src.venues.kraken_paper.orders import PaperOrder, PaperTrade, new_id
+from src.venues.kraken_paper.pairs import PAIRS, asset_decimals
+
+OPEN_STATES = ("open", "pending")
+
+
+class Engine:
+    """Accounts, orders and trades of the exchange, and the rules that change them."""
+
+    def __init__(self, bus: EventBus, markets: dict[str, PairMarket], now: Callable[[], float]):
+        self.bus = bus
+        self.markets = markets
+        self.now = now
+        self.accounts: dict[str, Account] = {}
+        self.orders: dict[str, PaperOrder] = {}
+        # Orders that may still be open, oldest first; pruned as they close, so the many
+        # per-tick scans cost O(open orders), not O(every order ever placed).
+        self._maybe_open: dict[str, PaperOrder] = {}
+        self.trades: dict[str, PaperTrade] = {}
+        self.on_change: Callable[[], None] = lambda: None
+
+    def add_order(self, order: PaperOrder) -> None:
+        """Record an order (new, or restored from storage)."""
+        self.orders[order.txid] = order
+        if order.status in OPEN_STATES:
+            self._maybe_open[order.txid] = order
+
+    # ----- queries -------------------------------------------------------------------------
+    def open_orders(self, account_id: str | None = None) -> list[PaperOrder]:
+        """Open orders (optionally of one account), oldest first."""
+        closed = [t for t, o in self._maybe_open.items() if o.status not in OPEN_STATES]
+        for txid in closed:  # a closed order never reopens (EditOrder makes a new order)
+            del self._maybe_open[txid]
+        return [
+            o for o in self._maybe_open.values() if account_id is None or o.account_id == account_id
+        ]
+
+    def taker_pct(self, account: Account, pair_key: str) -> Decimal:
+        return PAIRS[pair_key].fee_percent(account.volume_usd, maker=False)
+
+    def holds(self, account: Account) -> dict[str, Decimal]:
+        """Funds held by the account's open orders, per asset."""
+        out: dict[str, Decimal] = {}
+        for o in self.open_orders(account.id):
+            asset, amount = order_hold(o, self.taker_pct(account, o.pair_key))
+            out[asset] = out.get(asset, Decimal(0)) + amount
+        return out
+
+    def available(self, account: Account, asset: str, exclude: str | None = None) -> Decimal:
+        """Balance minus holds (ignoring the order ``exclude``)."""
+        held = Decimal(0)
+        for o in self.open_orders(account.id):
+            if o.txid == exclude:
+                continue
+            a, amount = order_hold(o, self.taker_pct(account, o.pair_key))
+            if a == asset:
+                held += amount
+        return account.balances.get(asset, Decimal(0)) - held
+
+    # ----- order entry ----------------------------------------------------------------------
+    def check_funds(self, account: Account, order: PaperOrder, exclude: str | None = None) -> None:
+        """Raise ``EOrder:Insufficient funds`` unless the order is covered."""
+        pct = self.taker_pct(account, order.pair_key)
+        if order.ordertype == "market" and order.side == "buy":
+            price = self.market_buy_estimate(order.pair_key, order.volume)
+            notional = order.volume * price
+            need = notional + (Decimal(0) if order.fee_in_base else notional * pct / 100)
+            asset = order.spec.quote
+        else:
+            asset, need = order_hold(order, pct)
+        if need > self.available(account, asset, exclude):
+            raise KrakenError(E.INSUFFICIENT_FUNDS)
+
+    def market_buy_estimate(self, pair_key: str, qty: Decimal) -> Decimal:
+        """Worst price a market buy of ``qty`` would reach walking the asks."""
+        market = self.markets[pair_key]
+        left, price = qty, market.last
+        for lv_price, lv_qty in market.asks:
+            price = lv_price
+            left -= lv_qty
+            if left <= 0:
+                break
+        return price
+
+    def marketable(self, order: PaperOrder) -> bool:
+        """Would a live limit order take liquidity right now?"""
+        market = self.markets[order.pair_key]
+        limit = order.limit_price
+        if limit is None:
+            return True
+        if order.side == "buy":
+            return bool(market.asks) and limit >= market.asks[0][0]
+        return bool(market.bids) and limit <= market.bids[0][0]
+
+    def submit(self, order: PaperOrder) -> None:
+        """Accept a validated, funded order: match what crosses, rest or cancel the rest."""
+        if order.post_only and order.ordertype == "limit" and self.marketable(order):
+            raise KrakenError(E.POST_ONLY)
+        self.add_order(order)
+        now = order.opentm
+        self.emit(order, "pending_new", now)
+        self.emit(order, "new", now)
+        if order.ordertype in ("market", "limit"):
+            self._go_live(order, now)
+        self.on_change()
+
+    def _go_live(self, order: PaperOrder, now: float) -> None:
+        self._take(order, now)
+        if order.status not in OPEN_STATES:
+            return
+        if order.limit_price is None or order.timeinforce == "IOC":
+            reason = "Immediate or cancel" if order.timeinforce == "IOC" else "No liquidity"
+            self.close(order, "canceled", reason, now)
+
+    def _take(self, order: PaperOrder, now: float) -> None:
+        """Walk the opposite side of the book while the order crosses."""
+        market = self.markets[order.pair_key]
+        levels = market.asks if order.side == "buy" else market.bids
+        limit = order.limit_price
+        account = self.accounts[order.account_id]
+        while order.remaining > 0 and levels:
+            price, qty = levels[0]
+            if limit is not None and (price > limit if order.side == "buy" else price < limit):
+                break
+            fill = min(qty, order.remaining)
+            if order.side == "buy":
+                fill = min(fill, self._affordable(account, order, price))
+                if fill <= 0:
+                    self.close(order, "canceled", "Insufficient funds", now)
+                    return
+            market.consume(order.side, price, fill, now)
+            market.record_trade(price, fill, order.side, order.ordertype, now)
+            self._fill(order, price, fill, maker=False, now=now)
+
+    def _affordable(self, account: Account, order: PaperOrder, price: Decimal) -> Decimal:
+        quote = order.spec.quote
+        pct = self.taker_pct(account, order.pair_key)
+        free = self.available(account, quote, exclude=order.txid)
+        unit = price * (1 + (Decimal(0) if order.fee_in_base else pct / 100))
+        lot = Decimal(1).scaleb(-order.spec.lot_decimals)
+        return max(Decimal(0), (free / unit).quantize(lot, rounding="ROUND_DOWN"))
+
+    # ----- fills and closes -------------------------------------------------------------------
+    def _fill(
+        self, order: PaperOrder, price: Decimal, qty: Decimal, maker: bool, now: float
+    ) -> None:
+        spec = order.spec
+        account = self.accounts[order.account_id]
+        qdec, bdec = asset_decimals(spec.quote), asset_decimals(spec.base)
+        cost = (price * qty).quantize(Decimal(1).scaleb(-qdec), rounding=ROUND_HALF_EVEN)
+        pct = spec.fee_percent(account.volume_usd, maker)
+        if order.fee_in_base:
+            fee, fee_asset = quantize_up(qty * pct / 100, bdec), spec.base
+        else:
+            fee, fee_asset = quantize_up(cost * pct / 100, qdec), spec.quote
+        sign = 1 if order.side == "buy" else -1
+        trade = PaperTrade(
+            new_id("T"), order.txid, account.id, spec.key, now, order.side, order.ordertype,
+            price, cost, fee, fee_asset, qty, maker, self.markets[spec.key].next_trade_id - 1,
+        )  # fmt: skip
+        entries = [
+            account.post(spec.quote, -sign * cost, fee if fee_asset == spec.quote else Decimal(0),
+                         trade.txid, now),
+            account.post(spec.base, sign * qty, fee if fee_asset == spec.base else Decimal(0),
+                         trade.txid, now),
+        ]  # fmt: skip
+        trade.ledgers = [e.id for e in entries]
+        self.trades[trade.txid] = trade
+        account.volume_usd += self.usd_value(spec.quote, cost)
+        order.vol_exec += qty
+        order.cost += cost
+        order.fee += fee
+        order.trade_ids.append(trade.txid)
+        own = OwnTradeEvent(
+            account.id, trade.txid, trade.trade_id, order.txid, spec.key, spec.symbol, order.side,
+            order.ordertype, price, qty, cost, fee, fee_asset, "m" if maker else "t", now,
+        )  # fmt: skip
+        self.bus.publish(own)
+        self.emit(order, "trade", now, fill=own)
+        for e in entries:
+            self.bus.publish(
+                BalanceEvent(account.id, e.id, trade.txid, now, "trade", "", e.asset, e.amount,
+                             e.fee, e.balance)
+            )  # fmt: skip
+        self.on_change()
+        if order.remaining <= 0:
+            self.close(order, "closed", None, now)
+
+    def usd_value(self, asset: str, amount: Decimal) -> Decimal:
+        """Approximate USD value (for fee-tier volume)."""
+        if asset == "ZUSD":
+            return amount
+        for spec in PAIRS.values():
+            if spec.base == asset and spec.quote == "ZUSD":
+                return amount * self.markets[spec.key].last
+        return Decimal(0)
+
+    def close(self, order: PaperOrder, status: str, reason: str | None, now: float) -> None:
+        """Finish an order: closed, canceled or expired."""
+        order.status = status
+        order.closetm = now
+        order.reason = reason
+        exec_type = {"closed": "filled", "canceled": "canceled", "expired": "expired"}[status]
+        self.emit(order, exec_type, now, reason=reason)
+        self.on_change()
+
+    def emit(
+        self, order: PaperOrder, exec_type: str, now: float,
+        fill: OwnTradeEvent | None = None, reason: str | None = None,
+    ) -> None:  # fmt: skip
+        self.bus.publish(OrderEvent(exec_type, order.snapshot(), now, fill, reason))
+
+    # ----- market-driven -------------------------------------------------------------------
+    def on_market_trade(self, pair_key: str, price: Decimal, qty: Decimal, now: float) -> None:
+        """Fire triggers, then fill resting limits the trade went through (maker, limit price)."""
+        book = [o for o in self.open_orders() if o.pair_key == pair_key]
+        for o in book:
+            if o.ordertype not in ("market", "limit") and not o.triggered and self._hit(o, price):
+                o.triggered = True
+                o.misc.append("stopped" if o.ordertype.startswith("stop") else "touched")
+                self.emit(o, "status", now, reason="triggered")
+                self._go_live(o, now)
+        resting = [
+            o
+            for o in self.open_orders()
+            if o.pair_key == pair_key and o.limit_price is not None
+            and (o.ordertype == "limit" or o.triggered)
+        ]  # fmt: skip
+        buys = sorted(
+            (o for o in resting if o.side == "buy" and o.limit_price is not None
+             and o.limit_price >= price),
+            key=lambda o: (-(o.limit_price or 0), o.opentm),
+        )  # fmt: skip
+        sells = sorted(
+            (o for o in resting if o.side == "sell" and o.limit_price is not None
+             and o.limit_price <= price),
+            key=lambda o: (o.limit_price or 0, o.opentm),
+        )  # fmt: skip
+        for side_orders in (buys, sells):
+            left = qty
+            for o in side_orders:
+                if left <= 0:
+                    break
+                fill = min(left, o.remaining)
+                left -= fill
+                self._fill(o, o.limit_price or price, fill, maker=True, now=now)
+
+    @staticmethod
+    def _hit(order: PaperOrder, last: Decimal) -> bool:
+        trigger = order.price or Decimal(0)
+        stop = order.ordertype.startswith("stop")
+        rising = order.side == "buy" if stop else order.side == "sell"
+        return last >= trigger if rising else last <= trigger
+
+    def expire_due(self, now: float) -> None:
+        """Expire GTD orders whose ``expiretm`` has passed."""
+        for o in self.open_orders():
+            if o.expiretm and o.expiretm <= now:
+                self.close(o, "expired", "Order expired", now)

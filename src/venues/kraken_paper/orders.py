@@ -1,0 +1,213 @@
+"""Paper orders and trades, and their Kraken REST representations."""
+
+from __future__ import annotations
+
+import secrets
+import string
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from src.venues.kraken_paper.events import OrderSnapshot
+from src.venues.kraken_paper.pairs import PAIRS, PairSpec
+
+_ID_CHARS = string.ascii_uppercase + string.digits
+TRIGGERED_TYPES = ("stop-loss", "take-profit", "stop-loss-limit", "take-profit-limit")
+LIMIT_TYPES = ("limit", "stop-loss-limit", "take-profit-limit")
+
+
+def new_id(prefix: str) -> str:
+    """A Kraken-style 6-5-6 id such as ``OQCLML-BW3P3-BUCMWZ`` (``O`` orders, ``T`` trades...)."""
+    parts = ["".join(secrets.choice(_ID_CHARS) for _ in range(n)) for n in (5, 5, 6)]
+    return f"{prefix}{parts[0]}-{parts[1]}-{parts[2]}"
+
+
+def fmt(value: Decimal, decimals: int) -> str:
+    """Fixed-decimals string, as Kraken prints prices and volumes."""
+    return f"{value:.{decimals}f}"
+
+
+@dataclass
+class PaperOrder:
+    """One order with Kraken's fields; Decimal throughout."""
+
+    txid: str
+    account_id: str
+    pair_key: str
+    side: str
+    ordertype: str
+    volume: Decimal
+    price: Decimal | None  # limit price (limit) or trigger price (triggered types)
+    price2: Decimal | None  # limit price of *-limit types
+    opentm: float
+    userref: int | None = None
+    cl_ord_id: str | None = None
+    oflags: tuple[str, ...] = ()
+    timeinforce: str = "GTC"
+    expiretm: float | None = None
+    starttm: float | None = None
+    status: str = "open"
+    vol_exec: Decimal = Decimal(0)
+    cost: Decimal = Decimal(0)
+    fee: Decimal = Decimal(0)
+    closetm: float | None = None
+    reason: str | None = None
+    triggered: bool = False
+    misc: list[str] = field(default_factory=list)
+    trade_ids: list[str] = field(default_factory=list)
+    last_change: float = 0.0  # creation or last amend (monotonic seconds) for rate-limit ages
+    viqc: bool = False
+
+    @property
+    def spec(self) -> PairSpec:
+        return PAIRS[self.pair_key]
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.volume - self.vol_exec
+
+    @property
+    def post_only(self) -> bool:
+        return "post" in self.oflags
+
+    @property
+    def fee_in_base(self) -> bool:
+        return "fcib" in self.oflags
+
+    @property
+    def fee_asset(self) -> str:
+        return self.spec.base if self.fee_in_base else self.spec.quote
+
+    @property
+    def limit_price(self) -> Decimal | None:
+        """The price the order works at once live (None for market-like orders)."""
+        if self.ordertype == "limit":
+            return self.price
+        if self.ordertype in ("stop-loss-limit", "take-profit-limit"):
+            return self.price2
+        return None
+
+    @property
+    def avg_price(self) -> Decimal:
+        return self.cost / self.vol_exec if self.vol_exec else Decimal(0)
+
+    def descr_text(self) -> str:
+        """``descr.order`` in Kraken's layout: ``buy 1.25000000 XBTUSD @ limit 30010.0``."""
+        spec = self.spec
+        head = f"{self.side} {fmt(self.volume, spec.lot_decimals)} {spec.altname} @ "
+        p = fmt(self.price, spec.pair_decimals) if self.price is not None else ""
+        p2 = fmt(self.price2, spec.pair_decimals) if self.price2 is not None else ""
+        tail = {
+            "market": "market",
+            "limit": f"limit {p}",
+            "stop-loss": f"stop loss {p}",
+            "take-profit": f"take profit {p}",
+            "stop-loss-limit": f"stop loss {p} -> limit {p2}",
+            "take-profit-limit": f"take profit {p} -> limit {p2}",
+        }[self.ordertype]
+        return head + tail
+
+    def descr(self) -> dict[str, Any]:
+        spec = self.spec
+        return {
+            "pair": spec.altname,
+            "type": self.side,
+            "ordertype": self.ordertype,
+            "price": fmt(self.price or Decimal(0), spec.pair_decimals),
+            "price2": fmt(self.price2 or Decimal(0), spec.pair_decimals),
+            "leverage": "none",
+            "order": self.descr_text(),
+            "close": "",
+        }
+
+    def to_kraken(self, with_trades: bool = False) -> dict[str, Any]:
+        """The order object of OpenOrders/ClosedOrders/QueryOrders."""
+        spec = self.spec
+        out: dict[str, Any] = {
+            "refid": None,
+            "userref": self.userref,
+            "cl_ord_id": self.cl_ord_id,
+            "status": self.status,
+            "opentm": self.opentm,
+            "starttm": self.starttm or 0,
+            "expiretm": self.expiretm or 0,
+            "descr": self.descr(),
+            "vol": fmt(self.volume, spec.lot_decimals),
+            "vol_exec": fmt(self.vol_exec, spec.lot_decimals),
+            "cost": fmt(self.cost, spec.cost_decimals),
+            "fee": fmt(self.fee, spec.cost_decimals),
+            "price": fmt(self.avg_price, spec.pair_decimals + 2),
+            "stopprice": fmt(self.price or Decimal(0), spec.pair_decimals)
+            if self.ordertype in TRIGGERED_TYPES
+            else "0.00000",
+            "limitprice": fmt(self.limit_price or Decimal(0), spec.pair_decimals),
+            "misc": ",".join(self.misc),
+            "oflags": ",".join(self.oflags),
+            "margin": False,
+        }
+        if self.ordertype in TRIGGERED_TYPES:
+            out["trigger"] = "last"
+        if self.closetm is not None:
+            out["closetm"] = self.closetm
+            out["reason"] = self.reason
+        if with_trades and self.trade_ids:
+            out["trades"] = list(self.trade_ids)
+        return out
+
+    def snapshot(self) -> OrderSnapshot:
+        """Immutable copy for events."""
+        return OrderSnapshot(
+            txid=self.txid, account_id=self.account_id, cl_ord_id=self.cl_ord_id,
+            userref=self.userref, pair_key=self.pair_key, symbol=self.spec.symbol,
+            side=self.side, order_type=self.ordertype, status=self.status,
+            order_qty=self.volume, cum_qty=self.vol_exec, cum_cost=self.cost, fee=self.fee,
+            fee_asset=self.fee_asset, avg_price=self.avg_price, limit_price=self.limit_price,
+            trigger_price=self.price if self.ordertype in TRIGGERED_TYPES else None,
+            triggered=self.triggered, time_in_force=self.timeinforce, post_only=self.post_only,
+            fee_ccy_pref="fcib" if self.fee_in_base else "fciq", opentm=self.opentm,
+            closetm=self.closetm, expiretm=self.expiretm, reason=self.reason,
+        )  # fmt: skip
+
+
+@dataclass
+class PaperTrade:
+    """One own trade (fill) with Kraken's TradesHistory fields."""
+
+    txid: str
+    ordertxid: str
+    account_id: str
+    pair_key: str
+    time: float
+    side: str
+    ordertype: str
+    price: Decimal
+    cost: Decimal
+    fee: Decimal
+    fee_asset: str
+    vol: Decimal
+    maker: bool
+    trade_id: int
+    postxid: str = field(default_factory=lambda: new_id("T"))
+    ledgers: list[str] = field(default_factory=list)
+
+    def to_kraken(self) -> dict[str, Any]:
+        """The trade object of TradesHistory/QueryTrades."""
+        spec = PAIRS[self.pair_key]
+        return {
+            "ordertxid": self.ordertxid,
+            "postxid": self.postxid,
+            "pair": self.pair_key,
+            "time": self.time,
+            "type": self.side,
+            "ordertype": self.ordertype,
+            "price": fmt(self.price, spec.pair_decimals + 2),
+            "cost": fmt(self.cost, spec.cost_decimals),
+            "fee": str(self.fee),
+            "vol": fmt(self.vol, spec.lot_decimals),
+            "margin": fmt(Decimal(0), spec.cost_decimals),
+            "leverage": "0",
+            "misc": "",
+            "trade_id": self.trade_id,
+            "maker": self.maker,
+            "ledgers": list(self.ledgers),
+        }

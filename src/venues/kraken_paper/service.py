@@ -1,0 +1,378 @@
+"""Transport-independent private operations: REST and WS v2 handlers are thin translators.
+
+Every method takes an account id and plain parameters and returns a Kraken-shaped result or
+raises :class:`~src.venues.kraken_paper.errors.KrakenError` carrying Kraken's exact error string.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from src.venues.kraken_paper import errors as E
+from src.venues.kraken_paper import queries
+from src.venues.kraken_paper.errors import KrakenError, invalid_arguments
+from src.venues.kraken_paper.matching import Engine
+from src.venues.kraken_paper.orders import PaperOrder, fmt, new_id
+from src.venues.kraken_paper.pairs import resolve_pair
+from src.venues.kraken_paper.ratelimit import (
+    AMEND_PENALTY,
+    CANCEL_PENALTY,
+    EDIT_PENALTY,
+    RateLimits,
+    age_penalty,
+)
+from src.venues.kraken_paper.validation import (
+    OrderRequest,
+    check_minimums,
+    check_price,
+    check_volume,
+    parse_bool,
+    parse_int,
+    parse_order,
+)
+
+
+def iso(ts: float) -> str:
+    """RFC3339 seconds, as CancelAllOrdersAfter reports times."""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class ExchangeService:
+    """Private operations of the paper exchange over an :class:`Engine`."""
+
+    def __init__(self, engine: Engine, limits: RateLimits, monotonic: Callable[[], float]) -> None:
+        self.engine = engine
+        self.limits = limits
+        self.monotonic = monotonic
+        self.status = "online"
+        self.dead_man: dict[str, float] = {}
+
+    @property
+    def now(self) -> float:
+        return self.engine.now()
+
+    # ----- helpers ----------------------------------------------------------------------------
+    def _account(self, account_id: str) -> Any:
+        if account_id not in self.engine.accounts:
+            raise KrakenError(E.INVALID_KEY)
+        return self.engine.accounts[account_id]
+
+    def _age(self, order: PaperOrder) -> float:
+        return self.monotonic() - order.last_change
+
+    def _find(self, account_id: str, txid: Any = None, cl_ord_id: Any = None) -> list[PaperOrder]:
+        """Open orders matching a txid, a userref (integer txid) or a cl_ord_id."""
+        opens = self.engine.open_orders(account_id)
+        if cl_ord_id not in (None, ""):
+            found = [o for o in opens if o.cl_ord_id == str(cl_ord_id)]
+        elif txid not in (None, ""):
+            text = str(txid).strip()
+            if text.lstrip("-").isdigit():
+                found = [o for o in opens if o.userref == int(text)]
+            else:
+                found = [o for o in opens if o.txid == text]
+        else:
+            raise invalid_arguments("txid")
+        if not found:
+            raise KrakenError(E.UNKNOWN_ORDER)
+        return found
+
+    def _check_status(self, post_only: bool = False) -> None:
+        if self.status == "maintenance":
+            raise KrakenError(E.UNAVAILABLE)
+        if self.status == "cancel_only":
+            raise KrakenError(E.CANCEL_ONLY)
+        if self.status == "post_only" and not post_only:
+            raise KrakenError(E.POST_ONLY_MODE)
+
+    def _build(self, account_id: str, req: OrderRequest) -> PaperOrder:
+        volume = req.volume
+        if "viqc" in req.oflags:
+            volume = self._viqc_volume(req)
+        return PaperOrder(
+            txid=new_id("O"), account_id=account_id, pair_key=req.spec.key, side=req.side,
+            ordertype=req.ordertype, volume=volume, price=req.price, price2=req.price2,
+            opentm=self.now, userref=req.userref, cl_ord_id=req.cl_ord_id, oflags=req.oflags,
+            timeinforce=req.timeinforce, expiretm=req.expiretm, last_change=self.monotonic(),
+        )  # fmt: skip
+
+    def _viqc_volume(self, req: OrderRequest) -> Decimal:
+        """Convert a quote-currency market buy into a base volume at the current ask."""
+        market = self.engine.markets[req.spec.key]
+        ask = market.asks[0][0] if market.asks else market.last
+        lot = Decimal(1).scaleb(-req.spec.lot_decimals)
+        volume = (req.volume / ask).quantize(lot, rounding="ROUND_DOWN")
+        check_minimums(req.spec, volume, ask)
+        return volume
+
+    def _last(self, pair_key: str) -> Decimal:
+        return self.engine.markets[pair_key].last
+
+    # ----- order entry ----------------------------------------------------------------------
+    def add_order(self, account_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        """AddOrder. Returns ``{"descr": {"order": ...}, "txid": [...]}`` (no txid if validate)."""
+        acct = self._account(account_id)
+        pair = resolve_pair(str(params["pair"])) if params.get("pair") else None
+        if pair is not None:
+            self.limits.charge_trade(account_id, pair.key, 1, self.monotonic())
+        req = parse_order(params, self.now, self._last)
+        self._check_status("post" in req.oflags)
+        order = self._prepare(acct, req)
+        if req.validate:
+            return {"descr": {"order": order.descr_text()}}
+        self.engine.submit(order)
+        return {"descr": {"order": order.descr_text()}, "txid": [order.txid]}
+
+    def _prepare(self, acct: Any, req: OrderRequest) -> PaperOrder:
+        opens = self.engine.open_orders(acct.id)
+        if req.cl_ord_id and any(o.cl_ord_id == req.cl_ord_id for o in opens):
+            raise invalid_arguments("cl_ord_id")
+        same_pair = [o for o in opens if o.pair_key == req.spec.key]
+        if self.limits.enabled and len(same_pair) >= self.limits.tier.max_open_per_pair:
+            raise KrakenError(E.ORDERS_LIMIT)
+        order = self._build(acct.id, req)
+        self.engine.check_funds(acct, order)
+        return order
+
+    def add_order_batch(self, account_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        """AddOrderBatch: validate all (one invalid rejects the batch), then fund each."""
+        acct = self._account(account_id)
+        orders = params.get("orders")
+        if not isinstance(orders, list) or not 2 <= len(orders) <= 15:
+            raise invalid_arguments("orders")
+        if not params.get("pair"):
+            raise invalid_arguments("pair")
+        spec = resolve_pair(str(params["pair"]))
+        self.limits.charge_trade(account_id, spec.key, len(orders) / 2, self.monotonic())
+        reqs = []
+        for item in orders:
+            if not isinstance(item, dict):
+                raise invalid_arguments("orders")
+            entry = {**item, "pair": params["pair"]}
+            if "type" not in entry and "side" in entry:
+                entry["type"] = entry["side"]
+            reqs.append(parse_order(entry, self.now, self._last))
+        self._check_status(all("post" in r.oflags for r in reqs))
+        validate = parse_bool(params.get("validate"), "validate")
+        results: list[dict[str, Any]] = []
+        for req in reqs:
+            try:
+                order = self._prepare(acct, req)
+                if not validate:
+                    self.engine.submit(order)
+                row: dict[str, Any] = {"descr": {"order": order.descr_text()}}
+                if not validate:
+                    row["txid"] = order.txid
+                results.append(row)
+            except KrakenError as exc:
+                results.append({"error": exc.message})
+        return {"orders": results}
+
+    def amend_order(self, account_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        """AmendOrder: in-place change of quantity, limit or trigger price (ids kept)."""
+        self._account(account_id)
+        order = self._find(account_id, params.get("txid"), params.get("cl_ord_id"))[0]
+        now_m = self.monotonic()
+        self.limits.charge_trade(
+            account_id, order.pair_key, 1 + age_penalty(AMEND_PENALTY, self._age(order)), now_m
+        )
+        self._check_status()
+        spec = order.spec
+        qty = check_volume(spec, params["order_qty"]) if params.get("order_qty") else None
+        limit = (
+            check_price(spec, params["limit_price"], "limit_price")
+            if params.get("limit_price") else None
+        )  # fmt: skip
+        trigger = (
+            check_price(spec, params["trigger_price"], "trigger_price")
+            if params.get("trigger_price") else None
+        )  # fmt: skip
+        if limit is not None and order.limit_price is None:
+            raise invalid_arguments("limit_price")
+        if trigger is not None and order.ordertype in ("market", "limit"):
+            raise invalid_arguments("trigger_price")
+        post = parse_bool(params.get("post_only"), "post_only") if "post_only" in params else None
+        trial = PaperOrder(**{**order.__dict__, "misc": list(order.misc)})
+        if qty is not None:
+            trial.volume = qty
+        if limit is not None:
+            if order.ordertype == "limit":
+                trial.price = limit
+            else:
+                trial.price2 = limit
+        if trigger is not None:
+            trial.price = trigger
+        if post is not None:
+            trial.oflags = tuple(f for f in order.oflags if f != "post") + (
+                ("post",) if post else ()
+            )
+        check_minimums(spec, trial.volume, trial.limit_price or trial.price or self._last(spec.key))
+        if trial.post_only and trial.ordertype == "limit" and self.engine.marketable(trial):
+            raise KrakenError(E.POST_ONLY)
+        if trial.volume > order.vol_exec:
+            self.engine.check_funds(self.engine.accounts[account_id], trial, exclude=order.txid)
+        order.volume, order.price, order.price2 = trial.volume, trial.price, trial.price2
+        order.oflags = trial.oflags
+        order.last_change = now_m
+        if "amended" not in order.misc:
+            order.misc.append("amended")
+        self.engine.emit(order, "amended", self.now)
+        if order.remaining <= 0:
+            self.engine.close(order, "closed", None, self.now)
+        self.engine.on_change()
+        return {"amend_id": new_id("T")}
+
+    def edit_order(self, account_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        """EditOrder (legacy): cancel and replace with a new txid."""
+        self._account(account_id)
+        if not params.get("pair"):
+            raise invalid_arguments("pair")
+        if params.get("cl_ord_id"):
+            raise invalid_arguments("cl_ord_id")
+        spec = resolve_pair(str(params["pair"]))
+        old = self._find(account_id, params.get("txid"))[0]
+        if old.pair_key != spec.key:
+            raise KrakenError(E.UNKNOWN_ORDER)
+        self.limits.charge_trade(
+            account_id, spec.key, 1 + age_penalty(EDIT_PENALTY, self._age(old)), self.monotonic()
+        )
+        self._check_status()
+        if old.triggered:
+            raise KrakenError(E.INVALID_ORDER)
+        new_params = {
+            "pair": spec.key, "type": old.side, "ordertype": old.ordertype,
+            "volume": params.get("volume") or str(old.volume),
+            "price": params.get("price") or (str(old.price) if old.price else None),
+            "price2": params.get("price2") or (str(old.price2) if old.price2 else None),
+            "oflags": params.get("oflags", ",".join(old.oflags)),
+            "userref": params.get("userref") or old.userref,
+            "timeinforce": old.timeinforce, "expiretm": old.expiretm,
+        }  # fmt: skip
+        req = parse_order(new_params, self.now, self._last)
+        if req.volume <= old.vol_exec:
+            raise invalid_arguments("volume")
+        order = self._build(account_id, req)
+        self.engine.check_funds(self.engine.accounts[account_id], order, exclude=old.txid)
+        validate = parse_bool(params.get("validate"), "validate")
+        result: dict[str, Any] = {
+            "status": "ok", "descr": {"order": order.descr_text()},
+            "volume": fmt(order.volume, spec.lot_decimals),
+            "price": fmt(order.price or Decimal(0), spec.pair_decimals),
+            "price2": fmt(order.price2 or Decimal(0), spec.pair_decimals),
+            "orders_cancelled": 0 if validate else 1, "originaltxid": old.txid,
+        }  # fmt: skip
+        if validate:
+            return result
+        self.engine.close(old, "canceled", "Order replaced", self.now)
+        self.engine.submit(order)
+        result["txid"] = order.txid
+        if old.userref is not None or order.userref is not None:
+            result["olduserref"], result["newuserref"] = old.userref, order.userref
+        return result
+
+    # ----- cancels ----------------------------------------------------------------------------
+    def cancel_order(self, account_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        """CancelOrder by txid, userref (integer ``txid``) or ``cl_ord_id``."""
+        self._account(account_id)
+        found = self._find(account_id, params.get("txid"), params.get("cl_ord_id"))
+        now_m = self.monotonic()
+        for o in found:
+            self.limits.charge_trade(
+                account_id, o.pair_key, age_penalty(CANCEL_PENALTY, self._age(o)), now_m
+            )
+        self._cancel(found, "User requested")
+        return {"count": len(found)}
+
+    def cancel_order_batch(self, account_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        """CancelOrderBatch: ``orders`` (txids/userrefs or ``{"txid": ..}``) and ``cl_ord_ids``."""
+        self._account(account_id)
+        raw = params.get("orders") or []
+        cl_ids = params.get("cl_ord_ids") or []
+        if not isinstance(raw, list) or not isinstance(cl_ids, list):
+            raise invalid_arguments("orders")
+        if not 1 <= len(raw) + len(cl_ids) <= 50:
+            raise invalid_arguments("orders")
+        found: dict[str, PaperOrder] = {}
+        for item in raw:
+            ident = item.get("txid") if isinstance(item, dict) else item
+            for o in self._find_quiet(account_id, txid=ident):
+                found[o.txid] = o
+        for cl in cl_ids:
+            for o in self._find_quiet(account_id, cl_ord_id=cl):
+                found[o.txid] = o
+        now_m = self.monotonic()
+        for o in found.values():
+            points = age_penalty(CANCEL_PENALTY, self._age(o))
+            self.limits.charge_trade(account_id, o.pair_key, points, now_m, force=True)
+        self._cancel(list(found.values()), "User requested")
+        return {"count": len(found)}
+
+    def _find_quiet(self, account_id: str, **kw: Any) -> list[PaperOrder]:
+        try:
+            return self._find(account_id, **kw)
+        except KrakenError:
+            return []
+
+    def _cancel(self, orders: list[PaperOrder], reason: str) -> None:
+        for o in orders:
+            self.engine.close(o, "canceled", reason, self.now)
+
+    def cancel_all(self, account_id: str) -> dict[str, Any]:
+        """CancelAll: ``{"count": N}``."""
+        self._account(account_id)
+        orders = self.engine.open_orders(account_id)
+        self._cancel(orders, "User requested")
+        return {"count": len(orders)}
+
+    def cancel_all_orders_after(self, account_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        """CancelAllOrdersAfter: arm (timeout > 0) or disarm (0) the dead man's switch."""
+        self._account(account_id)
+        if params.get("timeout") in (None, ""):
+            raise invalid_arguments("timeout")
+        timeout = parse_int(params["timeout"], "timeout", 0, 86399)
+        now = self.now
+        if timeout == 0:
+            self.dead_man.pop(account_id, None)
+            return {"currentTime": iso(now), "triggerTime": "0"}
+        self.dead_man[account_id] = now + timeout
+        return {"currentTime": iso(now), "triggerTime": iso(now + timeout)}
+
+    def check_timers(self) -> None:
+        """Fire due dead man's switches and expire due GTD orders."""
+        now = self.now
+        for account_id, due in list(self.dead_man.items()):
+            if due <= now:
+                del self.dead_man[account_id]
+                self._cancel(self.engine.open_orders(account_id), "Dead man's switch")
+        self.engine.expire_due(now)
+
+    # ----- queries ----------------------------------------------------------------------------
+    def query(self, method: str, account_id: str, params: dict[str, Any]) -> Any:
+        """Read-only private methods by Kraken name (Balance, OpenOrders, ...)."""
+        self._account(account_id)
+        e = self.engine
+        table: dict[str, Callable[[], Any]] = {
+            "Balance": lambda: queries.balance(e, account_id),
+            "BalanceEx": lambda: queries.balance_ex(e, account_id),
+            "TradeBalance": lambda: queries.trade_balance(e, account_id, params),
+            "OpenOrders": lambda: queries.open_orders(e, account_id, params),
+            "ClosedOrders": lambda: queries.closed_orders(e, account_id, params),
+            "QueryOrders": lambda: queries.query_orders(e, account_id, params),
+            "TradesHistory": lambda: queries.trades_history(e, account_id, params),
+            "QueryTrades": lambda: queries.query_trades(e, account_id, params),
+            "Ledgers": lambda: queries.ledgers(e, account_id, params),
+            "QueryLedgers": lambda: queries.query_ledgers(e, account_id, params),
+            "TradeVolume": lambda: queries.trade_volume(e, account_id, params),
+            "OpenPositions": lambda: {},
+        }
+        return table[method]()
+
+    def trade_counter(self, account_id: str, pair: str) -> float:
+        """Current per-pair trading counter (WS ``ratecounter``)."""
+        return self.limits.trade_count(account_id, resolve_pair(pair).key, self.monotonic())
+
+
+__all__ = ["ExchangeService"]

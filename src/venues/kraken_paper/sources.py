@@ -1,0 +1,238 @@
+"""Market sources driving the paper exchange: candle replay, seeded synthetic process, mirror."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import math
+import random
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+
+from src.venues.kraken_paper.events import Level
+from src.venues.kraken_paper.market import Candle
+from src.venues.kraken_paper.pairs import PAIRS
+
+DATA_DIR = Path(__file__).resolve().parents[3] / "data" / "market"
+REPLAY_FILES = {
+    "XXBTZUSD": "kraken-ohlcvt-60m/XBTUSD_60_2021_2023.csv",
+    "XETHZUSD": "kraken-ohlcvt-60m/ETHUSD_60_2021_2023.csv",
+}
+SECONDS_PER_YEAR = 365 * 86400
+SYNTH_VOL = 0.6  # annualised volatility of the synthetic process
+
+
+@dataclass
+class Tick:
+    """New public market data for one pair: trades (price, qty, taker side) and maybe a book."""
+
+    pair_key: str
+    trades: list[tuple[Decimal, Decimal, str]]
+    book: tuple[list[Level], list[Level]] | None = None
+
+
+class MarketSource(Protocol):
+    """What the exchange needs from a market source."""
+
+    async def backfill(self, now: float, minutes: int) -> dict[str, list[Candle]]: ...
+
+    async def step(self, sim_dt: float, now: float) -> list[Tick]: ...
+
+    async def aclose(self) -> None: ...
+
+
+def _dec(x: float) -> Decimal:
+    return Decimal(repr(round(x, 10)))
+
+
+@dataclass
+class SyntheticSource:
+    """Seeded geometric Brownian motion per pair, starting at each pair's reference price."""
+
+    seed: int = 1
+    prices: dict[str, float] = field(default_factory=dict)
+    rng: random.Random = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+        for key, spec in PAIRS.items():
+            self.prices.setdefault(key, float(spec.start_price))
+
+    def _advance(self, key: str, dt: float) -> float:
+        sigma = SYNTH_VOL * math.sqrt(max(dt, 1e-9) / SECONDS_PER_YEAR)
+        self.prices[key] *= math.exp(sigma * self.rng.gauss(0.0, 1.0) - sigma * sigma / 2)
+        return self.prices[key]
+
+    def _trade(self, key: str, old: float, new: float) -> Tick:
+        spec = PAIRS[key]
+        qty = spec.typical_trade * _dec(0.2 + self.rng.random())
+        side = "buy" if new >= old else "sell"
+        return Tick(key, [(_dec(new), qty, side)])
+
+    async def backfill(self, now: float, minutes: int) -> dict[str, list[Candle]]:
+        out: dict[str, list[Candle]] = {k: [] for k in PAIRS}
+        start = int(now // 60 * 60) - minutes * 60
+        for m in range(minutes):
+            for key in PAIRS:
+                path = [self.prices[key]] + [self._advance(key, 15.0) for _ in range(4)]
+                vol = PAIRS[key].typical_trade * 4
+                o, c = _dec(path[0]), _dec(path[-1])
+                mean = _dec(sum(path) / len(path))
+                out[key].append(
+                    Candle(start + 60 * m, o, _dec(max(path)), _dec(min(path)), c,
+                           mean * vol, vol, 4)
+                )  # fmt: skip
+        return out
+
+    async def step(self, sim_dt: float, now: float) -> list[Tick]:
+        ticks = []
+        for key in PAIRS:
+            old = self.prices[key]
+            ticks.append(self._trade(key, old, self._advance(key, sim_dt)))
+        return ticks
+
+    async def aclose(self) -> None:
+        return None
+
+
+@functools.lru_cache(maxsize=8)
+def load_hourly(path: Path, limit: int = 50_000) -> list[tuple[int, float, float, float, float]]:
+    """Read Kraken OHLCVT rows ``time,open,high,low,close,...`` (headerless); cached, read-only."""
+    rows: list[tuple[int, float, float, float, float]] = []
+    with path.open() as fh:
+        for row in csv.reader(fh):
+            if len(rows) >= limit:
+                break
+            rows.append((int(row[0]), float(row[1]), float(row[2]), float(row[3]), float(row[4])))
+    return rows
+
+
+@dataclass
+class ReplaySource(SyntheticSource):
+    """Replays real Kraken hourly candles for BTC/USD and ETH/USD (ETH/BTC is their ratio).
+
+    Each candle becomes a path open → low → high → close (open → high → low → close for a
+    falling candle) traversed linearly; pairs without recorded data follow the seeded synthetic
+    process. ``sim`` seconds elapse ``speed`` times faster than real time (the exchange scales).
+    """
+
+    sim_t: float = 0.0
+    candles: dict[str, list[tuple[int, float, float, float, float]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for key, rel in REPLAY_FILES.items():
+            self.candles[key] = load_hourly(DATA_DIR / rel)
+        self.sim_t = float(self.candles["XXBTZUSD"][0][0])
+
+    def _replay_price(self, key: str, t: float) -> float:
+        rows = self.candles[key]
+        # Past the end of the data the replay starts over from the first candle.
+        t = rows[0][0] + (t - rows[0][0]) % (rows[-1][0] + 3600 - rows[0][0])
+        idx = min(max(int((t - rows[0][0]) // 3600), 0), len(rows) - 1)
+        _, o, h, lo, c = rows[idx]
+        frac = min(max((t - rows[idx][0]) / 3600.0, 0.0), 1.0)
+        points = [o, lo, h, c] if c >= o else [o, h, lo, c]
+        pos = frac * 3
+        seg = min(int(pos), 2)
+        return points[seg] + (points[seg + 1] - points[seg]) * (pos - seg)
+
+    def _price(self, key: str, t: float, dt: float) -> float:
+        if key in self.candles:
+            return self._replay_price(key, t)
+        if key == "XETHXXBT":
+            return self._replay_price("XETHZUSD", t) / self._replay_price("XXBTZUSD", t)
+        return self._advance(key, dt)
+
+    async def backfill(self, now: float, minutes: int) -> dict[str, list[Candle]]:
+        out: dict[str, list[Candle]] = {k: [] for k in PAIRS}
+        start = int(now // 60 * 60) - minutes * 60
+        for m in range(minutes):
+            for key in PAIRS:
+                path = [self._price(key, self.sim_t + 15 * i, 15.0) for i in range(5)]
+                vol = PAIRS[key].typical_trade * 4
+                mean = _dec(sum(path) / len(path))
+                out[key].append(
+                    Candle(start + 60 * m, _dec(path[0]), _dec(max(path)), _dec(min(path)),
+                           _dec(path[-1]), mean * vol, vol, 4)
+                )  # fmt: skip
+            self.sim_t += 60
+        for key in PAIRS:
+            self.prices[key] = float(out[key][-1].close)
+        return out
+
+    async def step(self, sim_dt: float, now: float) -> list[Tick]:
+        self.sim_t += sim_dt
+        ticks = []
+        for key in PAIRS:
+            old = self.prices[key]
+            new = self._price(key, self.sim_t, sim_dt)
+            self.prices[key] = new
+            ticks.append(self._trade(key, old, new))
+        return ticks
+
+
+class MirrorSource:
+    """Mirrors the public REST data (Depth, Trades, OHLC) of an upstream Kraken-compatible URL."""
+
+    def __init__(self, upstream: str = "https://api.kraken.com", depth: int = 25) -> None:
+        self._client = httpx.AsyncClient(base_url=upstream.rstrip("/"), timeout=10.0)
+        self._depth = depth
+        self._since: dict[str, str] = {}
+
+    async def _get(self, method: str, **params: Any) -> dict[str, Any]:
+        resp = await self._client.get(f"/0/public/{method}", params=params)
+        resp.raise_for_status()
+        body = resp.json()
+        if body.get("error"):
+            raise RuntimeError(f"upstream {method}: {body['error']}")
+        result: dict[str, Any] = body["result"]
+        return result
+
+    @staticmethod
+    def _first(result: dict[str, Any]) -> Any:
+        return next(v for k, v in result.items() if k != "last")
+
+    async def backfill(self, now: float, minutes: int) -> dict[str, list[Candle]]:
+        out: dict[str, list[Candle]] = {}
+        for key in PAIRS:
+            rows = self._first(await self._get("OHLC", pair=key, interval=1))
+            out[key] = [
+                Candle(int(r[0]), Decimal(r[1]), Decimal(r[2]), Decimal(r[3]), Decimal(r[4]),
+                       Decimal(r[5]) * Decimal(r[6]), Decimal(r[6]), int(r[7]))
+                for r in rows[:-1][-minutes:]
+            ]  # fmt: skip
+        return out
+
+    async def step(self, sim_dt: float, now: float) -> list[Tick]:
+        ticks = []
+        for key in PAIRS:
+            depth = self._first(await self._get("Depth", pair=key, count=self._depth))
+            params = {"pair": key}
+            if key in self._since:
+                params["since"] = self._since[key]
+            trades_res = await self._get("Trades", **params)
+            first_poll = key not in self._since
+            self._since[key] = str(trades_res["last"])
+            rows = [] if first_poll else self._first(trades_res)
+            ticks.append(
+                Tick(
+                    key,
+                    [
+                        (Decimal(r[0]), Decimal(r[1]), "buy" if r[3] == "b" else "sell")
+                        for r in rows
+                    ],
+                    (
+                        [(Decimal(b[0]), Decimal(b[1])) for b in depth["bids"]],
+                        [(Decimal(a[0]), Decimal(a[1])) for a in depth["asks"]],
+                    ),
+                )
+            )
+        return ticks
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
