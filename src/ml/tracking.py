@@ -6,6 +6,7 @@ tracking URI, so two trackers (e.g. a test's temporary store and the default) ne
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 MODEL_ARTIFACT = "model"
 NATIVE_DIR = "native"
 SPEC_FILE = "feature_spec.json"
+CHAMPION = "champion"  # the registry alias of the model that trades
 
 
 def quiet_mlflow() -> None:
@@ -50,6 +52,28 @@ def default_artifact_location(tracking_uri: str) -> str | None:
         return None
     db = Path(tracking_uri[len(prefix) :])
     return (db.parent.resolve() / "mlartifacts").as_uri()
+
+
+def champion_version(client: Any, name: str) -> Any | None:
+    """The model version aliased ``champion`` under ``name`` in ``client``'s registry, or None."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client.get_model_version_by_alias(name, CHAMPION)
+    except MlflowException:
+        return None
+
+
+def register_as_champion(client: Any, model_uri: str, name: str, run_id: str) -> str:
+    """Create a model version for the run's model and point the ``champion`` alias at it."""
+    from mlflow.exceptions import MlflowException
+
+    with contextlib.suppress(MlflowException):  # already registered
+        client.create_registered_model(name)
+    source = f"{client.get_run(run_id).info.artifact_uri}/{MODEL_ARTIFACT}"
+    version = client.create_model_version(name, source, run_id=run_id)
+    client.set_registered_model_alias(name, CHAMPION, version.version)
+    return str(version.version)
 
 
 @runtime_checkable
@@ -248,8 +272,6 @@ class MLflowTracker:
 
     def champion_score(self, name: str, metric: str) -> float | None:
         """Return the champion run's ``metric`` under ``name``, or None without a champion."""
-        from src.ml.registry import champion_version
-
         version = champion_version(self.client, name)
         if version is None:
             return None
@@ -261,6 +283,4 @@ class MLflowTracker:
 
         ``model_uri`` is not read: the version's source is the run's own ``model`` artifact.
         """
-        from src.ml.registry import register_as_champion
-
         return register_as_champion(self.client, model_uri, name, self._run())
