@@ -85,8 +85,18 @@ class KrakenOrderManager:
 
     @classmethod
     def for_adapter(cls, adapter: Any, **stream_options: Any) -> KrakenOrderManager:
-        """Build on a ``KrakenAdapter``: its private stream (feeding its open-order registry),
-        tokens, ``find_order`` and clock."""
+        """Build a manager on a ``KrakenAdapter``'s private WS v2 stream, ``find_order`` and clock.
+
+        The stream authenticates with the adapter's WebSocket tokens and its order reports feed
+        the adapter's open-order registry.
+
+        Args:
+            adapter: the ``KrakenAdapter`` whose account the orders are placed on.
+            **stream_options: passed to ``adapter.private_stream`` (timeouts, backoff).
+
+        Returns:
+            A manager whose stream is not yet started (``async with`` starts it).
+        """
         stream: KrakenPrivateStream = adapter.private_stream(**stream_options)
         return cls(stream, adapter.find_order, clock=adapter.clock)
 
@@ -104,7 +114,7 @@ class KrakenOrderManager:
 
     @property
     def connection(self) -> WsConnection:
-        """The private connection."""
+        """The private WS v2 socket that orders, executions and balances share."""
         return self.stream.connection
 
     async def request(self, method: str, params: dict[str, Any] | None = None) -> Any:

@@ -41,6 +41,15 @@ class CachedTicker:
         self._cache: dict[str, tuple[float, Any]] = {}
 
     async def __call__(self, pair: str) -> Any:
+        """Return Kraken's Ticker ``result`` for ``pair``, reusing a read younger than ``ttl``.
+
+        Args:
+            pair: the Kraken altname, e.g. ``XBTUSD``.
+
+        Returns:
+            The wrapped fetch's result; only successful reads are cached, so a failed read
+            raises and the next call asks Kraken again.
+        """
         now = self._clock.monotonic()
         hit = self._cache.get(pair)
         if hit is not None and now - hit[0] < self._ttl:

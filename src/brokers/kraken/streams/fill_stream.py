@@ -167,6 +167,14 @@ def _precise(fill: Fill, symbols: SymbolMap | None) -> Fill:
 
 
 async def iter_fills(adapter: Any, **options: Any) -> AsyncIterator[Fill]:
-    """``async for fill in iter_fills(adapter)``: the adapter's fills over WS v2, each once."""
+    """Yield the adapter's fills from the WS v2 ``executions`` channel, each once.
+
+    Args:
+        adapter: a ``KrakenAdapter`` (see ``WsFillSource``).
+        **options: passed to ``WsFillSource`` (``overlap``, ``fallback``, stream options).
+
+    Yields:
+        Fills made after iteration starts, across reconnects, de-duplicated by id.
+    """
     async for fill in WsFillSource(adapter, **options).fills():
         yield fill
