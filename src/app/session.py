@@ -9,8 +9,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from src.app.clocks import ScaledClock
-from src.app.venue import KrakenQuotes
-from src.brokers.kraken.rate_limits import KrakenRateLimits
+from src.app.venue import KrakenQuotes, with_order_transport
+from src.brokers.kraken.limits.counters import KrakenRateLimits
 from src.brokers.kraken.settings import KrakenSettings
 from src.brokers.kraken_adapter import KrakenAdapter
 from src.core.clock import Clock, SystemClock
@@ -77,6 +77,10 @@ async def paper_venue(
             ws_auth_url=exchange.ws_auth_url,
             gate=gate,
             settings=settings,
+            # The runtime's fill stream opens the private socket, so orders ride it ("auto").
+            # Not on replay: the exchange checks a WS token's 15-minute life on every order on
+            # its scaled clock (0.25 s real at 3600x), so WS orders there fail ESession.
+            order_transport="auto" if mirror else "rest",
         )
         async with adapter:
             yield Venue(adapter, exchange, clock, "mirror" if mirror else "paper")
@@ -147,6 +151,6 @@ def build_runtime(
         quotes=KrakenQuotes(venue.adapter),
         config=config,
         heartbeats=heartbeats,
-        status_sink=status_sink,
+        status_sink=with_order_transport(status_sink, venue.adapter),
         cancel_orphans=settings.cancel_orphans,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -34,6 +35,21 @@ class KrakenQuotes:
             last=Decimal(str(row["c"][0])),
             timestamp=utc_now(),
         )
+
+
+def with_order_transport(
+    sink: Callable[[str], None] | None, adapter: KrakenAdapter
+) -> Callable[[str], None]:
+    """A status sink that adds how the last order went out: ``orders_via=websocket|rest``.
+
+    The runtime cannot know (it talks to any ``ExecutionEngine``); the Kraken adapter can.
+    """
+    emit = sink or (lambda line: log.info("status", line=line))
+
+    def status(line: str) -> None:
+        emit(f"{line} orders_via={adapter.last_order_transport or 'none'}")
+
+    return status
 
 
 @dataclass

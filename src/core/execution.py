@@ -380,3 +380,15 @@ class ExecutionEngine(Protocol):
     async def cancel_all(self) -> int: ...
 
     def stream_fills(self) -> AsyncIterator[Fill]: ...
+
+
+@runtime_checkable
+class OrderUpdateStream(Protocol):
+    """Optional engine capability: order state changes pushed as they happen.
+
+    Kept out of ``ExecutionEngine`` so that venues without a push channel (``SimEngine``, a
+    bare REST broker) stay complete engines; the runtime checks ``isinstance(engine,
+    OrderUpdateStream)`` and relies on reconciliation alone when it is absent.
+    """
+
+    def stream_order_updates(self) -> AsyncIterator[OrderUpdate]: ...

@@ -171,14 +171,33 @@ class OrderManager:
             log.warning(
                 "oms.submit_failed", cloid=order.client_order_id, status=status, error=str(exc)
             )
-            return self._move(order, status, str(exc))
+            return self._settle(order, status, str(exc))
         except BaseException as exc:  # cancelled or unexpected: the order may be out there
-            self._move(order, S.UNKNOWN, f"interrupted: {type(exc).__name__}")
+            self._settle(order, S.UNKNOWN, f"interrupted: {type(exc).__name__}")
             raise
         ack = acks[0]
-        order = replace(order, order_id=ack.order_id)
-        if ack.status != order.status and can_transition(order.status, ack.status):
-            return self._move(order, ack.status, ack.message)
+        return self._settle(order, ack.status, ack.message, ack.order_id)
+
+    def _settle(
+        self,
+        sent: ManagedOrder,
+        status: OrderStatus,
+        reason: str | None,
+        order_id: str | None = None,
+    ) -> ManagedOrder:
+        """Apply the answer to a submit on top of what is known *now*, not at send time.
+
+        A fill stream or an order-update stream may have moved the order while the request
+        was in flight (its fill can arrive before its acknowledgement); writing back the copy
+        taken before sending would undo those fills.
+        """
+        order = self._lookup(sent.client_order_id, None) or sent
+        if order_id and order.order_id is None:
+            order = replace(order, order_id=order_id)
+        if status is S.UNKNOWN and order.status is not sent.status:
+            return self._save(order)  # a stream already told us more than a lost reply can
+        if status != order.status and can_transition(order.status, status):
+            return self._move(order, status, reason)
         return self._save(order)
 
     def apply_update(self, update: OrderUpdate) -> ManagedOrder | None:
@@ -320,8 +339,11 @@ class OrderManager:
             if update is not None:
                 self.apply_update(update)
                 report.resolved.append(order.client_order_id)
-            else:
-                self._not_found(order, report)
+                continue
+            # A stream may have settled it while we asked: judge what is known now.
+            current = self._lookup(order.client_order_id, None) or order
+            if current.is_live:
+                self._not_found(current, report)
         report.new_fills, report.foreign_fills = await self.sync_fills()
         # Only an order the venue says filled beyond what we applied (a fill published late,
         # or found while we were down) widens the window, and only back to that order.

@@ -3,7 +3,9 @@
 One code path for backtest, paper and live: the clock, the engine and the market data source
 are injected. The loop polls closed candles and quotes, reconciles periodically, prints a status
 line, watches the kill switch, and runs caller-supplied heartbeats (e.g. Kraken's dead man's
-switch).
+switch). Fills and order updates arrive from the engine's streams in the background
+(``StreamFeed``); polling after orders and the periodic reconcile cover whatever the streams
+miss (see docs/trading_runtime.md).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from src.core.portfolio import Portfolio
 from src.core.risk import RiskContext, RiskManager
 from src.core.sizing import OrderIntent, SizingConfig, plan_orders
 from src.core.strategy import Strategy
+from src.core.stream_feed import StreamFeed
 
 log = structlog.get_logger(__name__)
 
@@ -45,6 +48,14 @@ class RuntimeConfig:
     heartbeat_seconds: float = 20.0
     history_candles: int = 60
     balance_tolerance: Decimal = Decimal("0.0001")
+    #: Consume the engine's fill (and order-update) streams; off = poll only, as before.
+    stream_events: bool = True
+    #: Real seconds before restarting a failed stream; doubles per failure up to the max.
+    stream_backoff_seconds: float = 0.5
+    stream_backoff_max_seconds: float = 30.0
+    #: Least time between two polls that close a stream gap (bounds REST use while a
+    #: stream keeps failing, or the account trades outside the bot).
+    gap_poll_seconds: float = 1.0
 
 
 @dataclass
@@ -54,6 +65,7 @@ class RuntimeStats:
     candles: int = 0
     orders_sent: int = 0
     balance_differences: int = 0
+    polled_fills: int = 0
     last_reconcile: ReconcileReport | None = None
 
 
@@ -104,12 +116,22 @@ class TradingRuntime:
         self.mids: dict[str, Decimal] = {}
         self.data_at: dict[str, float] = {}
         self.stats = RuntimeStats()
+        self.feed = StreamFeed(
+            engine,
+            self.oms,
+            initial_backoff=self.config.stream_backoff_seconds,
+            max_backoff=self.config.stream_backoff_max_seconds,
+        )
         self._next: dict[str, float] = {}
         self._stop = asyncio.Event()
         self._killed_handled = False
 
     async def start(self) -> ReconcileReport:
-        """Load instruments, set the balance baseline once, reconcile, warm the strategy up."""
+        """Load instruments, set the balance baseline once, start the streams, reconcile, warm up.
+
+        The streams start before the reconcile, so that a fill made while starting is either
+        yielded by them or fetched by it.
+        """
         for symbol in self.strategy.symbols:
             self.instruments[symbol] = await self.engine.get_instrument(symbol)
         if self.store.get("baseline_balances") is None:
@@ -119,8 +141,15 @@ class TradingRuntime:
             self.store.put("expected_balances", baseline)
             self.portfolio.expected_balances = _load_decimals(baseline)
         self._restore_risk()
-        report = await self.reconcile()
-        await self._warm_up()
+        if self.config.stream_events and not self.feed.started:
+            self.feed.start()
+            await asyncio.sleep(0)  # let the consumers subscribe before anything is sent
+        try:
+            report = await self.reconcile()
+            await self._warm_up()
+        except BaseException:
+            await self.feed.stop()  # run() never reaches shutdown() when start() fails
+            raise
         return report
 
     def _restore_risk(self) -> None:
@@ -145,7 +174,10 @@ class TradingRuntime:
 
     async def reconcile(self) -> ReconcileReport:
         """Reconcile orders and fills, then compare balances (differences are only reported)."""
+        mark = self.feed.poll_mark()
         report = await self.oms.reconcile()
+        self.feed.polled(mark)
+        self.stats.polled_fills += report.new_fills
         self.stats.last_reconcile = report
         self.store.checkpoint()  # here, on the timer, rather than inside an order's path
         account = await self.engine.get_account()
@@ -223,8 +255,7 @@ class TradingRuntime:
         sent = []
         for candle in await self.poll_market():
             sent += await self.on_candle(candle)
-        if sent:
-            await self.oms.sync_fills()
+        await self._catch_up(bool(sent))
         await self._check_kill()
         if self._due("reconcile", self.config.reconcile_seconds):
             try:
@@ -236,6 +267,33 @@ class TradingRuntime:
                 await beat()
         if self._due("status", self.config.status_seconds):
             self.status_sink(self.status_line())
+
+    async def _catch_up(self, sent: bool) -> None:
+        """Bring this step's fills in before its risk checks: by stream, else by polling."""
+        if self.feed.consuming:
+            # One turn of the event loop: events the stream already holds are applied now
+            # (an in-process venue such as SimEngine has queued its fills by now, so a
+            # backtest stays deterministic).
+            await asyncio.sleep(0)
+        if sent and not self.feed.streaming:
+            await self.poll_fills()
+        elif self.feed.gap_open and self._due("gap_poll", self.config.gap_poll_seconds):
+            await self.poll_fills()  # the stream restarted or dropped one: fetch the gap
+
+    async def poll_fills(self) -> int:
+        """Fetch and apply the venue's recent fills (the safety net); returns how many were new.
+
+        A venue error is logged and left to the next poll or reconcile.
+        """
+        mark = self.feed.poll_mark()
+        try:
+            new, _ = await self.oms.sync_fills()
+        except BrokerError as exc:
+            log.warning("runtime.fill_poll_failed", error=str(exc))
+            return 0
+        self.feed.polled(mark)
+        self.stats.polled_fills += new
+        return new
 
     def _due(self, name: str, every: float) -> bool:
         now = self.clock.monotonic()
@@ -301,11 +359,12 @@ class TradingRuntime:
             await self.shutdown()
 
     async def shutdown(self) -> None:
-        """Cancel our open orders, pull the last fills, and log the final status."""
+        """Cancel our open orders, pull the last fills, stop the streams, log the final status."""
         try:
             await self.oms.cancel_open()
             await self.reconcile()
         finally:
+            await self.feed.stop()
             self.status_sink(self.status_line())
 
     def status_line(self) -> str:
@@ -319,7 +378,9 @@ class TradingRuntime:
         return (
             f"equity={p.equity:.2f} pnl={p.net_pnl:.2f} (realized {p.realized_pnl:.2f}, "
             f"fees {p.fees:.2f}) positions[{positions or 'flat'}] open={len(self.oms.live)} "
-            f"fills={p.trades} sent={self.stats.orders_sent} refusals={refusals} "
+            f"fills={p.trades} (streamed {self.feed.fills.applied}, polled "
+            f"{self.stats.polled_fills}) stream={self.feed.status()} "
+            f"sent={self.stats.orders_sent} refusals={refusals} "
             f"balance_diffs={self.stats.balance_differences} kill={kill}"
         )
 

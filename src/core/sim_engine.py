@@ -75,7 +75,8 @@ class SimEngine:
         self.fail_next_submit: BrokerError | None = None
         self.fail_after_accept = False
         self._ids = itertools.count(1)
-        self._fill_queue: asyncio.Queue[Fill] = asyncio.Queue()
+        #: One queue per running ``stream_fills()``: each subscriber sees every fill.
+        self._fill_queues: list[asyncio.Queue[Fill]] = []
 
     async def __aenter__(self) -> Self:
         return self
@@ -231,7 +232,8 @@ class SimEngine:
             self.balances.get(instrument.quote, ZERO) - sign * quantity * price - fee
         )
         self.fills.append(fill)
-        self._fill_queue.put_nowait(fill)
+        for queue in self._fill_queues:
+            queue.put_nowait(fill)
         self.orders[order.order_id] = order.model_copy(
             update={
                 "status": OrderStatus.FILLED,
@@ -260,8 +262,14 @@ class SimEngine:
         return count
 
     async def stream_fills(self) -> AsyncIterator[Fill]:
-        while True:
-            yield await self._fill_queue.get()
+        """Yield every fill made from now on, in order, until the caller stops."""
+        queue: asyncio.Queue[Fill] = asyncio.Queue()
+        self._fill_queues.append(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._fill_queues.remove(queue)
 
 
 __all__ = ["SimEngine"]

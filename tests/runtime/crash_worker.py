@@ -13,7 +13,7 @@ from typing import Any
 
 from src.app.clocks import ScaledClock
 from src.app.session import SessionSettings, Venue, build_runtime
-from src.brokers.kraken.rate_limits import KrakenRateLimits
+from src.brokers.kraken.limits.counters import KrakenRateLimits
 from src.brokers.kraken_adapter import KrakenAdapter
 from src.core.market_data import Candle
 from src.core.risk import RiskLimits
@@ -56,6 +56,7 @@ class CrashingEngine:
 async def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--url")
+    p.add_argument("--ws-auth-url")  # the runtime streams fills: never Kraken's real socket
     p.add_argument("--key")
     p.add_argument("--secret")
     p.add_argument("--db", type=Path)
@@ -66,7 +67,14 @@ async def main() -> None:
     args = p.parse_args()
     clock = ScaledClock(args.speed)
     gate = KrakenRateLimits("pro", clock=clock)
-    adapter = KrakenAdapter(api_key=args.key, api_secret=args.secret, base_url=args.url, gate=gate)
+    adapter = KrakenAdapter(
+        api_key=args.key,
+        api_secret=args.secret,
+        base_url=args.url,
+        ws_auth_url=args.ws_auth_url,
+        gate=gate,
+        order_transport="rest",  # as paper_venue on replay: WS tokens age on the scaled clock
+    )
     async with adapter:
         venue = Venue(adapter, None, clock, "paper")
         limits = RiskLimits(kill_file=None, max_orders_per_minute=1000, max_drawdown_pct=Decimal(0))

@@ -35,7 +35,8 @@ async def _worker(
 ) -> asyncio.subprocess.Process:
     args = [
         sys.executable, "-m", "tests.runtime.crash_worker", "--url", ex.rest_url,
-        "--key", ex.api_key, "--secret", ex.api_secret, "--db", str(db), "--speed", str(SPEED),
+        "--ws-auth-url", ex.ws_auth_url, "--key", ex.api_key, "--secret", ex.api_secret,
+        "--db", str(db), "--speed", str(SPEED),
     ]  # fmt: skip
     if duration is not None:
         args += ["--duration", str(duration)]

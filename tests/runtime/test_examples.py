@@ -50,7 +50,7 @@ def live_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # In-process runs keep the session's logging as it is (the subprocess test covers logs/).
     log_file = tmp_path / "log.jsonl"
     monkeypatch.setattr("examples.live_trading_kraken.setup_logs", lambda mode: log_file)
-    for name in ("KRAKEN_API_KEY", "KRAKEN_API_SECRET", "KRAKEN_API_URL"):
+    for name in ("KRAKEN_API_KEY", "KRAKEN_API_SECRET", "KRAKEN_API_URL", "KRAKEN_WS_AUTH_URL"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -72,6 +72,8 @@ async def test_live_asks_for_typed_confirmation_and_arms_dead_mans_switch(
 
     async with PaperExchange(speed=60) as ex:
         monkeypatch.setenv("KRAKEN_API_URL", ex.rest_url)
+        # The runtime streams fills over the private socket: that too must be the paper one.
+        monkeypatch.setenv("KRAKEN_WS_AUTH_URL", ex.ws_auth_url)
         monkeypatch.setenv("KRAKEN_API_KEY", ex.api_key)
         monkeypatch.setenv("KRAKEN_API_SECRET", ex.api_secret)
         monkeypatch.setattr("builtins.input", lambda prompt: "yes")  # not "LIVE"
