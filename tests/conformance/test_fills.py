@@ -6,7 +6,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 from src.core.execution import OrderStatus, utc_now
-from tests.conformance.venue import FillCollector, Venue, eventually
+from tests.conformance.venue import FillCollector, Venue
+from tests.support.waiting import eventually
 
 
 async def _filled_buy(venue: Venue) -> tuple[str, Decimal]:
@@ -15,8 +16,8 @@ async def _filled_buy(venue: Venue) -> tuple[str, Decimal]:
     assert ack.order_id is not None, f"{venue.name}: marketable buy not placed: {ack}"
     done = await eventually(
         lambda: venue.engine.find_order(order.client_order_id),
-        lambda o: o is not None and o.status is OrderStatus.FILLED,
         "the marketable buy to fill",
+        ok=lambda o: o is not None and o.status is OrderStatus.FILLED,
     )
     assert done is not None
     return done.order_id, done.filled_quantity

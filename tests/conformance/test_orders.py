@@ -12,7 +12,8 @@ from src.core.errors import (
     UnknownOrderError,
 )
 from src.core.execution import OrderAck, OrderStatus, OrderUpdate
-from tests.conformance.venue import Venue, eventually
+from tests.conformance.venue import Venue
+from tests.support.waiting import eventually
 
 LIVE = (OrderStatus.OPEN, OrderStatus.PENDING)
 
@@ -26,8 +27,8 @@ async def _place_resting(
     assert ack.client_order_id == order.client_order_id
     found = await eventually(
         lambda: venue.engine.find_order(order.client_order_id),
-        lambda o: o is not None and o.status in LIVE,
         "the resting order to be live",
+        ok=lambda o: o is not None and o.status in LIVE,
     )
     assert found is not None
     return ack, found
@@ -48,8 +49,8 @@ async def test_cancel(venue: Venue) -> None:
     await venue.engine.cancel_order(found.order_id)
     cancelled = await eventually(
         lambda: venue.engine.find_order(found.client_order_id or ""),
-        lambda o: o is not None and o.status is OrderStatus.CANCELED,
         "the order to be canceled",
+        ok=lambda o: o is not None and o.status is OrderStatus.CANCELED,
     )
     assert cancelled is not None and cancelled.status.is_final
     assert found.order_id not in [o.order_id for o in await venue.engine.get_orders("open")]
@@ -62,7 +63,7 @@ async def test_cancel_all(venue: Venue) -> None:
     second, _ = await _place_resting(venue)
     assert await venue.engine.cancel_all() >= 2
     remaining = await eventually(
-        lambda: venue.engine.get_orders("open"), lambda orders: not orders, "no open orders"
+        lambda: venue.engine.get_orders("open"), "no open orders", ok=lambda orders: not orders
     )
     assert remaining == []
     for ack in (first, second):
@@ -76,8 +77,8 @@ async def test_partial_fill(venue: Venue) -> None:
     await venue.control.fill_partially(found.order_id, half)
     partial = await eventually(
         lambda: venue.engine.find_order(found.client_order_id or ""),
-        lambda o: o is not None and o.filled_quantity > 0,
         "a partial fill",
+        ok=lambda o: o is not None and o.filled_quantity > 0,
     )
     assert partial is not None
     assert partial.status is OrderStatus.PARTIALLY_FILLED

@@ -7,12 +7,13 @@ whose ``control`` implements ``VenueControl`` (see docs/conformance.md).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol, TypeVar, runtime_checkable
 
 from src.core.execution import ExecutionEngine, Fill, Order
+from tests.support.waiting import eventually
 
 T = TypeVar("T")
 
@@ -81,24 +82,6 @@ class Venue:
     control: VenueControl
 
 
-async def eventually(
-    probe: Callable[[], Awaitable[T]],
-    ok: Callable[[T], bool],
-    what: str,
-    timeout: float = 5.0,
-) -> T:
-    """Call ``probe`` until ``ok(result)``; fail naming ``what`` after ``timeout`` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        result = await probe()
-        if ok(result):
-            return result
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}; last result: {result!r}")
-        await asyncio.sleep(0.02)
-
-
 @dataclass
 class FillCollector:
     """Consumes ``stream_fills()`` in the background and keeps every fill it yields."""
@@ -128,9 +111,9 @@ class FillCollector:
 
         return await eventually(
             probe,
-            lambda fills: sum((f.quantity for f in fills), Decimal(0)) >= quantity,
             f"streamed fills of {order_id} to reach {quantity}",
-            timeout,
+            ok=lambda fills: sum((f.quantity for f in fills), Decimal(0)) >= quantity,
+            timeout=timeout,
         )
 
     async def stop(self) -> None:

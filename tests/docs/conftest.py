@@ -13,6 +13,7 @@ from src.brokers.kraken_adapter import KrakenAdapter
 from src.core.execution import Order, OrderType, Side
 from src.venues.kraken_paper import PaperExchange
 from src.venues.kraken_paper.exchange import DEMO_ACCOUNT
+from tests.support.paper import PaperOptions
 
 BTC_PRICE = Decimal("60000")  # the market is driven here, so the guide's $40,000 buy rests
 ETH_PRICE = Decimal("3000")  # ... and so does its $2,500 ETH buy
@@ -31,12 +32,15 @@ _ENV_TO_CLEAR = (
 
 
 @pytest.fixture
-async def paper() -> AsyncIterator[PaperExchange]:
-    """A paper exchange with a still market (no background ticks) at known prices."""
-    async with PaperExchange(market="synthetic", seed=3, tier="pro", auto_tick=False) as ex:
-        ex.drive("BTC/USD", BTC_PRICE)
-        ex.drive("ETH/USD", ETH_PRICE)
-        yield ex
+def paper_options() -> PaperOptions:
+    """A still market (no background ticks) at known prices, on the pro tier."""
+    return PaperOptions({"BTC/USD": BTC_PRICE, "ETH/USD": ETH_PRICE}, seed=3, tier="pro")
+
+
+@pytest.fixture
+def paper(paper_exchange: PaperExchange) -> PaperExchange:
+    """The guide's paper exchange (``paper_exchange`` with this folder's options)."""
+    return paper_exchange
 
 
 @pytest.fixture

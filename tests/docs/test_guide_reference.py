@@ -25,6 +25,7 @@ from tests.docs.conftest import (
     open_orders,
 )
 from tests.docs.guide_blocks import Printed, block, run_fragment
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -188,9 +189,9 @@ async def test_stream_fills_block_prints_the_fill(
         try:
             # stream_fills() yields fills made after it started: drive once it is live
             if websocket:
-                await _until(lambda: adapter.order_manager is not None)
+                await eventually(lambda: adapter.order_manager is not None, "the private socket")
             else:
-                await _until(lambda: bool(polls))
+                await eventually(lambda: bool(polls), "a REST poll")
             guide_env.drive("BTC/USD", "39900", qty="1")  # trades through the $40,000 bid
             await asyncio.wait_for(printed.event.wait(), 10)
         finally:
@@ -200,12 +201,6 @@ async def test_stream_fills_block_prints_the_fill(
     prefix, price = line.split(" @ $")
     assert prefix == "Fill: BTC/USD" and Decimal(price) == Decimal("40000")  # the maker price
     assert open_orders(guide_env) == {}
-
-
-async def _until(condition: Any, timeout: float = 5.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.01)
 
 
 async def test_asset_pairs_block_lists_every_pair_key(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -24,28 +23,12 @@ from src.brokers.kraken_adapter import KrakenAdapter
 from src.core.errors import OrdersLimitError
 from src.core.execution import Order, OrderStatus, OrderType, Side
 from src.venues.kraken_paper import PaperExchange
+from tests.support.clocks import ScaledClock
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ORDERS = 300
 SCALE = 200.0
-
-
-class ScaledClock:
-    """A real clock whose monotonic time runs ``scale`` times faster (wall time stays real)."""
-
-    def __init__(self, scale: float) -> None:
-        self.scale = scale
-        self._origin = time.monotonic()
-
-    def monotonic(self) -> float:
-        return (time.monotonic() - self._origin) * self.scale
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(max(0.0, seconds) / self.scale)
 
 
 def _market_buy() -> Order:

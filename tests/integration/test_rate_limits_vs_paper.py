@@ -18,9 +18,7 @@ counter and to the pair's trading counter give the least time those counters per
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -31,29 +29,13 @@ from src.brokers.kraken_adapter import KrakenAdapter
 from src.core.errors import RateLimitError
 from src.core.execution import Order, OrderType, Side
 from src.venues.kraken_paper import KrakenError, PaperExchange
+from tests.support.clocks import ScaledClock
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 SCALE = 200.0
 MARGIN = 10.0  # scaled seconds = 50 ms real
 READS = ("Balance", "OpenOrders", "TradeBalance", "ClosedOrders", "BalanceEx", "TradesHistory")
-
-
-class ScaledClock:
-    """A real clock whose monotonic time runs ``scale`` times faster (wall time stays real)."""
-
-    def __init__(self, scale: float) -> None:
-        self.scale = scale
-        self._origin = time.monotonic()
-
-    def monotonic(self) -> float:
-        return (time.monotonic() - self._origin) * self.scale
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(max(0.0, seconds) / self.scale)
 
 
 class CountingGate(KrakenRateLimits):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -171,32 +170,6 @@ async def test_without_ticker_krakens_cost_minimum_decides(
         await adapter.submit_orders([_market(Side.SELL, quantity="0.0004")])
     assert add.call_count == 1  # sent once, refused by Kraken, not re-sent
     assert info.value.raw == "EOrder:Cost minimum not met"
-
-
-@pytest.mark.integration
-async def test_against_paper_exchange_over_loopback() -> None:
-    from src.venues.kraken_paper import PaperExchange
-
-    async with (
-        PaperExchange(market="replay", seed=1) as ex,
-        KrakenAdapter(api_key=ex.api_key, api_secret=ex.api_secret, base_url=ex.rest_url) as ad,
-    ):
-        inst = await ad.get_instrument("BTC/USD")
-        key = (await ad.load_symbols()).resolve("BTC/USD").key
-        ask = Decimal((await ad.get_ticker(key))[key]["a"][0])
-        # Half the ask-value of the minimum size: above costmin, but too few BTC.
-        small = (inst.min_quantity * ask / 2).quantize(Decimal("0.01"))
-        assert small >= inst.min_cost
-        usd_before = (await ad.get_account())["USD"]
-        with pytest.raises(OrderMinimumError, match="minimum order size"):
-            await ad.submit_orders([_market(Side.BUY, notional=str(small))])
-        assert await ad.get_orders(status="closed") == []  # the venue never saw it
-        assert (await ad.get_account())["USD"] == usd_before
-        order = _market(Side.BUY, notional=str(small * 6))
-        [ack] = await ad.submit_orders([order])
-        assert ack.accepted and ack.order_id
-        found = await ad.find_order(order.client_order_id)
-        assert found is not None and found.order_id == ack.order_id
 
 
 async def test_ticker_read_is_reused_briefly_then_refreshed(

@@ -1,1 +1,0 @@
-"""Alpaca adapter tests."""
