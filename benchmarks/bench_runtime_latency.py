@@ -56,10 +56,10 @@ from src.core.market_data import Candle, Quote
 from src.core.order_store import OrderStore
 from src.core.risk import RiskLimits, RiskManager
 from src.core.runtime import RuntimeConfig, TradingRuntime
-from src.core.sim_engine import SimEngine
 from src.core.sizing import OrderIntent, SizingConfig, Target
 from src.utils.logging import configure_logging
 from src.venues.kraken_paper import PaperExchange
+from src.venues.sim_engine import SimEngine
 
 SYMBOL = "BTC/USD"
 

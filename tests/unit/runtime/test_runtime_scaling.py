@@ -13,9 +13,9 @@ from src.core.market_data import Candle
 from src.core.order_store import OrderStore
 from src.core.risk import RiskLimits, RiskManager
 from src.core.runtime import RuntimeConfig, TradingRuntime
-from src.core.sim_engine import SimEngine
 from src.core.sizing import OrderIntent, SizingConfig, Target
-from tests.runtime.conftest import ListCandles, make_candles
+from src.venues.sim_engine import SimEngine
+from tests.support.runtime import ListCandles, make_candles
 
 D = Decimal
 STEPS = 360

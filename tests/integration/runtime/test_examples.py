@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from src.brokers.paper import PaperExchange
+from src.venues.kraken_paper import PaperExchange
+from tests.support.paths import ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-ROOT = Path(__file__).resolve().parents[2]
 RISK = str(ROOT / "config" / "risk.toml")
 
 

@@ -30,15 +30,16 @@ from src.core.market_data import Candle
 from src.core.order_store import OrderStore
 from src.core.risk import RiskLimits, RiskManager
 from src.core.runtime import RuntimeConfig, TradingRuntime
-from src.core.sim_engine import SimEngine
 from src.core.sizing import SizingConfig
 from src.core.strategy import MovingAverageCross
 from src.ml.backtest.costs import CostModel
 from src.ml.backtest.engine import run_backtest
 from src.ml.data.sources import read_kraken_ohlcvt_csv
-from tests.runtime.conftest import START, ListCandles
+from src.venues.sim_engine import SimEngine
+from tests.support.paths import MARKET_DATA
+from tests.support.runtime import START, ListCandles
 
-DATA = Path(__file__).resolve().parents[2] / "data/market/kraken-ohlcvt-60m/XBTUSD_60_2021_2023.csv"
+DATA = MARKET_DATA / "kraken-ohlcvt-60m/XBTUSD_60_2021_2023.csv"
 FEE = Decimal("0.0026")
 CAPITAL = Decimal(10_000)
 #: Total return difference allowed between the two, in percentage points of capital.

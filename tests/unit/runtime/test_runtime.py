@@ -13,10 +13,10 @@ from src.core.kill_switch import KillSwitch
 from src.core.order_store import OrderStore
 from src.core.risk import RiskLimits, RiskManager
 from src.core.runtime import RuntimeConfig, TradingRuntime
-from src.core.sim_engine import SimEngine
 from src.core.sizing import SizingConfig
 from src.core.strategy import MovingAverageCross
-from tests.runtime.conftest import ListCandles, make_candles
+from src.venues.sim_engine import SimEngine
+from tests.support.runtime import ListCandles, make_candles
 
 D = Decimal
 UP_THEN_DOWN = [100, 100, 100, 100, 101, 103, 106, 110, 109, 105, 100, 96, 93, 92]

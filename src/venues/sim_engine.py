@@ -1,8 +1,9 @@
 """An in-memory ExecutionEngine: instant, deterministic fills for tests, replays and benchmarks.
 
 Market orders fill at once at the current price (plus slippage) with a taker fee; limit orders
-fill when marketable (at once, or later when ``set_price`` crosses them) with a maker fee. No
-I/O and no sleeping, so the runtime can be exercised quickly and exactly.
+fill when marketable (at once, or later when ``set_price`` crosses them) with a maker fee;
+``fill`` executes part of a resting order, as a venue's matching would. No I/O and no
+sleeping, so the runtime can be exercised quickly and exactly.
 """
 
 from __future__ import annotations
@@ -95,6 +96,23 @@ class SimEngine:
         for order in list(self.orders.values()):
             if order.symbol == symbol and not order.status.is_final:
                 self._try_fill_limit(order)
+
+    def fill(self, order_id: str, quantity: Decimal, price: Decimal | None = None) -> None:
+        """Execute ``quantity`` of an open order now, at ``price`` (default: its limit), as maker.
+
+        The venue-side lever of tests (the conformance suite's partial fills): the order is
+        ``PARTIALLY_FILLED`` until its whole quantity has executed.
+        """
+        order = self.orders.get(order_id)
+        if order is None or order.status.is_final:
+            raise UnknownOrderError(f"no open order {order_id}")
+        quantity = Decimal(quantity)
+        if not 0 < quantity <= order.remaining_quantity:
+            raise ValueError(
+                f"fill quantity {quantity}: must be in (0, {order.remaining_quantity}]"
+            )
+        at = price if price is not None else order.limit_price or self._price(order.symbol)
+        self._fill(order, Decimal(at), Liquidity.MAKER, quantity)
 
     async def get_quote(self, symbol: str) -> Quote:
         price = self._price(symbol)
@@ -208,9 +226,15 @@ class SimEngine:
         if marketable:
             self._fill(order, order.limit_price, Liquidity.MAKER)
 
-    def _fill(self, order: OrderUpdate, price: Decimal, liquidity: Liquidity) -> None:
+    def _fill(
+        self,
+        order: OrderUpdate,
+        price: Decimal,
+        liquidity: Liquidity,
+        quantity: Decimal | None = None,
+    ) -> None:
         instrument = self.instruments[order.symbol]
-        quantity = order.remaining_quantity
+        quantity = order.remaining_quantity if quantity is None else quantity
         rate = self.taker_fee if liquidity is Liquidity.TAKER else self.maker_fee
         fee = (quantity * price * rate).quantize(Decimal("1e-8"))
         fill = Fill(
@@ -234,12 +258,16 @@ class SimEngine:
         self.fills.append(fill)
         for queue in self._fill_queues:
             queue.put_nowait(fill)
+        filled = order.filled_quantity + quantity
+        cost = (order.average_price or ZERO) * order.filled_quantity + price * quantity
         self.orders[order.order_id] = order.model_copy(
             update={
-                "status": OrderStatus.FILLED,
-                "filled_quantity": order.quantity,
-                "average_price": price,
-                "fee": fee,
+                "status": (
+                    OrderStatus.FILLED if filled >= order.quantity else OrderStatus.PARTIALLY_FILLED
+                ),
+                "filled_quantity": filled,
+                "average_price": cost / filled,
+                "fee": order.fee + fee,
                 "updated_at": fill.timestamp,
             }
         )
@@ -248,8 +276,8 @@ class SimEngine:
         order = self.orders.get(order_id)
         if order is None:
             raise UnknownOrderError(f"unknown order {order_id}")
-        if order.status.is_final:
-            return {"count": 0}
+        if order.status.is_final:  # as a venue says of an order that is no longer open
+            raise UnknownOrderError(f"order {order_id} is not open ({order.status.value})")
         self.orders[order_id] = order.model_copy(update={"status": OrderStatus.CANCELED})
         return {"count": 1}
 

@@ -21,20 +21,20 @@ import pytest
 
 from src.app.clocks import ScaledClock
 from src.brokers.kraken_adapter import KrakenAdapter
-from src.brokers.paper import PaperExchange
 from src.core.execution import OrderStatus
 from src.core.order_store import OrderStore
+from src.venues.kraken_paper import PaperExchange
+from tests.support.paths import ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SPEED = 3600.0
-ROOT = Path(__file__).resolve().parents[2]
 
 
 async def _worker(
     ex: PaperExchange, db: Path, duration: float | None = None, crash: str | None = None
 ) -> asyncio.subprocess.Process:
     args = [
-        sys.executable, "-m", "tests.runtime.crash_worker", "--url", ex.rest_url,
+        sys.executable, "-m", "tests.integration.runtime.crash_worker", "--url", ex.rest_url,
         "--ws-auth-url", ex.ws_auth_url, "--key", ex.api_key, "--secret", ex.api_secret,
         "--db", str(db), "--speed", str(SPEED),
     ]  # fmt: skip

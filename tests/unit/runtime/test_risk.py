@@ -14,6 +14,7 @@ from src.core.execution import Side
 from src.core.kill_switch import KillSwitch
 from src.core.risk import RiskContext, RiskLimits, RiskManager
 from src.core.sizing import OrderIntent
+from tests.support.paths import ROOT
 
 D = Decimal
 DAY = datetime(2024, 1, 1, 9, tzinfo=UTC)
@@ -184,7 +185,7 @@ def test_limits_load_from_toml_with_defaults_for_missing_keys(tmp_path: Path) ->
 
 
 def test_shipped_config_file_loads() -> None:
-    limits = RiskLimits.from_toml(Path(__file__).parents[2] / "config" / "risk.toml")
+    limits = RiskLimits.from_toml(ROOT / "config" / "risk.toml")
     assert limits.allow_leverage is False
     assert "BTC/USD" in limits.allowed_pairs
 

@@ -14,8 +14,8 @@ from src.core.order_manager import OrderManager
 from src.core.order_state import ManagedOrder
 from src.core.order_store import OrderStore
 from src.core.portfolio import Portfolio
-from src.core.sim_engine import SimEngine
 from src.core.sizing import OrderIntent
+from src.venues.sim_engine import SimEngine
 
 D = Decimal
 S = OrderStatus

@@ -8,7 +8,7 @@ a poll the test itself asked for.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -19,7 +19,6 @@ import pytest
 
 from src.brokers.kraken import NullGate
 from src.brokers.kraken_adapter import KrakenAdapter
-from src.brokers.paper import PaperExchange
 from src.core.clock import ManualClock, SystemClock
 from src.core.errors import NetworkError
 from src.core.execution import Fill, OrderStatus, OrderType, OrderUpdateStream, Side
@@ -29,26 +28,18 @@ from src.core.order_store import OrderStore
 from src.core.portfolio import Portfolio
 from src.core.risk import RiskLimits, RiskManager
 from src.core.runtime import RuntimeConfig, TradingRuntime
-from src.core.sim_engine import SimEngine
 from src.core.sizing import OrderIntent, SizingConfig, Target
 from src.core.strategy import MovingAverageCross
-from tests.runtime.conftest import ListCandles, make_candles
+from src.venues.kraken_paper import PaperExchange
+from src.venues.sim_engine import SimEngine
+from tests.support.runtime import ListCandles, make_candles
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
 SYMBOL = "BTC/USD"
 PRICE = Decimal(30000)
 NEVER = 3600.0  # seconds: the periodic reconcile does not run during a test
-
-
-async def eventually(check: Callable[[], bool], what: str, timeout: float = 3.0) -> None:
-    """Wait until ``check()`` holds, polling the condition (never a fixed sleep)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not check():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.005)
 
 
 class FlakyAdapter(KrakenAdapter):

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from src.brokers.alpaca_adapter import AlpacaAdapter
-from src.brokers.alpaca_sim import AlpacaSim
 from src.core.clock import ManualClock
 from src.core.kill_switch import KillSwitch
 from src.core.market_data import Quote
@@ -17,7 +16,8 @@ from src.core.risk import RiskLimits, RiskManager
 from src.core.runtime import RuntimeConfig, TradingRuntime
 from src.core.sizing import SizingConfig
 from src.core.strategy import MovingAverageCross
-from tests.runtime.conftest import ListCandles, make_candles
+from src.venues.alpaca_sim import AlpacaSim
+from tests.support.runtime import ListCandles, make_candles
 
 pytestmark = [pytest.mark.integration]
 CLOSES = [40000, 40000, 40000, 40000, 41600, 42000, 43000, 42000, 40000, 38400, 38000]

@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-
 from src.brokers.kraken.gate import NullGate
+
 from src.brokers.kraken_adapter import KrakenAdapter
-from src.brokers.paper import PaperExchange
 from src.core.clock import ManualClock
 from src.core.execution import Order, Side
+from src.venues.kraken_paper import PaperExchange
 
 pytestmark = [pytest.mark.integration]
 
