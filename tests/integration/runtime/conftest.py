@@ -1,13 +1,5 @@
-"""Fixtures for the trading-runtime integration tests (venues on loopback)."""
+"""Fixtures for the trading-runtime integration tests: instruments, a manual clock, a SimEngine."""
 
-from __future__ import annotations
+from tests.support.runtime import btc, clock, engine, eth
 
-import pytest
-
-from src.core.clock import ManualClock
-from tests.support.runtime import START
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(start=1000.0, wall_start=START)
+__all__ = ["btc", "clock", "engine", "eth"]
