@@ -21,6 +21,7 @@ import structlog
 from src.core.clock import Clock
 from src.core.errors import BrokerError
 from src.core.execution import ExecutionEngine, Fill, Order, OrderStatus, OrderUpdate
+from src.core.order_outcome import LostReplyPolicy
 from src.core.order_state import ManagedOrder, can_transition
 from src.core.order_store import OrderStore
 from src.core.portfolio import Portfolio
@@ -75,7 +76,8 @@ class OrderManager:
         fill_overlap_seconds: float = 2.0,
     ) -> None:
         self.engine, self.store, self.portfolio, self.clock = engine, store, portfolio, clock
-        self.unknown_grace = timedelta(seconds=unknown_grace_seconds)
+        #: The one lost-reply policy (src.core.order_outcome), shared with the adapters.
+        self.lost_reply = LostReplyPolicy(grace_seconds=unknown_grace_seconds)
         self.cancel_orphans = cancel_orphans
         self.fill_overlap = timedelta(seconds=fill_overlap_seconds)
         #: Orders that may still trade or whose fills are not all applied yet (in memory, so
@@ -368,8 +370,11 @@ class OrderManager:
             self._move(order, S.CANCELED, "never sent")
             report.resolved.append(order.client_order_id)
             return
-        grace_over = self.clock.now() - order.created_at >= self.unknown_grace
-        if grace_over and order.order_id is None:
+        acked = order.order_id is not None
+        now = self.clock.now()
+        status = self.lost_reply.after_miss(sent_at=order.created_at, now=now, acknowledged=acked)
+        grace_over = now - order.created_at >= timedelta(seconds=self.lost_reply.grace_seconds)
+        if status is S.REJECTED:
             # Never acknowledged and still unknown to the venue after the grace period: the
             # request did not arrive. (The venue's lag is what the grace period covers.)
             self._move(order, S.REJECTED, "not found at the venue")

@@ -90,7 +90,12 @@ async def test_secret_never_reaches_logs_reprs_or_errors(
             clock=ManualClock(),
             retry=RetryPolicy(max_attempts=1),
         )
-        seen_text += [repr(adapter), str(adapter), repr(adapter.rest.transport), repr(vars(adapter))]
+        seen_text += [
+            repr(adapter),
+            str(adapter),
+            repr(adapter.rest.transport),
+            repr(vars(adapter)),
+        ]
         seen_text.append(repr(vars(adapter.rest.transport)))
         for _ in range(4):
             with pytest.raises(BrokerError) as info:

@@ -45,6 +45,7 @@ from src.core.execution import (
     ensure_utc,
 )
 from src.core.instruments import Instrument
+from src.core.order_outcome import LostReplyPolicy, OutcomeResolver
 
 log = structlog.get_logger(__name__)
 
@@ -102,7 +103,9 @@ class AlpacaAdapter:
         self._transport = transport
         self._http: AlpacaHttpClient | None = None
         self._instruments: dict[str, Instrument] = {}
-        self._lookups = max(1, unknown_outcome_lookups)
+        self._resolver = OutcomeResolver(
+            self.find_order, self._clock, LostReplyPolicy(lookups=max(1, unknown_outcome_lookups))
+        )
         self._stream_backoff = stream_backoff
         self._max_read_retries = max_read_retries
 
@@ -267,25 +270,15 @@ class AlpacaAdapter:
             return await self._resolve(order, exc)
 
     async def _resolve(self, order: Order, cause: BrokerError) -> OrderAck:
-        """Ask Alpaca what became of an order whose reply was lost; never re-send it."""
-        for attempt in range(self._lookups):
-            try:
-                found = await self.find_order(order.client_order_id)
-            except BrokerError as exc:
-                log.warning("alpaca.submit.lookup_failed", error=type(exc).__name__)
-                found = None
-            if found is not None:
-                return _ack(order, found)
-            if attempt + 1 < self._lookups:
-                await self._clock.sleep(0.25 * 2**attempt)
-        return OrderAck(
-            client_order_id=order.client_order_id,
-            order_id=None,
-            symbol=order.symbol,
-            status=OrderStatus.UNKNOWN,
-            message=f"outcome unknown after {cause.message}; Alpaca has no order with this "
-            "client_order_id yet. Do not re-send: look it up again with find_order()",
-        )
+        """Ask Alpaca what became of an order whose reply was lost; never re-send it.
+
+        The one lost-reply policy (``src.core.order_outcome``): found by client order id, or
+        UNKNOWN (never rejected after a miss).
+        """
+        resolution = await self._resolver.resolve(order.client_order_id, cause)
+        if resolution.found is not None:
+            return _ack(order, resolution.found)
+        return resolution.ack(order, order.symbol)
 
     async def cancel_order(self, order_id: str) -> dict[str, Any]:
         """Request cancellation; returns ``{"count": 1, "order_id": ...}``.

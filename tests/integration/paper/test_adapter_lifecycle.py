@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
-from src.brokers.kraken.gate import NullGate
 
+from src.brokers.kraken.limits.gate import NullGate
 from src.brokers.kraken_adapter import KrakenAdapter
 from src.core.errors import (
     InsufficientFundsError,

@@ -16,6 +16,7 @@ from src.app.session import SessionSettings, Venue, build_runtime
 from src.brokers.kraken.limits.counters import KrakenRateLimits
 from src.brokers.kraken_adapter import KrakenAdapter
 from src.core.market_data import Candle
+from src.core.order_outcome import LostReplyPolicy
 from src.core.risk import RiskLimits
 from src.core.sizing import Target
 
@@ -83,7 +84,7 @@ async def main() -> None:
             reconcile_seconds=1.0, status_seconds=1.0,
         )  # fmt: skip
         runtime = build_runtime(venue, Alternating(["BTC/USD", "ETH/USD"]), settings)
-        runtime.oms.unknown_grace = runtime.oms.unknown_grace.__class__(seconds=1)
+        runtime.oms.lost_reply = LostReplyPolicy(grace_seconds=1)
         if args.crash:
             runtime.oms.engine = CrashingEngine(adapter, args.crash, args.crash_nth)
         print("READY", flush=True)

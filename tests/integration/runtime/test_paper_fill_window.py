@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from src.brokers.kraken.gate import NullGate
 
+from src.brokers.kraken.limits.gate import NullGate
 from src.brokers.kraken_adapter import KrakenAdapter
 from src.core.clock import ManualClock
 from src.core.execution import Order, Side

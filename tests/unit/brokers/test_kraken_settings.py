@@ -22,11 +22,11 @@ from pydantic import ValidationError
 from src.app.session import Venue, live_venue
 from src.brokers.credentials import BrokerCredentials
 from src.brokers.kraken.constants import DEFAULT_REST_URL, DEFAULT_WS_AUTH_URL, DEFAULT_WS_URL
-from src.brokers.kraken.gate import NullGate
-from src.brokers.kraken.market_data import KrakenMarketData
+from src.brokers.kraken.limits.counters import KrakenRateLimits, KrakenRateLimitSettings
+from src.brokers.kraken.limits.gate import NullGate
 from src.brokers.kraken.rate_costs import TIERS
-from src.brokers.kraken.rate_limits import KrakenRateLimits, KrakenRateLimitSettings
 from src.brokers.kraken.settings import KrakenSettings
+from src.brokers.kraken.ws.market_data import KrakenMarketData
 from src.brokers.kraken_adapter import KrakenAdapter
 from src.core.errors import ConfigurationError
 

@@ -23,8 +23,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from src.brokers.kraken.rate_limits import TIERS, KrakenRateLimits
 
+from src.brokers.kraken.limits.counters import TIERS, KrakenRateLimits
 from src.brokers.kraken_adapter import KrakenAdapter
 from src.core.errors import RateLimitError
 from src.core.execution import Order, OrderType, Side

@@ -17,8 +17,8 @@ import time
 from decimal import Decimal
 
 import pytest
-from src.brokers.kraken.rate_limits import KrakenRateLimits
 
+from src.brokers.kraken.limits.counters import KrakenRateLimits
 from src.brokers.kraken_adapter import KrakenAdapter
 from src.core.errors import OrdersLimitError
 from src.core.execution import Order, OrderStatus, OrderType, Side
