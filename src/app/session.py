@@ -78,9 +78,7 @@ async def paper_venue(
             gate=gate,
             settings=settings,
             # The runtime's fill stream opens the private socket, so orders ride it ("auto").
-            # Not on replay: the exchange checks a WS token's 15-minute life on every order on
-            # its scaled clock (0.25 s real at 3600x), so WS orders there fail ESession.
-            order_transport="auto" if mirror else "rest",
+            order_transport="auto",
         )
         async with adapter:
             yield Venue(adapter, exchange, clock, "mirror" if mirror else "paper")

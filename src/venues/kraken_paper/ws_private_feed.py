@@ -92,7 +92,13 @@ class PrivateFeed:
         self.trading = TradingMethods(venue)
 
     def _authenticate(self, session: WsSession, token: Any) -> str:
+        # A token once accepted on this connection does not expire while it stays open
+        # (Kraken: "does not expire once a successful WebSocket connection and private
+        # subscription has been made and is maintained"); only a new token is checked.
+        if session.account_id is not None and token in session.tokens:
+            return session.account_id
         account_id = self.venue.account_for_token(token)
+        session.tokens.add(str(token))
         if session.account_id is not None and session.account_id != account_id:
             raise KrakenError("ESession:Invalid session")
         session.account_id = account_id

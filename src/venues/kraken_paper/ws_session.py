@@ -32,6 +32,9 @@ class WsSession:
     executions: dict[str, Any] | None = None
     balances: bool = False
     account_id: str | None = None
+    #: Tokens accepted on this connection: Kraken keeps them valid past their 15 minutes for
+    #: as long as the authenticated connection lasts.
+    tokens: set[str] = field(default_factory=set)
     sequence: dict[str, int] = field(default_factory=dict)
     sent: int = 0
     last_update: float = 0.0  # last channel frame sent (replies excluded): paces heartbeats

@@ -113,3 +113,27 @@ async def test_malformed_requests_get_errors_not_disconnects(exchange: Any) -> N
             assert reply["error"].startswith("EGeneral:Invalid arguments")
         await ws.send(json.dumps({"method": "ping", "req_id": 9}))
         assert (await _recv(ws, lambda f: f.get("method") == "pong"))["req_id"] == 9
+
+
+async def test_a_token_outlives_its_15_minutes_on_the_connection_it_opened(exchange: Any) -> None:
+    # Kraken: a token must be used within 15 minutes, but does not expire once a private
+    # connection is authenticated with it and maintained. Only a new connection is refused.
+    from src.brokers.kraken_adapter import KrakenAdapter
+
+    async with KrakenAdapter(exchange.api_key, exchange.api_secret, exchange.rest_url) as rest:
+        token = (await rest.get_websockets_token())["token"]
+    async with websockets.connect(exchange.ws_auth_url) as ws:
+        params = {"channel": "executions", "token": token, "snap_orders": False}
+        await ws.send(json.dumps({"method": "subscribe", "params": params, "req_id": 1}))
+        assert (await _recv(ws, lambda f: f.get("method") == "subscribe"))["success"]
+        account, issued = exchange.keys.tokens[token]
+        exchange.keys.tokens[token] = (account, issued - 20 * 60)  # 20 minutes old now
+        order = {"order_type": "limit", "side": "buy", "order_qty": "0.001",
+                 "symbol": "BTC/USD", "limit_price": "1000", "token": token}  # fmt: skip
+        await ws.send(json.dumps({"method": "add_order", "params": order, "req_id": 2}))
+        reply = await _recv(ws, lambda f: f.get("method") == "add_order")
+        assert reply["success"], reply
+    async with websockets.connect(exchange.ws_auth_url) as ws:
+        await ws.send(json.dumps({"method": "subscribe", "params": params, "req_id": 3}))
+        reply = await _recv(ws, lambda f: f.get("method") == "subscribe")
+        assert reply["error"] == "ESession:Invalid session"
