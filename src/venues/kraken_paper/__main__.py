@@ -61,8 +61,17 @@ async def run(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None, prog: str = PROG) -> int:
-    """Entry point."""
-    asyncio.run(run(parse_args(argv, prog)))
+    """Entry point: run until SIGINT/SIGTERM; exit status 2 when the port cannot be bound."""
+    args = parse_args(argv, prog)
+    try:
+        asyncio.run(run(args))
+    except OSError as exc:  # a port in use is a user's fix, not a traceback
+        print(
+            f"{prog}: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}; "
+            "pick another --port (0 chooses a free one)",
+            file=sys.stderr,
+        )
+        return 2
     return 0
 
 
