@@ -7,12 +7,18 @@ reconciles it, ClosedOrders and lookups close what they show final.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from src.brokers.kraken.constants import OHLC_INTERVALS
 from src.brokers.kraken.orders.registry import OpenOrderRegistry
 from src.brokers.kraken.rest import parse
 from src.brokers.kraken.rest.endpoints import RestEndpoints
+from src.brokers.kraken.rest.replies import (
+    ClosedOrdersResult,
+    OpenOrdersResult,
+    OrderMap,
+    TradeMap,
+)
 from src.brokers.kraken.symbols import SymbolMap
 from src.core.clock import Clock
 from src.core.errors import ConfigurationError, MalformedResponseError
@@ -63,9 +69,8 @@ class AccountQueries(RestEndpoints):
     async def _open_orders(self) -> list[OrderUpdate]:
         symbols = await self.load_symbols()
         since = self.clock.monotonic()
-        opened = parse.parse_orders(
-            _field(await self.request("OpenOrders"), "open", "OpenOrders"), symbols
-        )
+        result: OpenOrdersResult = await self.request("OpenOrders")
+        opened = parse.parse_orders(_orders(result, "open", "OpenOrders"), symbols)
         self.open_orders.reconcile(((u, symbols.resolve(u.symbol).altname) for u in opened), since)
         return opened
 
@@ -74,14 +79,14 @@ class AccountQueries(RestEndpoints):
         await self._open_orders()
         return len(self.open_orders)
 
-    async def _closed_pages(self, limit: int | None) -> dict[str, Any]:
+    async def _closed_pages(self, limit: int | None) -> OrderMap:
         # Pages are read at ofs 0, 50, 100...; an order closing meanwhile shifts the list by
         # one, so the next page repeats a txid already seen: keep the first (newest) copy.
-        rows: dict[str, Any] = {}
+        rows: OrderMap = {}
         ofs = 0
         while True:
-            result = await self.request("ClosedOrders", ofs=ofs or None)
-            page = _field(result, "closed", "ClosedOrders")
+            result: ClosedOrdersResult = await self.request("ClosedOrders", ofs=ofs or None)
+            page = _orders(result, "closed", "ClosedOrders")
             fresh = {txid: raw for txid, raw in page.items() if txid not in rows}
             rows.update(fresh)
             ofs += _PAGE
@@ -95,7 +100,7 @@ class AccountQueries(RestEndpoints):
         symbols = await self.load_symbols()
         for method, key in (("OpenOrders", "open"), ("ClosedOrders", "closed")):
             result = await self.request(method, cl_ord_id=client_order_id)
-            for order in parse.parse_orders(_field(result, key, method), symbols):
+            for order in parse.parse_orders(_orders(result, key, method), symbols):
                 if order.client_order_id == client_order_id:
                     known = order.symbol in symbols
                     pair = symbols.resolve(order.symbol).altname if known else None
@@ -110,7 +115,7 @@ class AccountQueries(RestEndpoints):
         fills: dict[str, Fill] = {}
         for page in range(_MAX_PAGES):
             result = await self.get_trades_history(start=start, ofs=page * 50 or None)
-            trades = _field(result, "trades", "TradesHistory")
+            trades = cast(TradeMap, _field(result, "trades", "TradesHistory"))
             for tid, raw in trades.items():
                 cloid = self.open_orders.client_id_of(str(raw.get("ordertxid")))
                 fills[tid] = parse.parse_fill(tid, raw, symbols, cloid)
@@ -143,12 +148,18 @@ class AccountQueries(RestEndpoints):
 
 
 def _field(result: Any, key: str, method: str) -> dict[str, Any]:
+    """``result[key]`` as an object (the row maps may be absent: then ``{}``); else raise."""
     value = result.get(key) if isinstance(result, dict) else None
     if value is None and isinstance(result, dict) and key in ("open", "closed", "trades"):
         value = {}
     if not isinstance(value, dict):
         raise MalformedResponseError(f"{method} reply lacks {key!r}", endpoint=method)
     return value
+
+
+def _orders(result: Any, key: str, method: str) -> OrderMap:
+    """The ``open``/``closed`` order map of an OpenOrders/ClosedOrders reply, checked."""
+    return cast(OrderMap, _field(result, key, method))
 
 
 def _count(result: Any) -> int | None:

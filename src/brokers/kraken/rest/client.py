@@ -6,13 +6,28 @@ https://docs.kraken.com/api/docs/rest-api/
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
 from src.brokers.kraken.limits.counters import KrakenRateLimits
 from src.brokers.kraken.limits.gate import RequestGate
 from src.brokers.kraken.rest.auth import NonceSource
+from src.brokers.kraken.rest.replies import (
+    AssetPairsResult,
+    AssetsResult,
+    BalanceExResult,
+    BalanceResult,
+    CancelAllOrdersAfterResult,
+    OHLCResult,
+    OpenPositionsResult,
+    QueryOrdersResult,
+    SystemStatusResult,
+    TimeResult,
+    TradeBalanceResult,
+    TradesHistoryResult,
+    WebSocketsTokenResult,
+)
 from src.brokers.kraken.rest.transport import KrakenTransport, encode_form
 from src.brokers.kraken.settings import KrakenSettings
 from src.core.clock import Clock, SystemClock
@@ -134,39 +149,47 @@ class KrakenRestClient:
     # ----------------------------------------------------------------- public
     async def get_server_time(self) -> int:
         """Kraken's clock, unix seconds."""
-        result = await self.request("Time")
+        result: TimeResult = await self.request("Time")
         try:
             return int(result["unixtime"])
         except (KeyError, TypeError, ValueError):
             raise MalformedResponseError("Time result lacks unixtime", endpoint="Time") from None
 
-    async def get_system_status(self) -> dict[str, Any]:
+    async def get_system_status(self) -> SystemStatusResult:
         """``{"status": "online"|"maintenance"|"cancel_only"|"post_only", "timestamp": ...}``."""
-        return _obj(await self.request("SystemStatus"), "SystemStatus")
+        return cast(SystemStatusResult, _obj(await self.request("SystemStatus"), "SystemStatus"))
 
-    async def get_assets(self, assets: str | Sequence[str] | None = None) -> dict[str, Any]:
+    async def get_assets(self, assets: str | Sequence[str] | None = None) -> AssetsResult:
         """Asset info keyed by asset id (``XXBT``: altname, decimals, status...)."""
-        return _obj(await self.request("Assets", asset=_csv(assets)), "Assets")
+        return cast(AssetsResult, _obj(await self.request("Assets", asset=_csv(assets)), "Assets"))
 
     async def get_asset_pairs(
         self, pairs: str | Sequence[str] | None = None, info: str | None = None
-    ) -> dict[str, Any]:
+    ) -> AssetPairsResult:
         """AssetPairs keyed by pair key (``XXBTZUSD``)."""
-        return _obj(await self.request("AssetPairs", pair=_csv(pairs), info=info), "AssetPairs")
+        return cast(
+            AssetPairsResult,
+            _obj(await self.request("AssetPairs", pair=_csv(pairs), info=info), "AssetPairs"),
+        )
 
     async def get_ticker(self, pair: str | Sequence[str] | None = None) -> dict[str, Any]:
-        """Ticker keyed by pair: ``{"XXBTZUSD": {"a": [...], "b": [...], "c": [...], ...}}``."""
+        """Ticker keyed by pair: ``{"XXBTZUSD": {"a": [...], "b": [...], "c": [...], ...}}``.
+
+        Each value has the shape of ``replies.TickerInfo``; the return stays a plain dict
+        while ``src/app/venue.py`` reads a row as ``dict[str, Any]``.
+        """
         return _obj(await self.request("Ticker", pair=_csv(pair)), "Ticker")
 
     async def get_order_book(self, pair: str, count: int | None = None) -> dict[str, Any]:
         """Depth keyed by pair: ``{pair: {"asks": [[price, vol, ts]], "bids": [...]}}``."""
         return _obj(await self.request("Depth", pair=pair, count=count), "Depth")
 
-    async def get_ohlc(
-        self, pair: str, interval: int = 1, since: int | None = None
-    ) -> dict[str, Any]:
+    async def get_ohlc(self, pair: str, interval: int = 1, since: int | None = None) -> OHLCResult:
         """OHLC rows keyed by pair plus ``last`` (pass it back as ``since`` to page on)."""
-        return _obj(await self.request("OHLC", pair=pair, interval=interval, since=since), "OHLC")
+        return cast(
+            OHLCResult,
+            _obj(await self.request("OHLC", pair=pair, interval=interval, since=since), "OHLC"),
+        )
 
     async def get_recent_trades(
         self, pair: str, since: str | int | None = None, count: int | None = None
@@ -179,25 +202,31 @@ class KrakenRestClient:
         return _obj(await self.request("Spread", pair=pair, since=since), "Spread")
 
     # ----------------------------------------------------------------- private reads
-    async def get_balance(self) -> dict[str, Any]:
+    async def get_balance(self) -> BalanceResult:
         """Balance: ``{"ZUSD": "171288.6158", "XXBT": "1011.19", ...}`` (venue codes)."""
-        return _obj(await self.request("Balance"), "Balance")
+        return cast(BalanceResult, _obj(await self.request("Balance"), "Balance"))
 
-    async def get_balance_ex(self) -> dict[str, Any]:
+    async def get_balance_ex(self) -> BalanceExResult:
         """BalanceEx: ``{"ZUSD": {"balance": "...", "hold_trade": "..."}, ...}``."""
-        return _obj(await self.request("BalanceEx"), "BalanceEx")
+        return cast(BalanceExResult, _obj(await self.request("BalanceEx"), "BalanceEx"))
 
-    async def get_trade_balance(self, asset: str = "ZUSD") -> dict[str, Any]:
+    async def get_trade_balance(self, asset: str = "ZUSD") -> TradeBalanceResult:
         """TradeBalance strings: ``eb`` equivalent balance, ``mf`` free margin, ``m`` margin, ..."""
-        return _obj(await self.request("TradeBalance", asset=asset), "TradeBalance")
+        return cast(
+            TradeBalanceResult,
+            _obj(await self.request("TradeBalance", asset=asset), "TradeBalance"),
+        )
 
     async def query_orders(
         self, txids: str | Sequence[str], *, trades: bool = False
-    ) -> dict[str, Any]:
+    ) -> QueryOrdersResult:
         """QueryOrders: ``{txid: order}`` for up to 50 ids."""
-        return _obj(
-            await self.request("QueryOrders", txid=_csv(txids), trades=trades or None),
-            "QueryOrders",
+        return cast(
+            QueryOrdersResult,
+            _obj(
+                await self.request("QueryOrders", txid=_csv(txids), trades=trades or None),
+                "QueryOrders",
+            ),
         )
 
     async def get_trades_history(
@@ -207,30 +236,35 @@ class KrakenRestClient:
         end: int | float | str | None = None,
         ofs: int | None = None,
         trade_type: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> TradesHistoryResult:
         """TradesHistory page: ``{"trades": {txid: trade}, "count": N}`` (50 per page)."""
         result = await self.request("TradesHistory", start=start, end=end, ofs=ofs, type=trade_type)
-        return _obj(result, "TradesHistory")
+        return cast(TradesHistoryResult, _obj(result, "TradesHistory"))
 
-    async def get_open_positions(self, *, docalcs: bool = True) -> dict[str, Any]:
+    async def get_open_positions(self, *, docalcs: bool = True) -> OpenPositionsResult:
         """OpenPositions ``{posid: {...}}`` (empty for spot-only accounts)."""
-        return _obj(await self.request("OpenPositions", docalcs=docalcs), "OpenPositions")
+        return cast(
+            OpenPositionsResult,
+            _obj(await self.request("OpenPositions", docalcs=docalcs), "OpenPositions"),
+        )
 
-    async def get_websockets_token(self) -> dict[str, Any]:
+    async def get_websockets_token(self) -> WebSocketsTokenResult:
         """``{"token": "...", "expires": 900}`` for the private WebSocket (use within 15 min)."""
-        return _obj(await self.request("GetWebSocketsToken"), "GetWebSocketsToken")
+        return cast(
+            WebSocketsTokenResult,
+            _obj(await self.request("GetWebSocketsToken"), "GetWebSocketsToken"),
+        )
 
-    async def cancel_all_orders_after(self, timeout: int) -> dict[str, Any]:
+    async def cancel_all_orders_after(self, timeout: int) -> CancelAllOrdersAfterResult:
         """Dead man's switch: cancel everything unless called again within ``timeout`` s (0 off)."""
         if not 0 <= int(timeout) < 86400:
             raise ConfigurationError(f"timeout {timeout}: must be 0 (disable) to 86399 seconds")
-        return _obj(
-            await self.request("CancelAllOrdersAfter", timeout=int(timeout)),
-            "CancelAllOrdersAfter",
-        )
+        result = await self.request("CancelAllOrdersAfter", timeout=int(timeout))
+        return cast(CancelAllOrdersAfterResult, _obj(result, "CancelAllOrdersAfter"))
 
 
 def _obj(result: Any, method: str) -> dict[str, Any]:
+    """``result`` if it is a JSON object (callers cast it to the method's reply type)."""
     if not isinstance(result, dict):
         raise MalformedResponseError(
             f"{method} result is {type(result).__name__}, expected an object", endpoint=method

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from src.brokers.kraken.rest.replies import BalanceExEntry, OrderInfo, PositionInfo, TradeInfo
 from src.brokers.kraken.symbols import PairInfo, SymbolMap
 from src.core.decimals import to_decimal
 from src.core.errors import MalformedResponseError
@@ -90,7 +91,7 @@ def _prices(otype: OrderType, descr: Mapping[str, Any]) -> tuple[Decimal | None,
     return None, None
 
 
-def parse_order(txid: str, raw: Mapping[str, Any], symbols: SymbolMap | None) -> OrderUpdate:
+def parse_order(txid: str, raw: OrderInfo, symbols: SymbolMap | None) -> OrderUpdate:
     """One order object (OpenOrders/ClosedOrders/QueryOrders) -> OrderUpdate keeping ``raw``."""
     try:
         descr = raw.get("descr") or {}
@@ -119,7 +120,7 @@ def parse_order(txid: str, raw: Mapping[str, Any], symbols: SymbolMap | None) ->
         raise MalformedResponseError(f"order {txid!r} has an unexpected shape: {exc}") from None
 
 
-def parse_orders(orders: Mapping[str, Any], symbols: SymbolMap | None) -> list[OrderUpdate]:
+def parse_orders(orders: Mapping[str, OrderInfo], symbols: SymbolMap | None) -> list[OrderUpdate]:
     """A ``{txid: order}`` map -> list in the venue's order (newest first)."""
     if not isinstance(orders, Mapping):
         raise MalformedResponseError("orders result is not an object")
@@ -160,13 +161,15 @@ def fill_at_precision(fill: Fill, pair: PairInfo) -> Fill:
 
 def parse_fill(
     trade_id: str,
-    raw: Mapping[str, Any],
+    raw: TradeInfo | Mapping[str, Any],
     symbols: SymbolMap | None,
     client_order_id: str | None = None,
 ) -> Fill:
     """One TradesHistory/QueryTrades entry -> Fill (fee currency: the pair's quote).
 
     With ``symbols``, amounts are set to the pair's precision (``fill_at_precision``).
+    ``raw`` is a ``TradeInfo`` from Kraken; a plain mapping (a row built by hand) is read
+    the same way and checked the same way.
     """
     try:
         pair = str(raw["pair"])
@@ -198,7 +201,10 @@ def parse_fill(
 
 
 def parse_balances(
-    balance: Mapping[str, Any], symbols: SymbolMap | None, *, extended: bool = False
+    balance: Mapping[str, str | BalanceExEntry],
+    symbols: SymbolMap | None,
+    *,
+    extended: bool = False,
 ) -> AccountBalances:
     """Balance (``{code: "amount"}``) or BalanceEx (``{code: {balance, hold_trade}}``) reply.
 
@@ -227,7 +233,9 @@ def parse_balances(
     return AccountBalances(rows, aliases)
 
 
-def parse_positions(positions: Mapping[str, Any], symbols: SymbolMap | None) -> list[Position]:
+def parse_positions(
+    positions: Mapping[str, PositionInfo], symbols: SymbolMap | None
+) -> list[Position]:
     """OpenPositions ``{posid: {...}}`` -> one net Position per pair (spot accounts: ``{}``)."""
     if not isinstance(positions, Mapping):
         raise MalformedResponseError("OpenPositions result is not an object")
