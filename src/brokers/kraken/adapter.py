@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
 from functools import cached_property
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, cast
 
 import httpx
 
@@ -21,6 +21,7 @@ from src.brokers.kraken.orders.routing import WsOrderRoute, check_order_transpor
 from src.brokers.kraken.queries import AccountQueries
 from src.brokers.kraken.rest import parse
 from src.brokers.kraken.rest.client import KrakenRestClient
+from src.brokers.kraken.rest.replies import CancelOrderResult
 from src.brokers.kraken.settings import KrakenSettings
 from src.brokers.kraken.streams.fill_polling import PollingFillSource
 from src.brokers.kraken.streams.fill_stream import WsFillSource
@@ -310,7 +311,7 @@ class KrakenAdapter(AccountQueries):
 
     async def cancel_order(
         self, order_id: str | None = None, *, client_order_id: str | None = None
-    ) -> Any:
+    ) -> CancelOrderResult:
         """Cancel one order by txid or client order id; returns ``{"count": 1, ...}``."""
         return await self._changes.cancel(order_id, client_order_id)
 
@@ -329,8 +330,12 @@ class KrakenAdapter(AccountQueries):
         post_only: bool | None = None,
         symbol: str | None = None,
     ) -> dict[str, Any]:
-        """Amend an order in place (keeps ids and, where possible, queue priority)."""
-        return await self._changes.amend(
+        """Amend an order in place (keeps ids and, where possible, queue priority).
+
+        Returns Kraken's reply, shaped as ``replies.AmendOrderResult`` (``{"amend_id": ...}``).
+        """
+        # The public return stays dict[str, Any]: callers hold it as one. cast is static only.
+        result = await self._changes.amend(
             order_id,
             client_order_id=client_order_id,
             quantity=quantity,
@@ -339,6 +344,7 @@ class KrakenAdapter(AccountQueries):
             post_only=post_only,
             symbol=symbol,
         )
+        return cast(dict[str, Any], result)
 
     async def edit_order(
         self,
@@ -349,20 +355,22 @@ class KrakenAdapter(AccountQueries):
         limit_price: Decimal | float | str | None = None,
         limit_price2: Decimal | float | str | None = None,
     ) -> dict[str, Any]:
-        """Legacy EditOrder (cancel + replace with a new txid)."""
-        return await self._changes.edit(
+        """Legacy EditOrder (cancel + replace with a new txid), shaped as ``EditOrderResult``."""
+        result = await self._changes.edit(
             order_id, symbol, quantity=quantity, limit_price=limit_price, limit_price2=limit_price2
         )
+        return cast(dict[str, Any], result)
 
     async def cancel_all_orders_after(self, timeout: int) -> dict[str, Any]:
         """Dead man's switch: cancel everything unless called again within ``timeout`` s (0 off).
 
         Goes over the WebSocket when orders do (see ``order_transport``), else REST, where
-        it counts on the REST call counter as Kraken counts it.
+        it counts on the REST call counter as Kraken counts it. The reply is shaped as
+        ``replies.CancelAllOrdersAfterResult``.
 
         Raises:
             ConfigurationError: a timeout outside 0..86399 seconds.
         """
         if not 0 <= int(timeout) < 86400:
             raise ConfigurationError(f"timeout {timeout}: must be 0 (disable) to 86399 seconds")
-        return await self._changes.cancel_all_after(int(timeout))
+        return cast(dict[str, Any], await self._changes.cancel_all_after(int(timeout)))

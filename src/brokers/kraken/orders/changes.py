@@ -9,7 +9,6 @@ Docs: rest-api/amend-order, edit-order, cancel-order, cancel-all, cancel-all-ord
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from src.brokers.kraken.limits.gate import NullGate
 from src.brokers.kraken.orders.desk import OrderDesk
@@ -19,6 +18,13 @@ from src.brokers.kraken.orders.encoding import (
     cancel_call,
     encode_amend,
     encode_edit,
+)
+from src.brokers.kraken.rest.replies import (
+    AmendOrderResult,
+    CancelAllOrdersAfterResult,
+    CancelAllResult,
+    CancelOrderResult,
+    EditOrderResult,
 )
 from src.core.errors import BrokerError, MalformedResponseError
 
@@ -54,14 +60,16 @@ class OrderChanges:
         held = self._registry.by_client_id(client_order_id)
         return None if held is None else held.order_id
 
-    async def cancel(self, order_id: str | None = None, client_order_id: str | None = None) -> Any:
+    async def cancel(
+        self, order_id: str | None = None, client_order_id: str | None = None
+    ) -> CancelOrderResult:
         """CancelOrder by txid or ``cl_ord_id``; returns Kraken's ``{"count": 1, ...}``."""
         oid = self._order_id(order_id, client_order_id)
         pair, age = await self._pair_of(oid)
         call = cancel_call(order_id, None if order_id else client_order_id, pair)
         route = await self._desk.pick(call)
         await self._desk.gate.before_trade(pair, "cancel", order_age=age)
-        result = await self._desk.send(call, route)
+        result: CancelOrderResult = await self._desk.send(call, route)
         if oid is not None:
             self._registry.close(oid)
         return result
@@ -72,7 +80,7 @@ class OrderChanges:
         route = await self._desk.pick(call)
         if route is None:  # WS requests do not count on the REST call counter
             await self._desk.gate.before_rest("CancelAll")
-        result = await self._desk.send(call, route)
+        result: CancelAllResult = await self._desk.send(call, route)
         for held in self._registry.orders():
             self._registry.close(held.order_id)
         try:
@@ -82,13 +90,13 @@ class OrderChanges:
                 "CancelAll reply lacks count", endpoint="CancelAll"
             ) from None
 
-    async def cancel_all_after(self, timeout: int) -> dict[str, Any]:
+    async def cancel_all_after(self, timeout: int) -> CancelAllOrdersAfterResult:
         """Arm (``timeout`` s) or disarm (0) the dead man's switch; counted like Kraken counts."""
         call = cancel_all_after_call(timeout)
         route = await self._desk.pick(call)
         if route is None:
             await self._desk.gate.before_rest("CancelAllOrdersAfter")
-        result: dict[str, Any] = await self._desk.send(call, route)
+        result: CancelAllOrdersAfterResult = await self._desk.send(call, route)
         return result
 
     async def amend(
@@ -101,7 +109,7 @@ class OrderChanges:
         trigger_price: Number | None = None,
         post_only: bool | None = None,
         symbol: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> AmendOrderResult:
         """AmendOrder in place (ids and queue priority kept); returns ``{"amend_id": ...}``."""
         oid = self._order_id(order_id, client_order_id)
         held = self._registry.get(oid)
@@ -121,7 +129,7 @@ class OrderChanges:
         )
         route = await self._desk.pick(call)
         await self._desk.gate.before_trade(pair, "amend", order_age=age)
-        result: dict[str, Any] = await self._desk.send(call, route)
+        result: AmendOrderResult = await self._desk.send(call, route)
         if oid is not None:
             self._registry.touch(oid)
         return result
@@ -134,7 +142,7 @@ class OrderChanges:
         quantity: Number | None = None,
         limit_price: Number | None = None,
         limit_price2: Number | None = None,
-    ) -> dict[str, Any]:
+    ) -> EditOrderResult:
         """EditOrder (cancel + replace, new txid, queue position lost); returns Kraken's reply."""
         info = await self._desk.pair(symbol)
         held = self._registry.get(order_id)
@@ -151,7 +159,7 @@ class OrderChanges:
         await self._desk.gate.before_trade(
             info.altname, "edit", order_age=self._registry.age(order_id)
         )
-        result: dict[str, Any] = await self._desk.send(call, route)
+        result: EditOrderResult = await self._desk.send(call, route)
         new_id = result.get("txid")
         old = self._registry.close(order_id)
         if isinstance(new_id, str):

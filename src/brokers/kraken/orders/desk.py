@@ -19,6 +19,7 @@ from src.brokers.kraken.orders.minimums import CachedTicker, check_market_orders
 from src.brokers.kraken.orders.registry import OpenOrderRegistry
 from src.brokers.kraken.orders.routing import WsOrderRoute, carries
 from src.brokers.kraken.rest.parse import order_ack
+from src.brokers.kraken.rest.replies import AddOrderBatchResult, AddOrderResult, BatchOrderRow
 from src.brokers.kraken.rest.transport import KrakenTransport
 from src.brokers.kraken.symbols import PairInfo, SymbolLoader, resolve_refreshing
 from src.core.errors import (
@@ -180,7 +181,7 @@ class OrderDesk:
         route = await self.pick(call)
         try:
             await self.admit(info.altname, "add")
-            result = await self.send(call, route)
+            result: AddOrderResult = await self.send(call, route)
             txid = _txid(result, "AddOrder")
         except BrokerError as error:
             if not error.outcome_known:
@@ -221,7 +222,9 @@ class OrderDesk:
         try:
             await self.admit(info.altname, "batch_add", count=len(prepared))
             self.last_transport = "rest"
-            result = await self._t.call("AddOrderBatch", {"pair": info.altname, "orders": rows})
+            result: AddOrderBatchResult = await self._t.call(
+                "AddOrderBatch", {"pair": info.altname, "orders": rows}
+            )
             replies = _batch_rows(result, len(prepared))
         except BrokerError as error:
             if error.outcome_known:
@@ -233,7 +236,7 @@ class OrderDesk:
         ]
         return self.finish(outcomes, raise_on_reject)
 
-    def _batch_row(self, order: Order, info: PairInfo, row: Any) -> Outcome:
+    def _batch_row(self, order: Order, info: PairInfo, row: BatchOrderRow) -> Outcome:
         symbol = info.instrument.symbol
         if isinstance(row, dict) and row.get("error"):
             error = map_error(str(row["error"]), "AddOrderBatch", order_call=True)
@@ -252,7 +255,7 @@ class OrderDesk:
         return acks
 
 
-def _batch_rows(result: Any, expected: int) -> list[Any]:
+def _batch_rows(result: Any, expected: int) -> list[BatchOrderRow]:
     rows = result.get("orders") if isinstance(result, dict) else None
     if not isinstance(rows, list) or len(rows) != expected:
         raise MalformedResponseError(
