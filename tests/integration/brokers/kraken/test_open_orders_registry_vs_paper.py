@@ -50,74 +50,60 @@ def _exchange(clock: ScaledClock) -> PaperExchange:
     return PaperExchange(market="synthetic", tier="starter", clock=clock, initial_balances=balances)
 
 
+def _adapter(exchange: PaperExchange, clock: ScaledClock, transport: str) -> KrakenAdapter:
+    """An adapter on ``exchange`` at the starter tier with Kraken's own counters."""
+    return KrakenAdapter(
+        exchange.api_key,
+        exchange.api_secret,
+        exchange.rest_url,
+        ws_auth_url=exchange.ws_auth_url,
+        gate=KrakenRateLimits("starter", clock=clock, safety_margin=10.0),
+        clock=clock,
+        order_transport=transport,
+    )
+
+
 async def test_hundreds_of_fills_over_rest_never_hit_the_open_order_limit() -> None:
     clock = ScaledClock(SCALE)
-    async with _exchange(clock) as exchange:
-        gate = KrakenRateLimits("starter", clock=clock, safety_margin=10.0)
-        async with KrakenAdapter(
-            exchange.api_key,
-            exchange.api_secret,
-            exchange.rest_url,
-            gate=gate,
-            clock=clock,
-            order_transport="rest",
-        ) as adapter:
-            held = await _fill_many(adapter, exchange)
-            # No reply tells a REST client of a fill: the registry grows until a reconcile
-            # with OpenOrders prunes it, and never past the tier's limit.
-            assert max(held) <= gate.limits.max_open_orders
-            assert min(held[60:]) < 60
-            assert await adapter.reconcile_open_orders() == 0
+    async with _exchange(clock) as exchange, _adapter(exchange, clock, "rest") as adapter:
+        held = await _fill_many(adapter, exchange)
+        # No reply tells a REST client of a fill: the registry grows until a reconcile
+        # with OpenOrders prunes it, and never past the tier's limit.
+        assert max(held) <= 60  # the starter tier's limit per pair
+        assert min(held[60:]) < 60
+        assert await adapter.reconcile_open_orders() == 0
 
 
 async def test_hundreds_of_fills_over_websocket_close_as_they_fill() -> None:
     clock = ScaledClock(SCALE)
-    async with _exchange(clock) as exchange:
-        gate = KrakenRateLimits("starter", clock=clock, safety_margin=10.0)
-        async with KrakenAdapter(
-            exchange.api_key,
-            exchange.api_secret,
-            exchange.rest_url,
-            ws_auth_url=exchange.ws_auth_url,
-            gate=gate,
-            clock=clock,
-        ) as adapter:
-            await adapter.connect_websocket()
-            held = await _fill_many(adapter, exchange)
-            assert adapter.last_order_transport == "websocket"
-            # The executions stream reports each fill: the registry stays near empty.
-            deadline = time.monotonic() + 5
-            while adapter.open_orders.count("XBTUSD") and time.monotonic() < deadline:
-                await asyncio.sleep(0.02)
-            assert adapter.open_orders.count("XBTUSD") == 0
-            assert max(held) < 10
+    async with _exchange(clock) as exchange, _adapter(exchange, clock, "auto") as adapter:
+        await adapter.connect_websocket()
+        held = await _fill_many(adapter, exchange)
+        assert adapter.last_order_transport == "websocket"
+        # The executions stream reports each fill: the registry stays near empty.
+        deadline = time.monotonic() + 5
+        while adapter.open_orders.count("XBTUSD") and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        assert adapter.open_orders.count("XBTUSD") == 0
+        assert max(held) < 10
 
 
 async def test_a_refusal_is_only_believed_after_asking_the_exchange() -> None:
     clock = ScaledClock(SCALE)
-    async with _exchange(clock) as exchange:
-        gate = KrakenRateLimits("starter", clock=clock, safety_margin=10.0)
-        async with KrakenAdapter(
-            exchange.api_key,
-            exchange.api_secret,
-            exchange.rest_url,
-            gate=gate,
-            clock=clock,
-            order_transport="rest",
-        ) as adapter:
-            resting = [
-                Order(
-                    symbol="BTC/USD",
-                    side=Side.BUY,
-                    order_type=OrderType.LIMIT,
-                    quantity=Decimal("0.001"),
-                    limit_price=Decimal("1000"),
-                )
-                for _ in range(60)
-            ]
-            for order in resting:
-                await adapter.submit_orders([order])
-            assert len(exchange.engine.open_orders()) == 60
-            with pytest.raises(OrdersLimitError, match="60 open orders"):
-                await adapter.submit_orders([_market_buy()])  # really 60 open: refused
-            assert len(exchange.engine.open_orders()) == 60  # and nothing was sent
+    async with _exchange(clock) as exchange, _adapter(exchange, clock, "rest") as adapter:
+        resting = [
+            Order(
+                symbol="BTC/USD",
+                side=Side.BUY,
+                order_type=OrderType.LIMIT,
+                quantity=Decimal("0.001"),
+                limit_price=Decimal("1000"),
+            )
+            for _ in range(60)
+        ]
+        for order in resting:
+            await adapter.submit_orders([order])
+        assert len(exchange.engine.open_orders()) == 60
+        with pytest.raises(OrdersLimitError, match="60 open orders"):
+            await adapter.submit_orders([_market_buy()])  # really 60 open: refused
+        assert len(exchange.engine.open_orders()) == 60  # and nothing was sent
