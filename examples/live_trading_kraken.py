@@ -46,6 +46,7 @@ BANNERS = {
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the command line (``argv`` defaults to ``sys.argv[1:]``)."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--live", action="store_true", help="trade on Kraken with real money")
     p.add_argument("--yes", action="store_true", help="skip the typed confirmation (--live)")
@@ -63,6 +64,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def make_strategy(args: argparse.Namespace) -> Strategy:
+    """The strategy ``--strategy`` names: the registry's model, or a moving-average cross."""
     if args.strategy == "model":
         from src.ml.live_strategy import ModelStrategy
 
@@ -71,12 +73,18 @@ def make_strategy(args: argparse.Namespace) -> Strategy:
 
 
 def banner(mode: str, out: TextIO | None = None) -> None:
+    """Print the mode's banner (PAPER, MIRROR or LIVE) framed in ``#`` to ``out`` or stdout."""
     text = BANNERS[mode]
     bar = "#" * (len(text) + 8)
     print(f"\n{bar}\n### {text} ###\n{bar}\n", file=out or sys.stdout, flush=True)
 
 
 def confirm_live(limits: RiskLimits, assume_yes: bool) -> bool:
+    """Show the risk limits and ask the user to type a confirmation before live trading.
+
+    Returns:
+        True if the user confirmed, or ``assume_yes`` is set.
+    """
     print("Risk limits in force:")
     for line in limits.describe():
         print(f"  {line}")
@@ -88,6 +96,11 @@ def confirm_live(limits: RiskLimits, assume_yes: bool) -> bool:
 
 
 def setup_logs(mode: str) -> Path:
+    """Send structured JSON logs to a new timestamped file under ``logs/``.
+
+    Returns:
+        The log file's path.
+    """
     Path("logs").mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     path = Path("logs") / f"trading_{mode}_{stamp}.jsonl"
@@ -108,6 +121,11 @@ async def preflight(venue: Venue) -> bool:
 
 
 async def trade(args: argparse.Namespace, venue: Venue, limits: RiskLimits) -> int:
+    """Check the key, run the runtime on ``venue`` until stopped, then print the summary.
+
+    Returns:
+        The exit status: 0 after a session, 2 if the key check fails.
+    """
     if not await preflight(venue):
         return 2
     db = args.db or Path("data/runtime") / f"{venue.mode}.sqlite"
@@ -141,10 +159,12 @@ async def trade(args: argparse.Namespace, venue: Venue, limits: RiskLimits) -> i
 
 
 def print_status(line: str) -> None:
+    """Print one runtime status line with the UTC time of day."""
     print(f"[{datetime.now(UTC):%H:%M:%S}] {line}", flush=True)
 
 
 def install_signals(runtime: TradingRuntime) -> None:
+    """Make SIGINT and SIGTERM stop ``runtime`` and arm its kill switch's signal handler."""
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError):  # not on Windows
         loop.add_signal_handler(signal.SIGINT, runtime.stop)
@@ -153,6 +173,11 @@ def install_signals(runtime: TradingRuntime) -> None:
 
 
 async def main(argv: list[str] | None = None) -> int:
+    """Run the example: pick the venue, confirm a live session, trade, summarize.
+
+    Returns:
+        The process exit status (0 ok, 1 not confirmed, 2 configuration error).
+    """
     args = parse_args(argv)
     mode = "live" if args.live else "mirror" if args.mirror else "paper"
     log_path = setup_logs(mode)

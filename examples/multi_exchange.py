@@ -28,6 +28,7 @@ from src.venues.kraken_paper import PaperExchange
 
 
 async def multi_exchange() -> None:  # the guide's code, as written
+    """Connect to Alpaca and Kraken with the guide's code and use both."""
     creds = BrokerCredentials()
 
     # Connect to both Alpaca and Kraken

@@ -38,6 +38,7 @@ DEMO_SPEED = 7200.0
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the command line (``argv`` defaults to ``sys.argv[1:]``)."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--config", type=Path, default=DEFAULT_CONFIG_PATH, help="experiment TOML")
     p.add_argument("--duration", type=float, default=60.0, help="paper trading seconds")
@@ -48,10 +49,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def step(n: int, text: str) -> None:
+    """Print the heading of demo step ``n`` of 3."""
     print(f"\n=== {n}/3 {text} ===", flush=True)
 
 
 def load_strategy(symbols: list[str], run_id: str | None, registered: bool) -> ModelStrategy:
+    """The model to trade: the registered champion, or this run's own model if it lost.
+
+    Raises:
+        LookupError: No such model in the registry or the run.
+    """
     if run_id is None or registered:
         print("trading the registered champion model")
         return ModelStrategy.from_registry(symbols)
@@ -62,6 +69,11 @@ def load_strategy(symbols: list[str], run_id: str | None, registered: bool) -> M
 async def paper_trade(
     strategy: ModelStrategy, limits: RiskLimits, db: Path, duration: float
 ) -> bool:
+    """Paper trade ``strategy`` for ``duration`` seconds and print the session summary.
+
+    Returns:
+        True if the runtime's books agree with the exchange's records.
+    """
     settings = SessionSettings(db_path=db, limits=limits, capital_per_pair=Decimal(200))
     async with paper_venue(speed=DEMO_SPEED) as venue:
         runtime = build_runtime(venue, strategy, settings, status_sink=_status)
@@ -78,6 +90,11 @@ def _status(line: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Train (unless ``--skip-training``), paper trade and compare the books.
+
+    Returns:
+        The process exit status: 0 if the books agree, 1 if not, 2 without a model.
+    """
     args = parse_args(argv)
     Path("logs").mkdir(exist_ok=True)
     log_file = Path("logs") / "paper_demo.jsonl"

@@ -35,6 +35,11 @@ class Report:
     balances: AccountBalances | None = None
 
     async def check(self, name: str, step: Callable[[], Awaitable[str]]) -> bool:
+        """Run one check, record and print its outcome; any exception counts as a failure.
+
+        Returns:
+            True if ``step`` returned (its string is the detail shown).
+        """
         try:
             detail = await step()
         except Exception as error:  # the report must name every failure, whatever its type
@@ -47,6 +52,7 @@ class Report:
 
     @property
     def passed(self) -> bool:
+        """True if at least one check ran and every check passed."""
         return bool(self.results) and all(ok for _, ok, _ in self.results)
 
 

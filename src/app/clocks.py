@@ -30,10 +30,13 @@ class ScaledClock:
         return (time.monotonic() - self._real0) * self.factor
 
     def monotonic(self) -> float:
+        """Scaled seconds since an arbitrary origin, for measuring intervals."""
         return self._real0 + self._elapsed()
 
     def now(self) -> datetime:
+        """Scaled wall time: the start time plus the scaled time elapsed since."""
         return self._wall0 + timedelta(seconds=self._elapsed())
 
     async def sleep(self, seconds: float) -> None:
+        """Sleep ``seconds`` of clock time (``seconds / factor`` real seconds; negative = 0)."""
         await asyncio.sleep(max(0.0, seconds) / self.factor)

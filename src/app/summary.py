@@ -33,9 +33,11 @@ class SessionSummary:
 
     @property
     def agrees(self) -> bool:
+        """True if every row agrees."""
         return all(r.agrees for r in self.rows)
 
     def table(self) -> str:
+        """The rows as an aligned text table with a header line."""
         width = max([len(r.name) for r in self.rows] + [10])
         lines = [f"{'':{width}}  {'runtime DB':>20}  {'exchange':>20}  agree"]
         for r in self.rows:

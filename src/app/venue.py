@@ -25,6 +25,7 @@ class KrakenQuotes:
         self.adapter = adapter
 
     async def get_quote(self, symbol: str) -> Quote:
+        """The best bid and ask of ``symbol`` from Kraken's Ticker."""
         instrument = await self.adapter.get_instrument(symbol)
         result = await self.adapter.get_ticker(instrument.venue_symbol or symbol)
         row: dict[str, Any] = next(iter(result.values()))
@@ -61,6 +62,7 @@ class KeyReport:
     can_withdraw: bool | None = None
 
     def lines(self) -> list[str]:
+        """The report as printable lines: each permission found or missing, and warnings."""
         out = [f"  ok       {name}" for name in self.ok]
         out += [f"  MISSING  {name}" for name in self.missing]
         if self.can_withdraw:
@@ -114,6 +116,7 @@ class DeadMansSwitch:
         self.trigger_time: str | None = None
 
     async def __call__(self) -> None:
+        """Re-arm the switch (a heartbeat); a failure is logged and the next beat tries again."""
         try:
             result = await self.adapter.cancel_all_orders_after(self.timeout)
             self.trigger_time = str(result.get("triggerTime"))
@@ -121,6 +124,7 @@ class DeadMansSwitch:
             log.warning("dead_man.rearm_failed", error=str(exc))
 
     async def disarm(self) -> None:
+        """Disarm the switch (timeout 0) on a clean shutdown; a failure is logged, not raised."""
         try:
             await asyncio.wait_for(self.adapter.cancel_all_orders_after(0), timeout=5)
         except (BrokerError, TimeoutError) as exc:

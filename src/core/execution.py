@@ -46,10 +46,12 @@ class OrderType(StrEnum):
 
     @property
     def needs_limit_price(self) -> bool:
+        """True for the types that carry a limit price."""
         return self in (OrderType.LIMIT, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT)
 
     @property
     def needs_stop_price(self) -> bool:
+        """True for the types that carry a stop (trigger) price."""
         return self in (
             OrderType.STOP_LOSS,
             OrderType.TAKE_PROFIT,
@@ -81,6 +83,7 @@ class OrderStatus(StrEnum):
 
     @property
     def is_final(self) -> bool:
+        """True once the order can change no more (filled, canceled, rejected or expired)."""
         return self in _FINAL_STATUSES
 
 
@@ -226,6 +229,7 @@ class OrderAck(BaseModel):
 
     @property
     def accepted(self) -> bool:
+        """True unless the venue rejected the order or its outcome is unknown."""
         return self.status not in (OrderStatus.REJECTED, OrderStatus.UNKNOWN)
 
 
@@ -252,6 +256,7 @@ class OrderUpdate(_RawMapping, BaseModel):
 
     @property
     def remaining_quantity(self) -> Decimal:
+        """Quantity still to fill."""
         return self.quantity - self.filled_quantity
 
 
@@ -274,6 +279,7 @@ class Fill(BaseModel):
 
     @property
     def notional(self) -> Decimal:
+        """Quantity times price, in the quote currency."""
         return self.quantity * self.price
 
 
@@ -288,6 +294,7 @@ class Balance(BaseModel):
 
     @property
     def available(self) -> Decimal:
+        """Total less what open orders hold."""
         return self.total - self.hold
 
 
@@ -341,6 +348,7 @@ class Position(BaseModel):
 
     @property
     def side(self) -> Side:
+        """BUY for a long (or flat) position, SELL for a short one."""
         return Side.BUY if self.quantity >= 0 else Side.SELL
 
 
@@ -361,25 +369,35 @@ class ExecutionEngine(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
 
-    async def get_account(self) -> AccountBalances: ...
+    async def get_account(self) -> AccountBalances:
+        """Balances per asset."""
 
-    async def get_positions(self) -> list[Position]: ...
+    async def get_positions(self) -> list[Position]:
+        """Open positions (venues without positions return an empty list)."""
 
-    async def get_orders(self, status: str = "open") -> list[OrderUpdate]: ...
+    async def get_orders(self, status: str = "open") -> list[OrderUpdate]:
+        """Orders by ``status``: ``open`` or ``closed``."""
 
-    async def find_order(self, client_order_id: str) -> OrderUpdate | None: ...
+    async def find_order(self, client_order_id: str) -> OrderUpdate | None:
+        """The order with this client order id, or None if the venue has none."""
 
-    async def get_fills(self, since: datetime | None = None) -> list[Fill]: ...
+    async def get_fills(self, since: datetime | None = None) -> list[Fill]:
+        """Own fills; only those at or after ``since`` if given."""
 
-    async def get_instrument(self, symbol: str) -> Instrument: ...
+    async def get_instrument(self, symbol: str) -> Instrument:
+        """Trading rules of ``symbol`` (increments, minimums)."""
 
-    async def submit_orders(self, orders: Sequence[Order]) -> list[OrderAck]: ...
+    async def submit_orders(self, orders: Sequence[Order]) -> list[OrderAck]:
+        """Submit ``orders``; one ack each, in order (see the class docstring on lost replies)."""
 
-    async def cancel_order(self, order_id: str) -> Any: ...
+    async def cancel_order(self, order_id: str) -> Any:
+        """Cancel one order by venue order id; returns the venue's reply."""
 
-    async def cancel_all(self) -> int: ...
+    async def cancel_all(self) -> int:
+        """Cancel every open order; returns how many."""
 
-    def stream_fills(self) -> AsyncIterator[Fill]: ...
+    def stream_fills(self) -> AsyncIterator[Fill]:
+        """Own fills as they happen."""
 
 
 @runtime_checkable
@@ -391,4 +409,5 @@ class OrderUpdateStream(Protocol):
     OrderUpdateStream)`` and relies on reconciliation alone when it is absent.
     """
 
-    def stream_order_updates(self) -> AsyncIterator[OrderUpdate]: ...
+    def stream_order_updates(self) -> AsyncIterator[OrderUpdate]:
+        """Order state changes as the venue pushes them."""

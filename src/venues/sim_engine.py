@@ -115,35 +115,53 @@ class SimEngine:
         self._fill(order, Decimal(at), Liquidity.MAKER, quantity)
 
     async def get_quote(self, symbol: str) -> Quote:
+        """Bid and ask ``spread_bps`` around the current price."""
         price = self._price(symbol)
         half = price * self.spread_bps / Decimal(20_000)
         return Quote(symbol=symbol, bid=price - half, ask=price + half, timestamp=self.clock.now())
 
     async def get_account(self) -> AccountBalances:
+        """The simulated balances."""
         return AccountBalances([Balance(asset=a, total=v) for a, v in self.balances.items()])
 
     async def get_positions(self) -> list[Position]:
+        """Always empty: the simulator keeps no positions."""
         return []
 
     async def get_orders(self, status: str = "open") -> list[OrderUpdate]:
+        """Open orders for ``open``; final ones for any other status."""
         if status == "open":
             return [o for o in self.orders.values() if not o.status.is_final]
         return [o for o in self.orders.values() if o.status.is_final]
 
     async def find_order(self, client_order_id: str) -> OrderUpdate | None:
+        """The order with this client order id, or None."""
         order_id = self.by_client_id.get(client_order_id)
         return None if order_id is None else self.orders[order_id]
 
     async def get_fills(self, since: datetime | None = None) -> list[Fill]:
+        """Fills so far; only those at or after ``since`` if given."""
         return [f for f in self.fills if since is None or f.timestamp >= since]
 
     async def get_instrument(self, symbol: str) -> Instrument:
+        """The instrument of ``symbol``.
+
+        Raises:
+            UnknownSymbolError: The simulator does not list it.
+        """
         try:
             return self.instruments[symbol]
         except KeyError:
             raise UnknownSymbolError(f"unknown symbol {symbol!r}") from None
 
     async def submit_orders(self, orders: Sequence[Order]) -> list[OrderAck]:
+        """Accept each order in turn; one ack each.
+
+        Raises:
+            BrokerError: The failure armed in ``fail_next_submit`` (raised after accepting the
+                order if ``fail_after_accept``), or the order's rejection (duplicate client id,
+                unknown symbol, minimums, funds).
+        """
         acks = []
         for order in orders:
             self.submitted.append((self.clock.monotonic(), order))
@@ -273,6 +291,11 @@ class SimEngine:
         )
 
     async def cancel_order(self, order_id: str) -> Any:
+        """Cancel an open order.
+
+        Raises:
+            UnknownOrderError: The order is unknown or no longer open.
+        """
         order = self.orders.get(order_id)
         if order is None:
             raise UnknownOrderError(f"unknown order {order_id}")
@@ -282,6 +305,7 @@ class SimEngine:
         return {"count": 1}
 
     async def cancel_all(self) -> int:
+        """Cancel every open order; returns how many."""
         count = 0
         for order_id, order in list(self.orders.items()):
             if not order.status.is_final:

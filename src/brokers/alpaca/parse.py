@@ -80,6 +80,11 @@ def dec(value: Any, name: str) -> Decimal:
 
 
 def opt_dec(payload: Mapping[str, Any], name: str) -> Decimal | None:
+    """``payload[name]`` as a Decimal, or None if absent or empty.
+
+    Raises:
+        MalformedResponseError: The value is not a number.
+    """
     value = payload.get(name)
     return None if value in (None, "") else dec(value, name)
 
@@ -106,12 +111,17 @@ def timestamp(value: Any, name: str) -> datetime:
 
 
 def opt_timestamp(payload: Mapping[str, Any], name: str) -> datetime | None:
+    """``payload[name]`` as a UTC datetime, or None if absent or empty.
+
+    Raises:
+        MalformedResponseError: The value is not an ISO 8601 timestamp.
+    """
     value = payload.get(name)
     return None if value in (None, "") else timestamp(value, name)
 
 
 def normalize_symbol(symbol: str, asset_class: str | None = None) -> str:
-    """ "BTCUSD" (how Alpaca names crypto positions) -> "BTC/USD"; equities unchanged."""
+    """Turn "BTCUSD" (how Alpaca names crypto positions) into "BTC/USD"; equities unchanged."""
     if "/" in symbol or asset_class != "crypto":
         return symbol
     for quote in _CRYPTO_QUOTES:
@@ -121,6 +131,11 @@ def normalize_symbol(symbol: str, asset_class: str | None = None) -> str:
 
 
 def side(value: Any) -> Side:
+    """Alpaca's ``side`` as a :class:`Side`.
+
+    Raises:
+        MalformedResponseError: Neither ``buy`` nor ``sell``.
+    """
     try:
         return Side(value)
     except ValueError:
@@ -128,6 +143,11 @@ def side(value: Any) -> Side:
 
 
 def order_status(value: Any) -> OrderStatus:
+    """Alpaca's order ``status`` as an :class:`OrderStatus`.
+
+    Raises:
+        MalformedResponseError: Not one of Alpaca's documented states.
+    """
     status = ORDER_STATUS.get(value) if isinstance(value, str) else None
     if status is None:
         raise MalformedResponseError(f"Alpaca order status {value!r} is not a documented state")
@@ -135,6 +155,11 @@ def order_status(value: Any) -> OrderStatus:
 
 
 def order_type(value: Any) -> OrderType:
+    """Alpaca's order ``type`` as an :class:`OrderType`.
+
+    Raises:
+        MalformedResponseError: Not one of Alpaca's documented types.
+    """
     result = ORDER_TYPE.get(value) if isinstance(value, str) else None
     if result is None:
         raise MalformedResponseError(f"Alpaca order type {value!r} is not a documented type")
@@ -155,7 +180,7 @@ def position(payload: Mapping[str, Any]) -> Position:
 
 
 def base_asset(symbol: str) -> str:
-    """ "BTC/USD" -> "BTC"; an equity ticker is its own asset."""
+    """The base asset of a symbol: "BTC/USD" -> "BTC"; an equity ticker is its own asset."""
     return symbol.split("/", 1)[0]
 
 

@@ -189,6 +189,7 @@ class CandleStore:
         Args:
             source: Any :class:`CandleSource` (e.g. the Kraken adapter).
             pair: Store key.
+            interval: Bar interval, as :func:`parse_interval` reads it (minutes or ``"1h"``).
             symbol: Symbol passed to the source; ``pair`` if None.
             since: Where to start if nothing is stored yet (the source's default if None).
             until: Stop before this open time.

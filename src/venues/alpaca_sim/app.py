@@ -42,6 +42,7 @@ async def _body(request: web.Request) -> Any:
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Reject requests without the simulator's key and secret (401); ``/stream`` is exempt."""
     if request.path == "/stream":
         return await handler(request)
     creds = request.app[CREDS]
@@ -56,6 +57,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 @web.middleware
 async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Allow ``max`` requests per rolling minute (429 beyond), with Alpaca's rate headers."""
     if request.path == "/stream":
         return await handler(request)
     limit = request.app[LIMIT]
@@ -78,6 +80,7 @@ async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.S
 
 @web.middleware
 async def fault_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Apply pending faults: forced error statuses, lost replies and malformed replies."""
     faults = request.app[FAULTS]
     forced = Faults.take(faults.fail, request.method, request.path)
     if forced is not None:
@@ -103,14 +106,17 @@ async def fault_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 
 async def get_account(request: web.Request) -> web.Response:
+    """``GET /v2/account``."""
     return _json(request.app[STATE].account_json())
 
 
 async def list_positions(request: web.Request) -> web.Response:
+    """``GET /v2/positions``."""
     return _json(request.app[STATE].positions_json())
 
 
 async def get_position(request: web.Request) -> web.Response:
+    """``GET /v2/positions/{symbol}``; 404 if there is no position in the asset."""
     state = request.app[STATE]
     asset = state.asset(request.match_info["symbol"])
     for position in state.positions_json():
@@ -120,11 +126,13 @@ async def get_position(request: web.Request) -> web.Response:
 
 
 async def submit_order(request: web.Request) -> web.Response:
+    """``POST /v2/orders``."""
     order = request.app[STATE].submit(await _body(request))
     return _json(order.to_json())
 
 
 async def list_orders(request: web.Request) -> web.Response:
+    """``GET /v2/orders`` with ``status``, ``limit``, ``symbols`` and ``direction``."""
     q = request.query
     status = q.get("status", "open")
     if status not in ("open", "closed", "all"):
@@ -143,25 +151,30 @@ async def list_orders(request: web.Request) -> web.Response:
 
 
 async def get_order(request: web.Request) -> web.Response:
+    """``GET /v2/orders/{order_id}``."""
     return _json(request.app[STATE].order(request.match_info["order_id"]).to_json())
 
 
 async def get_order_by_client_id(request: web.Request) -> web.Response:
+    """``GET /v2/orders:by_client_order_id``."""
     cloid = request.query.get("client_order_id", "")
     return _json(request.app[STATE].order_by_client_id(cloid).to_json())
 
 
 async def replace_order(request: web.Request) -> web.Response:
+    """``PATCH /v2/orders/{order_id}``: replace an open order."""
     new = request.app[STATE].replace(request.match_info["order_id"], await _body(request))
     return _json(new.to_json())
 
 
 async def cancel_order(request: web.Request) -> web.Response:
+    """``DELETE /v2/orders/{order_id}``: 204 once canceled."""
     request.app[STATE].cancel(request.match_info["order_id"])
     return web.Response(status=204)
 
 
 async def cancel_all(request: web.Request) -> web.Response:
+    """``DELETE /v2/orders``: cancel every open order; 207 with one result each."""
     state = request.app[STATE]
     results = []
     for order in list(state.orders.values()):
@@ -172,6 +185,7 @@ async def cancel_all(request: web.Request) -> web.Response:
 
 
 async def list_assets(request: web.Request) -> web.Response:
+    """``GET /v2/assets``, filtered by ``status`` and ``asset_class``."""
     q = request.query
     assets = [
         a.to_json()
@@ -183,10 +197,12 @@ async def list_assets(request: web.Request) -> web.Response:
 
 
 async def get_asset(request: web.Request) -> web.Response:
+    """``GET /v2/assets/{symbol}``."""
     return _json(request.app[STATE].asset(request.match_info["symbol"]).to_json())
 
 
 async def get_clock(request: web.Request) -> web.Response:
+    """``GET /v2/clock``: the simulated market is always open."""
     now = datetime.now(UTC)
     return _json(
         {
@@ -203,6 +219,7 @@ def _time(value: str) -> datetime:
 
 
 async def list_fill_activities(request: web.Request) -> web.Response:
+    """``GET /v2/account/activities/FILL`` with ``after``/``until``, direction and paging."""
     q = request.query
     after = _time(q["after"]) if q.get("after") else None
     until = _time(q["until"]) if q.get("until") else None

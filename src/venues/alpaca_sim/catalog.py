@@ -31,18 +31,22 @@ class SimAsset:
 
     @property
     def id(self) -> str:
+        """A stable asset id derived from the symbol (UUID5)."""
         return str(uuid.uuid5(_ASSET_NAMESPACE, self.symbol))
 
     @property
     def is_crypto(self) -> bool:
+        """True for crypto assets."""
         return self.asset_class == "crypto"
 
     @property
     def position_symbol(self) -> str:
+        """The symbol as Alpaca names positions: crypto without the slash (``BTCUSD``)."""
         # Alpaca reports crypto positions without the slash ("BTCUSD").
         return self.symbol.replace("/", "")
 
     def to_json(self) -> dict[str, Any]:
+        """The asset object as ``GET /v2/assets`` returns it."""
         body: dict[str, Any] = {
             "id": self.id,
             "class": self.asset_class,

@@ -16,6 +16,7 @@ class FaultRule:
     retry_after: float | None = None
 
     def matches(self, method: str, path: str) -> bool:
+        """True if the rule has shots left and matches the method and path."""
         return self.times > 0 and method == self.method and path.startswith(self.path_prefix)
 
 
@@ -29,6 +30,11 @@ class Faults:
 
     @staticmethod
     def take(rules: list[FaultRule], method: str, path: str) -> FaultRule | None:
+        """Consume one shot of the first rule matching the request (dropped when spent).
+
+        Returns:
+            The rule that fired, or None if none matches.
+        """
         for rule in rules:
             if rule.matches(method, path):
                 rule.times -= 1

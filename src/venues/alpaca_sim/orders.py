@@ -1,5 +1,7 @@
-"""Simulator order records and validation of ``POST /v2/orders`` bodies, written independently
-of the adapter (no shared parsing code), following Alpaca's order object and request rules.
+"""Simulator order records and validation of ``POST /v2/orders`` bodies.
+
+Written independently of the adapter (no shared parsing code), following Alpaca's order object
+and request rules.
 
 Reference: https://docs.alpaca.markets/reference/postorder and
 https://docs.alpaca.markets/docs/orders-at-alpaca (crypto: gtc/ioc only; fractional and notional
@@ -35,6 +37,7 @@ class SimError(Exception):
 
 
 def unprocessable(message: str) -> SimError:
+    """A 422 ``SimError`` with Alpaca's validation code."""
     return SimError(422, 40010001, message)
 
 
@@ -46,6 +49,11 @@ def iso(ts: datetime | None) -> str | None:
 
 
 def number(body: dict[str, Any], name: str) -> Decimal | None:
+    """``body[name]`` as a Decimal, or None if absent or empty.
+
+    Raises:
+        SimError: 422 if the value is not a number.
+    """
     value = body.get(name)
     if value is None or value == "":
         return None
@@ -91,23 +99,29 @@ class SimOrder:
 
     @property
     def is_open(self) -> bool:
+        """True while the order can still fill or be canceled."""
         return self.status in OPEN_STATUSES
 
     @property
     def remaining(self) -> Decimal:
+        """``qty`` less the filled quantity (``qty`` counts as 0 on notional orders)."""
         return (self.qty or Decimal(0)) - self.filled_qty
 
     @property
     def filled_avg_price(self) -> Decimal | None:
+        """Average fill price, or None before any fill."""
         if not self.filled_qty:
             return None
         return (self.filled_cost / self.filled_qty).quantize(Decimal("0.000000001")).normalize()
 
     def touch(self) -> datetime:
+        """Set ``updated_at`` to now and return it."""
         self.updated_at = datetime.now(UTC)
         return self.updated_at
 
     def to_json(self) -> dict[str, Any]:
+        """The order object as Alpaca's REST API returns it."""
+
         def s(v: Decimal | None) -> str | None:
             return None if v is None else format(v, "f")
 

@@ -81,12 +81,18 @@ class AlpacaSim:
 
     @property
     def base_url(self) -> str:
+        """The REST base URL.
+
+        Raises:
+            RuntimeError: The simulator is not started.
+        """
         if self._port is None:
             raise RuntimeError("AlpacaSim is not started; use `async with AlpacaSim() as sim`")
         return f"http://127.0.0.1:{self._port}"
 
     @property
     def stream_url(self) -> str:
+        """The trade-updates WebSocket URL."""
         return self.base_url.replace("http://", "ws://") + "/stream"
 
     # -- controls used by tests and examples ---------------------------------------------

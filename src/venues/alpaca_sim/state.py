@@ -30,6 +30,7 @@ class SimPosition:
     cost: Decimal = Decimal(0)  # cost basis of the open quantity
 
     def to_json(self, price: Decimal) -> dict[str, Any]:
+        """The position object as ``GET /v2/positions`` returns it, valued at ``price``."""
         avg = (self.cost / self.qty) if self.qty else Decimal(0)
         market_value = self.qty * price
         return {
@@ -72,18 +73,33 @@ class SimState:
     # -- lookups -------------------------------------------------------------------------
 
     def asset(self, symbol_or_id: str) -> SimAsset:
+        """The asset with this symbol, position symbol or id.
+
+        Raises:
+            SimError: 404 if there is none.
+        """
         for asset in self.assets.values():
             if symbol_or_id in (asset.symbol, asset.id, asset.position_symbol):
                 return asset
         raise SimError(404, 40410000, "asset not found")
 
     def order(self, order_id: str) -> SimOrder:
+        """The order with this id.
+
+        Raises:
+            SimError: 404 if there is none.
+        """
         found = self.orders.get(order_id)
         if found is None:
             raise SimError(404, 40410000, "order not found")
         return found
 
     def order_by_client_id(self, client_order_id: str) -> SimOrder:
+        """The order with this client order id.
+
+        Raises:
+            SimError: 404 if there is none.
+        """
         for order in self.orders.values():
             if order.client_order_id == client_order_id:
                 return order
@@ -92,6 +108,7 @@ class SimState:
     # -- account -------------------------------------------------------------------------
 
     def reserved_cash(self) -> Decimal:
+        """Cash held by open buys: remaining qty times limit/stop/last price, or the notional."""
         total = Decimal(0)
         for o in self.orders.values():
             if o.is_open and o.side == "buy":
@@ -100,6 +117,7 @@ class SimState:
         return total
 
     def account_json(self) -> dict[str, Any]:
+        """The account object as ``GET /v2/account`` returns it."""
         long_value = sum(
             (p.qty * self.prices[p.asset.symbol] for p in self.positions.values() if p.qty > 0),
             Decimal(0),
@@ -142,6 +160,7 @@ class SimState:
         }
 
     def positions_json(self) -> list[dict[str, Any]]:
+        """Non-zero positions, valued at the last prices."""
         return [
             p.to_json(self.prices[p.asset.symbol]) for p in self.positions.values() if p.qty != 0
         ]
@@ -292,6 +311,11 @@ class SimState:
         )
 
     def cancel(self, order_id: str, reason: str = "canceled") -> SimOrder:
+        """Cancel (or, with ``reason='expired'``, expire) an open order and emit the event.
+
+        Raises:
+            SimError: 404 if unknown, 422 if the order is no longer open.
+        """
         order = self.order(order_id)
         if not order.is_open:
             raise SimError(422, 42210000, f'order is already in "{order.status}" state')
@@ -324,11 +348,17 @@ class SimState:
         return new
 
     def fill_activities(self) -> list[dict[str, Any]]:
+        """Fill activities so far, oldest first."""
         return list(self.activities)
 
     # -- events --------------------------------------------------------------------------
 
     def emit(self, event: str, order: SimOrder, **extra: Any) -> dict[str, Any]:
+        """Send a trade-update event about ``order`` to every listener.
+
+        Returns:
+            The event's data.
+        """
         data: dict[str, Any] = {"event": event, **extra, "order": order.to_json()}
         if event == "new":
             data["timestamp"] = iso(order.created_at)

@@ -34,6 +34,7 @@ class LedgerEntry:
     balance: Decimal
 
     def to_kraken(self) -> dict[str, Any]:
+        """The entry as the Ledgers endpoint returns it."""
         d = asset_decimals(self.asset)
         return {
             "refid": self.refid,

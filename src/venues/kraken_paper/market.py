@@ -38,6 +38,7 @@ class Candle:
 
     @property
     def vwap(self) -> Decimal:
+        """Volume-weighted average price so far (0 before any trade)."""
         return self.value / self.volume if self.volume else Decimal(0)
 
 

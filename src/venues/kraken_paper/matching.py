@@ -52,6 +52,7 @@ class Engine:
         ]
 
     def taker_pct(self, account: Account, pair_key: str) -> Decimal:
+        """The account's taker fee on ``pair_key``, in percent."""
         return PAIRS[pair_key].fee_percent(account.volume_usd, maker=False)
 
     def holds(self, account: Account) -> dict[str, Decimal]:
@@ -224,6 +225,7 @@ class Engine:
         self, order: PaperOrder, exec_type: str, now: float,
         fill: OwnTradeEvent | None = None, reason: str | None = None,
     ) -> None:  # fmt: skip
+        """Publish an ``OrderEvent`` of ``exec_type`` with the order's snapshot."""
         self.bus.publish(OrderEvent(exec_type, order.snapshot(), now, fill, reason))
 
     # ----- market-driven -------------------------------------------------------------------

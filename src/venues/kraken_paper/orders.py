@@ -60,22 +60,27 @@ class PaperOrder:
 
     @property
     def spec(self) -> PairSpec:
+        """The order's pair."""
         return PAIRS[self.pair_key]
 
     @property
     def remaining(self) -> Decimal:
+        """Volume still to execute."""
         return self.volume - self.vol_exec
 
     @property
     def post_only(self) -> bool:
+        """True if the order carries the ``post`` flag."""
         return "post" in self.oflags
 
     @property
     def fee_in_base(self) -> bool:
+        """True if fees are taken in the base asset (``fcib``)."""
         return "fcib" in self.oflags
 
     @property
     def fee_asset(self) -> str:
+        """The asset fees are taken in: base with ``fcib``, else quote."""
         return self.spec.base if self.fee_in_base else self.spec.quote
 
     @property
@@ -89,6 +94,7 @@ class PaperOrder:
 
     @property
     def avg_price(self) -> Decimal:
+        """Average execution price (0 before any fill)."""
         return self.cost / self.vol_exec if self.vol_exec else Decimal(0)
 
     def descr_text(self) -> str:
@@ -108,6 +114,7 @@ class PaperOrder:
         return head + tail
 
     def descr(self) -> dict[str, Any]:
+        """``descr`` in Kraken's layout: pair, side, order type, prices and the order text."""
         spec = self.spec
         return {
             "pair": spec.altname,

@@ -55,6 +55,7 @@ class DecayingCounter:
     stamp: float = 0.0
 
     def current(self, now: float) -> float:
+        """Decay the counter to ``now`` and return its value."""
         self.value = max(0.0, self.value - (now - self.stamp) * self.decay)
         self.stamp = now
         return self.value

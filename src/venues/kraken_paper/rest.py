@@ -112,58 +112,75 @@ def add_rest_routes(app: web.Application, ex: RestHost) -> None:
     table = _public_table(ex)
 
     async def public_handler(request: web.Request) -> web.Response:
-        method = request.match_info["method"]
-        faulted = await _pre_faults(ex)
-        if faulted is not None:
-            return faulted
-        if method not in table:
-            return fail(E.UNKNOWN_METHOD)
-        params: dict[str, Any] = dict(request.query)
-        try:
-            if request.method == "POST" and request.can_read_body:
-                body = await request.content.read(MAX_BODY + 1)
-                if len(body) > MAX_BODY:
-                    return fail(E.BAD_REQUEST, 413)
-                params.update(parse_body(body, request.content_type))
-            return ok(table[method](params))
-        except KrakenError as exc:
-            return fail(exc.message)
-        except Exception:
-            log.exception("public %s failed", method)
-            return fail(E.INTERNAL_ERROR)
+        return await _serve_public(ex, table, request)
 
     async def private_handler(request: web.Request) -> web.Response:
-        method = request.match_info["method"]
-        faulted = await _pre_faults(ex)
-        if faulted is not None:
-            return faulted
-        if method not in PERMISSION:
-            return fail(E.UNKNOWN_METHOD)
-        body = await request.content.read(MAX_BODY + 1)
-        if len(body) > MAX_BODY:
-            return fail(E.BAD_REQUEST, 413)
-        try:
-            result = await _handle_private(ex, request, method, body)
-        except KrakenError as exc:
-            ex.persist()
-            return fail(exc.message)
-        except Exception:
-            log.exception("private %s failed", method)
-            return fail(E.INTERNAL_ERROR)
-        ex.persist()
-        if method == "AddOrder" and "txid" in result and ex.faults.roll_lost_reply():
-            if ex.faults.lost_reply_kind == "5xx":
-                return web.Response(status=502, text="502 Bad Gateway")
-            log.info("fault injection: AddOrder %s executed, reply dropped", result["txid"])
-            if request.transport is not None:
-                request.transport.abort()
-            return web.Response(status=500)  # never delivered: the connection is gone
-        return ok(result)
+        return await _serve_private(ex, request)
 
     app.router.add_route("GET", "/0/public/{method}", public_handler)
     app.router.add_route("POST", "/0/public/{method}", public_handler)
     app.router.add_route("POST", "/0/private/{method}", private_handler)
     app.router.add_route("GET", "/0/private/{method}", _get_private)
+
+
+async def _serve_public(
+    ex: RestHost, table: dict[str, Callable[[dict[str, Any]], Any]], request: web.Request
+) -> web.Response:
+    """Answer ``/0/public/<method>`` from ``table``; query and form/JSON body both count."""
+    method = request.match_info["method"]
+    faulted = await _pre_faults(ex)
+    if faulted is not None:
+        return faulted
+    if method not in table:
+        return fail(E.UNKNOWN_METHOD)
+    params: dict[str, Any] = dict(request.query)
+    try:
+        if request.method == "POST" and request.can_read_body:
+            body = await request.content.read(MAX_BODY + 1)
+            if len(body) > MAX_BODY:
+                return fail(E.BAD_REQUEST, 413)
+            params.update(parse_body(body, request.content_type))
+        return ok(table[method](params))
+    except KrakenError as exc:
+        return fail(exc.message)
+    except Exception:
+        log.exception("public %s failed", method)
+        return fail(E.INTERNAL_ERROR)
+
+
+async def _serve_private(ex: RestHost, request: web.Request) -> web.Response:
+    """Answer ``/0/private/<method>``: authenticate, run it, persist, maybe drop the reply."""
+    method = request.match_info["method"]
+    faulted = await _pre_faults(ex)
+    if faulted is not None:
+        return faulted
+    if method not in PERMISSION:
+        return fail(E.UNKNOWN_METHOD)
+    body = await request.content.read(MAX_BODY + 1)
+    if len(body) > MAX_BODY:
+        return fail(E.BAD_REQUEST, 413)
+    try:
+        result = await _handle_private(ex, request, method, body)
+    except KrakenError as exc:
+        ex.persist()
+        return fail(exc.message)
+    except Exception:
+        log.exception("private %s failed", method)
+        return fail(E.INTERNAL_ERROR)
+    ex.persist()
+    if method == "AddOrder" and "txid" in result and ex.faults.roll_lost_reply():
+        return _lost_reply(ex, request, result)
+    return ok(result)
+
+
+def _lost_reply(ex: RestHost, request: web.Request, result: dict[str, Any]) -> web.Response:
+    """Fault injection: an executed AddOrder whose reply never arrives (502, or a cut socket)."""
+    if ex.faults.lost_reply_kind == "5xx":
+        return web.Response(status=502, text="502 Bad Gateway")
+    log.info("fault injection: AddOrder %s executed, reply dropped", result["txid"])
+    if request.transport is not None:
+        request.transport.abort()
+    return web.Response(status=500)  # never delivered: the connection is gone
 
 
 async def _get_private(request: web.Request) -> web.Response:

@@ -52,6 +52,7 @@ class ExchangeService:
 
     @property
     def now(self) -> float:
+        """Exchange time, epoch seconds (the engine's clock)."""
         return self.engine.now()
 
     # ----- helpers ----------------------------------------------------------------------------
@@ -181,34 +182,7 @@ class ExchangeService:
         )
         self._check_status()
         spec = order.spec
-        qty = check_volume(spec, params["order_qty"]) if params.get("order_qty") else None
-        limit = (
-            check_price(spec, params["limit_price"], "limit_price")
-            if params.get("limit_price") else None
-        )  # fmt: skip
-        trigger = (
-            check_price(spec, params["trigger_price"], "trigger_price")
-            if params.get("trigger_price") else None
-        )  # fmt: skip
-        if limit is not None and order.limit_price is None:
-            raise invalid_arguments("limit_price")
-        if trigger is not None and order.ordertype in ("market", "limit"):
-            raise invalid_arguments("trigger_price")
-        post = parse_bool(params.get("post_only"), "post_only") if "post_only" in params else None
-        trial = PaperOrder(**{**order.__dict__, "misc": list(order.misc)})
-        if qty is not None:
-            trial.volume = qty
-        if limit is not None:
-            if order.ordertype == "limit":
-                trial.price = limit
-            else:
-                trial.price2 = limit
-        if trigger is not None:
-            trial.price = trigger
-        if post is not None:
-            trial.oflags = tuple(f for f in order.oflags if f != "post") + (
-                ("post",) if post else ()
-            )
+        trial = _amend_trial(order, params)
         check_minimums(spec, trial.volume, trial.limit_price or trial.price or self._last(spec.key))
         if trial.post_only and trial.ordertype == "limit" and self.engine.marketable(trial):
             raise KrakenError(E.POST_ONLY)
@@ -373,6 +347,42 @@ class ExchangeService:
     def trade_counter(self, account_id: str, pair: str) -> float:
         """Current per-pair trading counter (WS ``ratecounter``)."""
         return self.limits.trade_count(account_id, resolve_pair(pair).key, self.monotonic())
+
+
+def _amend_trial(order: PaperOrder, params: dict[str, Any]) -> PaperOrder:
+    """A copy of ``order`` with AmendOrder's new quantity, prices and post-only flag applied.
+
+    Raises:
+        KrakenError: A value is malformed, or names a price the order type does not have.
+    """
+    spec = order.spec
+    qty = check_volume(spec, params["order_qty"]) if params.get("order_qty") else None
+    limit = (
+        check_price(spec, params["limit_price"], "limit_price")
+        if params.get("limit_price") else None
+    )  # fmt: skip
+    trigger = (
+        check_price(spec, params["trigger_price"], "trigger_price")
+        if params.get("trigger_price") else None
+    )  # fmt: skip
+    if limit is not None and order.limit_price is None:
+        raise invalid_arguments("limit_price")
+    if trigger is not None and order.ordertype in ("market", "limit"):
+        raise invalid_arguments("trigger_price")
+    post = parse_bool(params.get("post_only"), "post_only") if "post_only" in params else None
+    trial = PaperOrder(**{**order.__dict__, "misc": list(order.misc)})
+    if qty is not None:
+        trial.volume = qty
+    if limit is not None:
+        if order.ordertype == "limit":
+            trial.price = limit
+        else:
+            trial.price2 = limit
+    if trigger is not None:
+        trial.price = trigger
+    if post is not None:
+        trial.oflags = tuple(f for f in order.oflags if f != "post") + (("post",) if post else ())
+    return trial
 
 
 __all__ = ["ExchangeService"]

@@ -38,11 +38,14 @@ class Tick:
 class MarketSource(Protocol):
     """What the exchange needs from a market source."""
 
-    async def backfill(self, now: float, minutes: int) -> dict[str, list[Candle]]: ...
+    async def backfill(self, now: float, minutes: int) -> dict[str, list[Candle]]:
+        """Per pair, the last ``minutes`` 1-minute candles before ``now``."""
 
-    async def step(self, sim_dt: float, now: float) -> list[Tick]: ...
+    async def step(self, sim_dt: float, now: float) -> list[Tick]:
+        """Advance ``sim_dt`` seconds; return the new trades (and books) per pair."""
 
-    async def aclose(self) -> None: ...
+    async def aclose(self) -> None:
+        """Release the source's resources."""
 
 
 def _dec(x: float) -> Decimal:
@@ -74,6 +77,7 @@ class SyntheticSource:
         return Tick(key, [(_dec(new), qty, side)])
 
     async def backfill(self, now: float, minutes: int) -> dict[str, list[Candle]]:
+        """Generate ``minutes`` random-walk candles per pair, ending at ``now``."""
         out: dict[str, list[Candle]] = {k: [] for k in PAIRS}
         start = int(now // 60 * 60) - minutes * 60
         for m in range(minutes):
@@ -89,6 +93,7 @@ class SyntheticSource:
         return out
 
     async def step(self, sim_dt: float, now: float) -> list[Tick]:
+        """Walk every pair's price ``sim_dt`` seconds and return one trade each."""
         ticks = []
         for key in PAIRS:
             old = self.prices[key]
@@ -96,6 +101,7 @@ class SyntheticSource:
         return ticks
 
     async def aclose(self) -> None:
+        """Nothing to release."""
         return None
 
 
@@ -149,6 +155,7 @@ class ReplaySource(SyntheticSource):
         return self._advance(key, dt)
 
     async def backfill(self, now: float, minutes: int) -> dict[str, list[Candle]]:
+        """Replayed 1-minute candles per pair, ending at ``now``."""
         out: dict[str, list[Candle]] = {k: [] for k in PAIRS}
         start = int(now // 60 * 60) - minutes * 60
         for m in range(minutes):
@@ -166,6 +173,7 @@ class ReplaySource(SyntheticSource):
         return out
 
     async def step(self, sim_dt: float, now: float) -> list[Tick]:
+        """Advance the replay ``sim_dt`` seconds and return one trade per pair."""
         self.sim_t += sim_dt
         ticks = []
         for key in PAIRS:
@@ -198,6 +206,7 @@ class MirrorSource:
         return next(v for k, v in result.items() if k != "last")
 
     async def backfill(self, now: float, minutes: int) -> dict[str, list[Candle]]:
+        """The upstream's last ``minutes`` closed 1-minute candles per pair."""
         out: dict[str, list[Candle]] = {}
         for key in PAIRS:
             rows = self._first(await self._get("OHLC", pair=key, interval=1))
@@ -209,6 +218,7 @@ class MirrorSource:
         return out
 
     async def step(self, sim_dt: float, now: float) -> list[Tick]:
+        """Poll the upstream's book and new trades for every pair."""
         ticks = []
         for key in PAIRS:
             depth = self._first(await self._get("Depth", pair=key, count=self._depth))
@@ -235,4 +245,5 @@ class MirrorSource:
         return ticks
 
     async def aclose(self) -> None:
+        """Close the HTTP client."""
         await self._client.aclose()

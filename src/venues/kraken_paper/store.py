@@ -96,4 +96,5 @@ class Store:
         return extra
 
     def close(self) -> None:
+        """Close the database."""
         self._db.close()

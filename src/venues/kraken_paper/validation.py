@@ -149,6 +149,43 @@ def parse_oflags(value: Any, ordertype: str, side: str) -> tuple[str, ...]:
     return flags
 
 
+def _parse_prices(
+    params: dict[str, Any], spec: PairSpec, ordertype: str
+) -> tuple[Decimal | None, Decimal | None]:
+    """``price`` (required unless market) and ``price2`` (required by ``*-limit`` types).
+
+    Raises:
+        KrakenError: A required price is missing, or a price is malformed or off the tick.
+    """
+    price = price2 = None
+    if ordertype != "market":
+        if params.get("price") in (None, ""):
+            raise invalid_arguments("price")
+        price = check_price(spec, params["price"], "price")
+    if ordertype.endswith("-limit"):
+        if params.get("price2") in (None, ""):
+            raise invalid_arguments("price2")
+        price2 = check_price(spec, params["price2"], "price2")
+    return price, price2
+
+
+def _parse_expiry(params: dict[str, Any], now: float) -> tuple[str, float | None]:
+    """Time in force and its expiry; ``expiretm`` counts only for GTD, at least 5 s ahead.
+
+    Raises:
+        KrakenError: An unknown ``timeinforce``, or a GTD order without a valid ``expiretm``.
+    """
+    tif = str(params.get("timeinforce") or "GTC").upper()
+    if tif not in ("GTC", "IOC", "GTD"):
+        raise invalid_arguments("timeinforce")
+    expiretm = parse_time(params.get("expiretm"), now, "expiretm")
+    if tif == "GTD" and (expiretm is None or expiretm < now + 5):
+        raise invalid_arguments("expiretm")
+    if tif != "GTD":
+        expiretm = None
+    return tif, expiretm
+
+
 def parse_order(params: dict[str, Any], now: float, last_price: Any = None) -> OrderRequest:
     """Validate AddOrder parameters (also used for each AddOrderBatch entry).
 
@@ -173,29 +210,14 @@ def parse_order(params: dict[str, Any], now: float, last_price: Any = None) -> O
         parse_decimal(params["volume"], "volume") if "viqc" in oflags
         else check_volume(spec, params["volume"])
     )  # fmt: skip
-    price = price2 = None
-    if ordertype != "market":
-        if params.get("price") in (None, ""):
-            raise invalid_arguments("price")
-        price = check_price(spec, params["price"], "price")
-    if ordertype.endswith("-limit"):
-        if params.get("price2") in (None, ""):
-            raise invalid_arguments("price2")
-        price2 = check_price(spec, params["price2"], "price2")
+    price, price2 = _parse_prices(params, spec, ordertype)
     userref = (
         parse_int(params["userref"], "userref") if params.get("userref") not in (None, "") else None
     )
     cl_ord_id = check_cl_ord_id(params["cl_ord_id"]) if params.get("cl_ord_id") else None
     if userref is not None and cl_ord_id is not None:
         raise invalid_arguments("cl_ord_id")
-    tif = str(params.get("timeinforce") or "GTC").upper()
-    if tif not in ("GTC", "IOC", "GTD"):
-        raise invalid_arguments("timeinforce")
-    expiretm = parse_time(params.get("expiretm"), now, "expiretm")
-    if tif == "GTD" and (expiretm is None or expiretm < now + 5):
-        raise invalid_arguments("expiretm")
-    if tif != "GTD":
-        expiretm = None
+    tif, expiretm = _parse_expiry(params, now)
     ref_price = price2 or price or (last_price(spec.key) if last_price else None)
     if "viqc" not in oflags and ref_price is not None:
         check_minimums(spec, volume, Decimal(ref_price))

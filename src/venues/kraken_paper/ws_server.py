@@ -68,11 +68,11 @@ class WsHub:
         self._unsubscribe = self.venue.bus.subscribe(self._on_event)
 
     async def handle_public(self, request: web.Request) -> web.WebSocketResponse:
-        """aiohttp handler of ``/ws/v2``."""
+        """Serve a public socket: the aiohttp handler of ``/ws/v2``."""
         return await self._serve(request, private=False)
 
     async def handle_private(self, request: web.Request) -> web.WebSocketResponse:
-        """aiohttp handler of ``/ws-auth/v2``."""
+        """Serve a private socket: the aiohttp handler of ``/ws-auth/v2``."""
         return await self._serve(request, private=True)
 
     async def drop_connections(self) -> int:
@@ -215,9 +215,7 @@ class WsHub:
 
     def _route(self, event: Event) -> None:
         if isinstance(event, BookEvent):
-            for session in self.sessions:
-                if event.symbol in session.books:
-                    self.public.book_update(session, event)
+            self._book(event)
         elif isinstance(event, TickerEvent):
             self._broadcast("ticker", event.symbol, lambda s: event.symbol in s.tickers,
                             ticker_data(event))  # fmt: skip
@@ -227,13 +225,23 @@ class WsHub:
         elif isinstance(event, CandleEvent):
             self._candles(event)
         elif isinstance(event, OrderEvent | BalanceEvent):
-            owner = event.order.account_id if isinstance(event, OrderEvent) else event.account_id
-            for session in self.sessions:
-                if session.private and session.account_id == owner:
-                    self.private.on_event(session, event)
+            self._private_event(event)
         elif isinstance(event, StatusEvent):
             for session in self.sessions:
                 session.send(self._status_frame(event.system))
+
+    def _book(self, event: BookEvent) -> None:
+        """Send a book change to the sessions subscribed to its symbol."""
+        for session in self.sessions:
+            if event.symbol in session.books:
+                self.public.book_update(session, event)
+
+    def _private_event(self, event: OrderEvent | BalanceEvent) -> None:
+        """Send an order or balance change to the owning account's private sessions."""
+        owner = event.order.account_id if isinstance(event, OrderEvent) else event.account_id
+        for session in self.sessions:
+            if session.private and session.account_id == owner:
+                self.private.on_event(session, event)
 
     def _broadcast(self, channel: str, symbol: str, wants: Any, data: dict[str, Any]) -> None:
         frame = {"channel": channel, "type": "update", "data": [data]}

@@ -102,6 +102,7 @@ class TradingMethods:
         return handler(account_id, params)
 
     def add_order(self, account_id: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """``add_order``: one order through AddOrder; echoes ``order_id`` and the client ids."""
         if not params.get("symbol"):
             raise invalid_arguments("symbol")
         result = self.venue.service.add_order(
@@ -111,6 +112,7 @@ class TradingMethods:
         return [_ids({"order_id": txids[0]} if txids else {}, params)]
 
     def amend_order(self, account_id: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """``amend_order``: change quantity, prices or post-only in place (AmendOrder)."""
         rest: dict[str, Any] = {
             "txid": params.get("order_id"),
             "cl_ord_id": params.get("cl_ord_id"),
@@ -126,6 +128,7 @@ class TradingMethods:
         return [out]
 
     def edit_order(self, account_id: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """``edit_order``: cancel and replace with a new order id (EditOrder)."""
         if not params.get("symbol"):
             raise invalid_arguments("symbol")
         rest: dict[str, Any] = {"txid": params.get("order_id"), "pair": params["symbol"]}
@@ -141,6 +144,7 @@ class TradingMethods:
         return [{"order_id": result.get("txid"), "original_order_id": result["originaltxid"]}]
 
     def cancel_order(self, account_id: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """``cancel_order`` by order ids, client ids or userrefs; all must exist before any goes."""
         targets: list[tuple[str, Any]] = []
         for key, rest_key in (("order_id", "txid"), ("cl_ord_id", "cl_ord_id"),
                               ("order_userref", "txid")):  # fmt: skip
@@ -164,14 +168,17 @@ class TradingMethods:
         return out
 
     def cancel_all(self, account_id: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """``cancel_all``: cancel every open order of the account."""
         return [self.venue.service.cancel_all(account_id)]
 
     def cancel_all_orders_after(
         self, account_id: str, params: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        """``cancel_all_orders_after``: arm or disarm the dead man's switch."""
         return [self.venue.service.cancel_all_orders_after(account_id, params)]
 
     def batch_add(self, account_id: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """``batch_add``: orders on one symbol through AddOrderBatch; any error fails the call."""
         orders = params.get("orders")
         if not params.get("symbol"):
             raise invalid_arguments("symbol")
@@ -187,5 +194,6 @@ class TradingMethods:
         return [[_ids({"order_id": r.get("txid")}, o) for r, o in zip(rows, orders, strict=True)]]  # type: ignore[list-item]
 
     def batch_cancel(self, account_id: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """``batch_cancel`` by order ids and client order ids (CancelOrderBatch)."""
         rest = {"orders": params.get("orders") or [], "cl_ord_ids": params.get("cl_ord_id") or []}
         return [self.venue.service.cancel_order_batch(account_id, rest)]
