@@ -38,6 +38,8 @@ from src.utils.logging import get_logger, redact_text, register_secret
 from src.utils.retry import RetryPolicy, retry_async
 
 USER_AGENT = "kraken-ml-trader/0.1"
+#: The largest reply read (the full AssetPairs is about 1 MB); a bigger one is refused.
+MAX_REPLY_BYTES = 16 * 1024 * 1024
 log = get_logger(__name__)
 
 
@@ -122,8 +124,14 @@ class KrakenTransport:
         clock: Clock | None = None,
         client: httpx.AsyncClient | None = None,
         gate: RequestGate | None = None,
+        deadline: float | None = None,
+        max_reply_bytes: int = MAX_REPLY_BYTES,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # httpx's timeout is per read: a server that drips a byte every few seconds never
+        # trips it. The deadline bounds the whole call, headers and body.
+        self.deadline = deadline if deadline is not None else 2 * timeout
+        self.max_reply_bytes = max_reply_bytes
         self._key = SecretStr(api_key) if api_key else None
         self._secret = SigningKey(api_secret) if api_secret else None
         register_secret(api_key)
@@ -202,15 +210,44 @@ class KrakenTransport:
 
     async def _send(self, method: str, params: dict[str, Any], symbol: str | None) -> Any:
         try:
-            if is_public(method):
-                response = await self._client.get(path_for(method), params=_query(params))
-            else:
-                response = await self._post(method, params)
+            async with asyncio.timeout(self.deadline):
+                if is_public(method):
+                    request = self._client.build_request(
+                        "GET", path_for(method), params=_query(params)
+                    )
+                    response = await self._client.send(request, stream=True)
+                else:
+                    response = await self._post(method, params)
+                try:  # read outside the private lock: a stuck body blocks no other call
+                    content = await self._read_capped(response, method)
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            what = f"gave no complete reply within {self.deadline:g} s"
+            raise self._network(method, what) from None
         except httpx.TimeoutException as exc:
             raise self._network(method, f"timed out ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
             raise self._network(method, f"transport failed ({type(exc).__name__})") from None
-        return parse_envelope(response, method, symbol=symbol)
+        whole = httpx.Response(response.status_code, content=content, request=response.request)
+        return parse_envelope(whole, method, symbol=symbol)
+
+    async def _read_capped(self, response: httpx.Response, method: str) -> bytes:
+        """The decoded body, refused as soon as it grows past ``max_reply_bytes``."""
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self.max_reply_bytes:
+                raise MalformedResponseError(
+                    f"{method} reply is larger than {self.max_reply_bytes:,} bytes; refused "
+                    "unread (a Kraken reply is far smaller)",
+                    endpoint=method,
+                    outcome_known=method not in ORDER_METHODS,
+                    retryable=False,
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     def _network(self, method: str, what: str) -> BrokerError:
         order_call = method in ORDER_METHODS
@@ -240,7 +277,11 @@ class KrakenTransport:
                 "API-Sign": self._secret.sign(path, nonce, body),
                 "Content-Type": content_type,
             }
-            return await self._client.post(path, content=body.encode(), headers=headers)
+            request = self._client.build_request(
+                "POST", path, content=body.encode(), headers=headers
+            )
+            # Only the headers are awaited under the lock (nonce order is arrival order).
+            return await self._client.send(request, stream=True)
 
 
 def _query(params: Mapping[str, Any]) -> dict[str, str]:
