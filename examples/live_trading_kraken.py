@@ -145,6 +145,8 @@ async def trade(args: argparse.Namespace, venue: Venue, limits: RiskLimits) -> i
     runtime = build_runtime(
         venue, make_strategy(args), settings, heartbeats=heartbeats, status_sink=print_status
     )
+    if dead_man is not None:  # a switch that cannot be kept armed stops new trading
+        dead_man.on_lost = runtime.risk.kill_switch.trip
     install_signals(runtime)
     try:
         await runtime.run(args.duration)

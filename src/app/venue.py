@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -104,28 +106,75 @@ async def check_key(adapter: KrakenAdapter) -> KeyReport:
     return report
 
 
+def _shout(text: str) -> None:
+    """Put a warning on screen, where the person watching the bot sees it, not only in a log."""
+    print(f"!! {text}", file=sys.stderr, flush=True)
+
+
 class DeadMansSwitch:
     """Arms Kraken's CancelAllOrdersAfter and re-arms it as a runtime heartbeat.
 
     If the bot dies or loses its connection, Kraken cancels every open order ``timeout``
-    seconds after the last re-arm. Disarmed (timeout 0) on a clean shutdown.
+    seconds after the last re-arm. Disarmed (timeout 0) on a clean shutdown. A failed re-arm is
+    retried at once (``retries`` times, backoff from ``retry_delay`` s) and shown on screen;
+    a switch that stays unarmed for half its timeout (or could never be armed) calls
+    ``on_lost`` with a reason, which the live example wires to the kill switch.
     """
 
-    def __init__(self, adapter: KrakenAdapter, timeout: int = 60) -> None:
+    def __init__(
+        self,
+        adapter: KrakenAdapter,
+        timeout: int = 60,
+        *,
+        retries: int = 2,
+        retry_delay: float = 1.0,
+        on_lost: Callable[[str], object] | None = None,
+        warn: Callable[[str], None] = _shout,
+    ) -> None:
         self.adapter, self.timeout = adapter, timeout
+        self.retries, self.retry_delay = retries, retry_delay
+        self.on_lost, self.warn = on_lost, warn
         self.trigger_time: str | None = None
+        self.armed_at: float | None = None
+        self.failures = 0
 
     async def __call__(self) -> None:
-        """Re-arm the switch (a heartbeat); a failure is logged and the next beat tries again."""
-        try:
-            result = await self.adapter.cancel_all_orders_after(self.timeout)
+        """Re-arm the switch (a heartbeat), retrying a failure before the next beat."""
+        for attempt in range(self.retries + 1):
+            try:
+                result = await self.adapter.cancel_all_orders_after(self.timeout)
+            except BrokerError as exc:
+                self.failures += 1
+                log.error("dead_man.rearm_failed", error=str(exc), attempt=attempt + 1)
+                self.warn(f"dead man's switch re-arm failed ({exc}); attempt {attempt + 1}")
+                if attempt < self.retries:
+                    await asyncio.sleep(self.retry_delay * 2**attempt)
+                continue
             self.trigger_time = str(result.get("triggerTime"))
-        except BrokerError as exc:  # next heartbeat tries again; the timeout still runs
-            log.warning("dead_man.rearm_failed", error=str(exc))
+            self.armed_at, self.failures = time.monotonic(), 0
+            return
+        self._check_lost()
+
+    def _check_lost(self) -> None:
+        unarmed = None if self.armed_at is None else time.monotonic() - self.armed_at
+        if unarmed is not None and unarmed < self.timeout / 2:
+            return  # the last arming still has more than half its time to run
+        reason = (
+            "dead man's switch could not be armed"
+            if unarmed is None
+            else f"dead man's switch not re-armed for {unarmed:.0f} s (timeout {self.timeout} s)"
+        )
+        self.warn(reason + ": tripping the kill switch")
+        if self.on_lost is not None:
+            self.on_lost(reason)
 
     async def disarm(self) -> None:
-        """Disarm the switch (timeout 0) on a clean shutdown; a failure is logged, not raised."""
+        """Disarm the switch (timeout 0) on a clean shutdown; a failure is shown, not raised."""
         try:
             await asyncio.wait_for(self.adapter.cancel_all_orders_after(0), timeout=5)
         except (BrokerError, TimeoutError) as exc:
-            log.warning("dead_man.disarm_failed", error=str(exc))
+            log.error("dead_man.disarm_failed", error=str(exc))
+            self.warn(
+                f"dead man's switch could not be disarmed ({exc}): Kraken will cancel every "
+                f"open order about {self.timeout} s after the last re-arm"
+            )
