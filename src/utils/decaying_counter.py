@@ -106,6 +106,15 @@ class DecayingCounter:
         self._settle()
         self._value = max(self._value, self._maximum)
 
+    def raise_to(self, value: float) -> None:
+        """Raise the value to ``value`` (capped at the maximum) if it is lower now.
+
+        Used to resume a count kept elsewhere, such as the level before a restart: the venue's
+        counter did not restart with the process.
+        """
+        self._settle()
+        self._value = max(self._value, min(float(value), self._maximum))
+
     def reset(self) -> None:
         """Set the value back to zero."""
         self._stamp = self._clock.monotonic()

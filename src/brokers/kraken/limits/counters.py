@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from src.brokers.kraken.constants import PUBLIC_METHODS
 from src.brokers.kraken.rate_costs import (
@@ -151,6 +151,40 @@ class KrakenRateLimits:
         if method in PUBLIC_METHODS and method not in self._costs:
             return 0.0
         return self._costs.get(method, DEFAULT_REST_COST)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The counters' levels now, stamped with the clock's wall time (see ``restore``)."""
+        pairs = {name: c.value for name, c in self._trading.items()}
+        return {
+            "at": self._clock.now().timestamp(),
+            "rest": self.rest_counter.value,
+            "pairs": {name: level for name, level in pairs.items() if level > 0},
+        }
+
+    def restore(self, snapshot: Mapping[str, Any], unseen_seconds: float = 0.0) -> bool:
+        """Resume the counters from a ``snapshot`` taken before a restart.
+
+        Kraken's counters do not restart with the process: a bot that comes back with empty
+        counters spends at once what the exchange still counts and is refused. Each level is
+        decayed for the time since the snapshot, less ``unseen_seconds`` (the calls made after
+        the snapshot and before a crash are unknown; at most the decay rate's worth per second
+        could have been spent in that time). Levels only go up: a restore never forgets a
+        call made since this process started.
+
+        Returns:
+            False, changing nothing, when the snapshot is not one ``snapshot`` wrote.
+        """
+        try:
+            elapsed = self._clock.now().timestamp() - float(snapshot["at"])
+            rest = float(snapshot["rest"])
+            pairs = {str(k): float(v) for k, v in dict(snapshot.get("pairs", {})).items()}
+        except (KeyError, TypeError, ValueError):
+            return False
+        decayed = max(0.0, elapsed - max(0.0, unseen_seconds))
+        self.rest_counter.raise_to(rest - decayed * self.limits.rest_decay)
+        for name, level in pairs.items():
+            self.trading_counter(name).raise_to(level - decayed * self.limits.trade_decay)
+        return True
 
     def trading_counter(self, pair: str) -> DecayingCounter:
         """Return the trading counter of ``pair`` (Kraken altname, e.g. ``"XBTUSD"``)."""
