@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from src.brokers.kraken.ws.backoff import Backoff
 from src.brokers.kraken.ws.market_data import KrakenMarketData
 from src.core.clock import ManualClock
 from src.core.errors import StaleDataError, UnknownSymbolError
@@ -124,23 +126,23 @@ async def test_checksum_mismatch_resubscribes_only_that_symbol(exchange: Any) ->
         assert md.connection.connects == 1  # no reconnect: one symbol was repaired alone
 
 
-async def test_checksum_failure_budget(exchange: Any) -> None:
+async def test_past_the_checksum_budget_the_socket_is_reconnected(exchange: Any) -> None:
+    fast = Backoff(initial=0.02, cap=0.05, rng=random.Random(2))
     async with KrakenMarketData(
-        ws_url=exchange.ws_url, rest_url=exchange.rest_url, checksum_budget=1
-    ) as md:
+        ws_url=exchange.ws_url, rest_url=exchange.rest_url, checksum_budget=1,
+        backoff=fast, resubscribe_backoff=fast,
+    ) as md:  # fmt: skip
         await md.subscribe_book("BTC/USD")
         await eventually(lambda: md.book("BTC/USD").valid)
         live = md.book("BTC/USD")
-        for expected in (1, 2):
+        for expected in (1, 2):  # the second mismatch comes before the book proved healthy
             fake = live.bids[0][0] - Decimal("0.05")
             live.book.apply([{"price": fake, "qty": "77"}], [], snapshot=False)
             exchange.drive("BTC/USD", live.asks[0][0], "0.01", "buy")
             await eventually(lambda n=expected: live.checksum_failures == n)
-            if expected == 1:
-                await eventually(lambda: live.valid)
-        await asyncio.sleep(0.1)
-        assert live.resubscribes == 1  # budget spent: no second resubscribe
-        assert not live.valid
+            await eventually(lambda: live.valid)
+        assert live.resubscribes == 1  # budget spent: the second repair was a reconnect
+        assert live.reconnects == 1 and md.connection.reconnects == 1
 
 
 async def test_precision_from_rest_asset_pairs(exchange: Any) -> None:

@@ -27,6 +27,12 @@ from src.brokers.kraken.ws.frames import (
     decode_frame,
     encode_request,
 )
+from src.brokers.kraken.ws.requests import (
+    ConnectionLostError,
+    RequestTimeoutError,
+    SubscriptionKey,
+    subscription_key,
+)
 from src.core.clock import Clock, SystemClock
 from src.core.errors import NetworkError
 
@@ -37,27 +43,8 @@ log = logging.getLogger(__name__)
 TokenProvider = Callable[[], Awaitable[str]]
 ChannelHandler = Callable[[ChannelFrame], None]
 ReconnectHook = Callable[[], Awaitable[object]]
-SubscriptionKey = tuple[str, str | None, int | None]
-
-
-class ConnectionLostError(NetworkError):
-    """The socket went away before the venue answered; the request may or may not have run."""
-
-    outcome_known = False
-
-
-class RequestTimeoutError(NetworkError):
-    """No reply to a request within its timeout; the request may or may not have run."""
-
-    outcome_known = False
-
-
-def subscription_key(params: dict[str, Any]) -> SubscriptionKey:
-    """Identify a subscription by channel, symbol and (for ohlc) interval."""
-    symbols = params.get("symbol")
-    symbol = symbols[0] if isinstance(symbols, list) and symbols else None
-    interval = params.get("interval")
-    return (str(params["channel"]), symbol, interval if isinstance(interval, int) else None)
+MalformedHandler = Callable[[str], None]
+DisconnectListener = Callable[[], None]
 
 
 class WsConnection:
@@ -66,6 +53,8 @@ class WsConnection:
     Args:
         url: ``wss://ws.kraken.com/v2`` or the paper exchange's URL.
         on_channel: called with every channel frame (book, ticker, executions, ...).
+        on_malformed: called with the reason whenever a frame is skipped (not JSON, not a
+            documented shape, or its handler raised), so a stream can tell it missed data.
         token_provider: for the private endpoint: returns a fresh token on every connect.
         idle_timeout: seconds without any channel frame (heartbeats included) on a subscribed
             connection before it is declared dead.
@@ -81,6 +70,7 @@ class WsConnection:
         url: str,
         *,
         on_channel: ChannelHandler,
+        on_malformed: MalformedHandler | None = None,
         token_provider: TokenProvider | None = None,
         idle_timeout: float = 10.0,
         ping_interval: float = 5.0,
@@ -92,6 +82,7 @@ class WsConnection:
         self.url = url
         self.name = name
         self._on_channel = on_channel
+        self._on_malformed = on_malformed
         self._token_provider = token_provider
         self.idle_timeout = idle_timeout
         self.ping_interval = ping_interval
@@ -107,6 +98,8 @@ class WsConnection:
         self._pending: dict[int, asyncio.Future[ResponseFrame]] = {}
         self._subscriptions: dict[SubscriptionKey, tuple[dict[str, Any], bool]] = {}
         self._hooks: list[ReconnectHook] = []
+        self._disconnect_listeners: list[DisconnectListener] = []
+        self._connect_waiters: list[asyncio.Future[None]] = []
         self._ws: ClientConnection | None = None
         self._connected = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -132,6 +125,18 @@ class WsConnection:
     def add_reconnect_hook(self, hook: ReconnectHook) -> None:
         """Run ``hook`` after every reconnect (not the first connect), once resubscribed."""
         self._hooks.append(hook)
+
+    def add_disconnect_listener(self, listener: DisconnectListener) -> None:
+        """Call ``listener()`` whenever the socket is lost or closed (data may be missed).
+
+        Called after each session ends, also after a failed connect attempt, so it must be
+        idempotent.
+        """
+        self._disconnect_listeners.append(listener)
+
+    def is_subscribed(self, params: dict[str, Any]) -> bool:
+        """True when this subscription is acknowledged and will be replayed on reconnect."""
+        return subscription_key(params) in self._subscriptions
 
     async def start(self, timeout: float = 10.0) -> None:
         """Start the connection task and wait for the first connection.
@@ -160,12 +165,32 @@ class WsConnection:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._fail_pending("connection closed")
+        self._disconnected()
 
     async def force_reconnect(self) -> None:
         """Drop the current socket; the run loop reconnects (used after a missed pong)."""
         if self._ws is not None:
             with contextlib.suppress(Exception):
                 await self._ws.close()
+
+    async def reconnect(self, timeout: float) -> bool:
+        """Drop the socket and wait for the next connection (every subscription replayed).
+
+        Returns:
+            True once reconnected; False if not within ``timeout`` seconds (the run loop
+            goes on trying in the background).
+        """
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._connect_waiters.append(waiter)
+        try:
+            await self.force_reconnect()
+            await asyncio.wait_for(waiter, timeout)
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            if waiter in self._connect_waiters:
+                self._connect_waiters.remove(waiter)
 
     async def request(
         self,
@@ -245,6 +270,7 @@ class WsConnection:
             self._connected.clear()
             self._ws = None
             self._fail_pending("connection lost")
+            self._disconnected()
             if self._closing:
                 break
             delay = self.backoff.next_delay()
@@ -265,6 +291,9 @@ class WsConnection:
                 self.backoff.reset()
                 self._connected.set()
                 log.info("%s: connected (%d) to %s", self.name, self.connects, self.url)
+                for waiter in self._connect_waiters:
+                    if not waiter.done():
+                        waiter.set_result(None)
                 if self.connects > 1:
                     for hook in self._hooks:
                         asyncio.create_task(self._run_hook(hook))  # noqa: RUF006
@@ -328,6 +357,7 @@ class WsConnection:
         except MalformedFrameError as exc:
             self.malformed_frames += 1
             log.warning("%s: skipped malformed frame (%s): %.200r", self.name, exc, text)
+            self._malformed(f"malformed frame ({exc})")
             return False
         if isinstance(frame, ResponseFrame):
             future = self._pending.get(frame.req_id) if frame.req_id is not None else None
@@ -340,10 +370,24 @@ class WsConnection:
                 self.system_status = first["system"]
         try:
             self._on_channel(frame)
-        except Exception:
+        except Exception as exc:
             self.malformed_frames += 1
             log.exception("%s: skipped unhandled %s frame", self.name, frame.channel)
+            self._malformed(f"{frame.channel} frame its handler could not read ({exc!r})")
         return True
+
+    def _malformed(self, reason: str) -> None:
+        self._notify([self._on_malformed] if self._on_malformed else [], reason)
+
+    def _disconnected(self) -> None:
+        self._notify(self._disconnect_listeners)
+
+    def _notify(self, listeners: list[Callable[..., None]], *args: Any) -> None:
+        for listener in listeners:
+            try:
+                listener(*args)
+            except Exception:  # a listener's bug must stop neither the reader nor the run loop
+                log.exception("%s: listener %r failed", self.name, listener)
 
     def _fail_pending(self, why: str) -> None:
         for req_id, future in list(self._pending.items()):

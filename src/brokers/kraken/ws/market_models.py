@@ -116,17 +116,53 @@ def parse_candle(data: dict[str, Any]) -> Candle:
 
 @dataclass
 class LiveBook:
-    """A subscribed book: the local ``OrderBook`` plus health and age.
+    """A subscribed book: the local ``OrderBook`` plus its health and age.
 
-    ``valid`` is False between a checksum mismatch and the fresh snapshot that repairs it.
+    The book is **stale** from the moment it can no longer be trusted (a checksum mismatch, a
+    message it could not apply, the socket dropping, or before its first snapshot) until a
+    fresh snapshot with a matching checksum arrives. Readers check ``stale`` (or ``valid``) and
+    ``stale_since``/``stale_reason``, or ask ``KrakenMarketData.book(..., require_valid=True)``.
+
+    Attributes:
+        received_at: ``clock.monotonic()`` of the newest book message.
+        checksum_failures: messages whose checksum did not match (or could not be applied).
+        resubscribes: checksum-driven resubscribes of this symbol.
+        reconnects: socket reconnects that this book's recovery asked for.
+        stale_since: when the book went stale (tz-aware UTC), None while valid.
+        stale_reason: why it is stale, None while valid.
+        valid_at: ``clock.monotonic()`` of the snapshot that last made it valid.
     """
 
     book: OrderBook
     received_at: float | None = None
     checksum_failures: int = 0
     resubscribes: int = 0
-    valid: bool = False
-    failure_times: list[float] = field(default_factory=list)
+    reconnects: int = 0
+    stale_since: datetime | None = field(default_factory=lambda: datetime.now(UTC))
+    stale_reason: str | None = "waiting for the first snapshot"
+    valid_at: float | None = None
+
+    @property
+    def valid(self) -> bool:
+        """True while the book matches the venue's (the last checksum held)."""
+        return self.stale_since is None
+
+    @property
+    def stale(self) -> bool:
+        """True from a mismatch or a dropped socket until a fresh snapshot repairs the book."""
+        return self.stale_since is not None
+
+    def mark_stale(self, reason: str, now: datetime) -> None:
+        """Mark the book stale; ``stale_since`` keeps the start of the current stale spell."""
+        if self.stale_since is None:
+            self.stale_since = now
+        self.stale_reason = reason
+
+    def mark_valid(self, monotonic: float) -> None:
+        """A snapshot with a matching checksum arrived: the book is valid again."""
+        self.stale_since = None
+        self.stale_reason = None
+        self.valid_at = monotonic
 
     @property
     def symbol(self) -> str:

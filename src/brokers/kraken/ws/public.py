@@ -1,9 +1,11 @@
 """``KrakenMarketData``: public WS v2 market data (book, ticker, trades, ohlc, instrument).
 
 Many symbols share one connection. Books are kept locally and their checksum verified on
-every message; a mismatch resubscribes that symbol alone (within a failure budget) while the
-other subscriptions keep flowing. Every cache records when its newest message arrived, and
-readers may demand data no older than ``max_age`` seconds.
+every message. A book that fails its checksum, or whose socket drops, is stale until a fresh
+snapshot repairs it; ``BookRecovery`` resubscribes that symbol alone with backoff while the
+other subscriptions keep flowing, reconnects the socket when resubscribes keep failing, and
+never gives up. Every cache records when its newest message arrived, and readers may demand
+data no older than ``max_age`` seconds (and, for books, not stale).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
@@ -20,6 +23,7 @@ from src.brokers.kraken.rest.client import KrakenRestClient
 from src.brokers.kraken.settings import KrakenSettings
 from src.brokers.kraken.ws.backoff import Backoff
 from src.brokers.kraken.ws.book import VALID_DEPTHS, BookError, OrderBook
+from src.brokers.kraken.ws.book_recovery import BookRecovery
 from src.brokers.kraken.ws.connection import WsConnection
 from src.brokers.kraken.ws.fanout import Fanout
 from src.brokers.kraken.ws.frames import ChannelFrame, ResponseFrame
@@ -51,9 +55,13 @@ class KrakenMarketData:
         rest_url: REST base URL for AssetPairs precision (default ``settings.api_url``).
         idle_timeout: seconds of silence on a subscribed stream before reconnecting.
         ping_interval: seconds between application pings.
-        checksum_budget: checksum-driven resubscribes allowed per symbol per
-            ``checksum_window`` seconds; beyond it the book stays invalid and is logged.
-        checksum_window: the budget's rolling window in seconds.
+        checksum_budget: resubscribes of a stale book before the whole socket is reconnected
+            (every subscription replayed); the count restarts after each reconnect.
+        checksum_window: seconds a repaired book must stay valid before its next mismatch
+            starts the count and the resubscribe delay afresh.
+        resubscribe_backoff: delay before each resubscribe of a stale book (default 0.25 s,
+            doubling to 30 s); it never gives up.
+        snapshot_timeout: seconds to wait for the snapshot a resubscribe asks for.
         backoff: reconnect policy. clock: time source for message ages.
         settings: the ``KRAKEN_*`` settings (e.g. an adapter's ``settings``); None reads them
             once, here, from the environment and ``.env``.
@@ -66,8 +74,10 @@ class KrakenMarketData:
         *,
         idle_timeout: float = 10.0,
         ping_interval: float = 5.0,
-        checksum_budget: int = 5,
+        checksum_budget: int = 3,
         checksum_window: float = 60.0,
+        resubscribe_backoff: Backoff | None = None,
+        snapshot_timeout: float = 10.0,
         backoff: Backoff | None = None,
         clock: Clock | None = None,
         settings: KrakenSettings | None = None,
@@ -99,7 +109,16 @@ class KrakenMarketData:
         self._ticker_out: Fanout[Ticker] = Fanout()
         self._trade_out: Fanout[PublicTrade] = Fanout()
         self._ohlc_out: Fanout[Candle] = Fanout()
-        self._resubscribing: set[str] = set()
+        self.recovery = BookRecovery(
+            self.connection,
+            self.clock,
+            budget=checksum_budget,
+            window=checksum_window,
+            snapshot_timeout=snapshot_timeout,
+            backoff=resubscribe_backoff,
+        )
+        self.connection.add_disconnect_listener(self._on_disconnect)
+        self.connection.add_reconnect_hook(self._after_reconnect)
 
     async def __aenter__(self) -> Self:
         await self.connection.start()
@@ -117,6 +136,7 @@ class KrakenMarketData:
         """Close the connection and end every iterator."""
         for fan in (self._book_out, self._ticker_out, self._trade_out, self._ohlc_out):
             fan.close()
+        await self.recovery.close()
         await self.connection.close()
 
     # -- subscriptions ----------------------------------------------------------------------
@@ -126,7 +146,9 @@ class KrakenMarketData:
         if depth not in VALID_DEPTHS:
             raise ValueError(f"depth: must be one of {VALID_DEPTHS}, got {depth}")
         pp, qp = await self.precision(symbol)
-        self._books[symbol] = LiveBook(OrderBook(symbol, depth, pp, qp))
+        self.recovery.forget(symbol)
+        book = OrderBook(symbol, depth, pp, qp)
+        self._books[symbol] = LiveBook(book, stale_since=self.clock.now())
         await self._subscribe({"channel": "book", "symbol": [symbol], "depth": depth})
 
     async def subscribe_ticker(self, symbol: str, event_trigger: str | None = None) -> None:
@@ -159,6 +181,7 @@ class KrakenMarketData:
             {"channel": channel, "symbol": [symbol], **options}
         )
         if channel == "book":
+            self.recovery.forget(symbol)
             self._books.pop(symbol, None)
         if not reply.success:
             raise BrokerError(f"unsubscribe {channel} {symbol} refused", raw=reply.error)
@@ -198,12 +221,28 @@ class KrakenMarketData:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def book(self, symbol: str, max_age: float | None = None) -> LiveBook:
-        """The live book of ``symbol``; raises ``StaleDataError`` if older than ``max_age``."""
+    def book(
+        self, symbol: str, max_age: float | None = None, *, require_valid: bool = False
+    ) -> LiveBook:
+        """The live book of ``symbol``.
+
+        Args:
+            symbol: WS v2 symbol, subscribed with ``subscribe_book``.
+            max_age: raise if the newest book message is older than this many seconds.
+            require_valid: raise while the book is stale (``LiveBook.stale``): from a
+                checksum mismatch or a dropped socket until a fresh snapshot repairs it.
+
+        Raises:
+            KeyError: the book is not subscribed.
+            StaleDataError: too old, or stale when ``require_valid`` (says since when, why).
+        """
         live = self._books.get(symbol)
         if live is None:
             raise KeyError(f"book {symbol!r}: not subscribed")
         self._check_age(f"book {symbol}", live.received_at, max_age)
+        if require_valid and live.stale_since is not None:
+            since = live.stale_since.isoformat(timespec="milliseconds")
+            raise StaleDataError(f"book {symbol}: stale since {since} ({live.stale_reason})")
         return live
 
     def ticker(self, symbol: str, max_age: float | None = None) -> Ticker:
@@ -280,48 +319,40 @@ class KrakenMarketData:
         if live is None:
             return
         snapshot = frame.type == "snapshot"
-        if not snapshot and not live.valid:
+        if not snapshot and live.stale:
             return  # waiting for the snapshot that repairs this book
+        problem = None
         try:
-            ok = live.book.apply_message(data, snapshot=snapshot)
+            if not live.book.apply_message(data, snapshot=snapshot):
+                problem = "checksum mismatch"
         except BookError as exc:
             log.warning("book %s: bad message skipped: %s", symbol, exc)
-            ok = False
+            problem = f"message could not be applied ({exc})"
         live.received_at = self.clock.monotonic()
-        live.valid = ok
-        if not ok:
-            self._checksum_failed(live)
-        self._book_out.publish(
-            BookUpdate(
-                live.symbol, snapshot, _levels(data, "bids"), _levels(data, "asks"), ok, live
-            )
-        )
+        if problem is None and snapshot:
+            live.mark_valid(live.received_at)
+        elif problem is not None:
+            live.checksum_failures += 1
+            live.mark_stale(f"{problem} on {'snapshot' if snapshot else 'update'}", self._utc())
+            log.warning("book %s: %s; stale until a fresh snapshot", symbol, problem)
+            self.recovery.failed(live)
+        if snapshot:
+            self.recovery.snapshot_seen(live.symbol)
+        levels = _levels(data, "bids"), _levels(data, "asks")
+        self._book_out.publish(BookUpdate(live.symbol, snapshot, *levels, problem is None, live))
 
-    def _checksum_failed(self, live: LiveBook) -> None:
-        live.checksum_failures += 1
-        now = self.clock.monotonic()
-        live.failure_times = [t for t in live.failure_times if now - t < self.checksum_window]
-        if len(live.failure_times) >= self.checksum_budget:
-            log.error("book %s: checksum mismatch; resubscribe budget spent", live.symbol)
-            return
-        live.failure_times.append(now)
-        log.warning("book %s: checksum mismatch; resubscribing this symbol", live.symbol)
-        if live.symbol not in self._resubscribing:
-            self._resubscribing.add(live.symbol)
-            asyncio.get_running_loop().create_task(self._resubscribe_book(live))
+    def _utc(self) -> datetime:
+        return self.clock.now().astimezone(UTC)
 
-    async def _resubscribe_book(self, live: LiveBook) -> None:
-        params = {"channel": "book", "symbol": [live.symbol], "depth": live.book.depth}
-        try:
-            await self.connection.unsubscribe(params)
-            reply = await self.connection.subscribe(params)
-            live.resubscribes += 1
-            if not reply.success:
-                log.error("book %s: resubscribe refused: %s", live.symbol, reply.error)
-        except BrokerError as exc:
-            log.warning("book %s: resubscribe failed (%s); reconnect will repair", live.symbol, exc)
-        finally:
-            self._resubscribing.discard(live.symbol)
+    def _on_disconnect(self) -> None:
+        # Updates sent while the socket was down are lost: every book is stale until the
+        # snapshot that the reconnect's replayed subscription brings.
+        now = self._utc()
+        for live in self._books.values():
+            live.mark_stale("connection lost; waiting for a fresh snapshot", now)
+
+    async def _after_reconnect(self) -> None:
+        self.recovery.after_reconnect(list(self._books.values()))
 
     def _on_ticker(self, frame: ChannelFrame, data: dict[str, Any]) -> None:
         ticker = parse_ticker(data)
