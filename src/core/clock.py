@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 
@@ -58,8 +58,6 @@ class ManualClock:
 
     def now(self) -> datetime:
         """Return the wall start plus the time advanced since the clock was made."""
-        from datetime import timedelta
-
         return self._wall0 + timedelta(seconds=self._t - self._t0)
 
     def advance(self, seconds: float) -> None:
@@ -76,3 +74,44 @@ class ManualClock:
         """Advance the clock by ``seconds`` at once, then yield to the event loop one turn."""
         self.advance(max(0.0, seconds))
         await asyncio.sleep(0)
+
+
+class ScaledClock:
+    """``factor`` seconds of clock time per real second (implements ``Clock``).
+
+    Given to the paper exchange (and the rate-limit gate that models it) to replay history
+    quickly: at ``factor=3600`` an hourly candle closes every real second. ``sleep`` sleeps the
+    real time that corresponds. ``start`` lets a restarted simulation resume its calendar
+    where it stopped instead of jumping back to today.
+
+    Args:
+        factor: clock seconds per real second (> 0).
+        start: wall time at creation, timezone-aware (default: now).
+
+    Raises:
+        ValueError: ``factor`` is not positive, or ``start`` is naive.
+    """
+
+    def __init__(self, factor: float, start: datetime | None = None) -> None:
+        if factor <= 0:
+            raise ValueError(f"factor: must be positive, got {factor}")
+        if start is not None and start.tzinfo is None:
+            raise ValueError("start: must be timezone-aware")
+        self.factor = factor
+        self._real0 = time.monotonic()
+        self._wall0 = start or datetime.now(UTC)
+
+    def _elapsed(self) -> float:
+        return (time.monotonic() - self._real0) * self.factor
+
+    def monotonic(self) -> float:
+        """Scaled seconds since an arbitrary origin, for measuring intervals."""
+        return self._real0 + self._elapsed()
+
+    def now(self) -> datetime:
+        """Scaled wall time: the start time plus the scaled time elapsed since."""
+        return self._wall0 + timedelta(seconds=self._elapsed())
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep ``seconds`` of clock time (``seconds / factor`` real seconds; negative = 0)."""
+        await asyncio.sleep(max(0.0, seconds) / self.factor)
