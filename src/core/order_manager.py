@@ -12,7 +12,7 @@ The rules that keep a crash harmless:
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -25,6 +25,7 @@ from src.core.order_outcome import LostReplyPolicy
 from src.core.order_state import ManagedOrder, can_transition
 from src.core.order_store import OrderStore
 from src.core.portfolio import Portfolio
+from src.core.reconcile_report import ReconcileReport as ReconcileReport
 from src.core.sizing import OrderIntent
 
 log = structlog.get_logger(__name__)
@@ -33,18 +34,6 @@ S = OrderStatus
 LOOKBACK = timedelta(minutes=10)
 #: Most fills a routine fetch re-reads before the newest one seen (bounds the overlap).
 RECENT_FILLS = 20
-
-
-@dataclass
-class ReconcileReport:
-    """What one reconciliation pass found and did."""
-
-    resolved: list[str] = field(default_factory=list)
-    still_unknown: list[str] = field(default_factory=list)
-    new_fills: int = 0
-    foreign_fills: int = 0
-    orphans: list[OrderUpdate] = field(default_factory=list)
-    canceled_orphans: int = 0
 
 
 class OrderManager:
@@ -120,6 +109,10 @@ class OrderManager:
         self, order: ManagedOrder, status: OrderStatus, reason: str | None = None
     ) -> ManagedOrder:
         return self._save(order.transition(status, self.clock.now(), reason))
+
+    def record(self, order: ManagedOrder, reason: str) -> ManagedOrder:
+        """Store a change that is no status move (an amend, a cancel asked for) as an event."""
+        return self._save(replace(order, updated_at=self.clock.now(), reason=reason))
 
     def pending_quantities(self) -> dict[str, Decimal]:
         """Signed base quantity per symbol that live or unsettled orders may still add."""

@@ -31,6 +31,7 @@ from src.core.risk import RiskContext, RiskManager
 from src.core.sizing import OrderIntent, SizingConfig, plan_orders
 from src.core.strategy import Strategy
 from src.core.stream_feed import StreamFeed
+from src.core.working_orders import WorkingOrderConfig, WorkingOrders
 
 log = structlog.get_logger(__name__)
 
@@ -56,6 +57,8 @@ class RuntimeConfig:
     #: Least time between two polls that close a stream gap (bounds REST use while a
     #: stream keeps failing, or the account trades outside the bot).
     gap_poll_seconds: float = 1.0
+    #: Re-pricing and cancelling of resting limit orders (every feature off by default).
+    working_orders: WorkingOrderConfig = field(default_factory=WorkingOrderConfig)
 
 
 @dataclass
@@ -116,6 +119,8 @@ class TradingRuntime:
         self.mids: dict[str, Decimal] = {}
         self.data_at: dict[str, float] = {}
         self.stats = RuntimeStats()
+        self.working = WorkingOrders(self.oms, self.instruments, self.config.working_orders,
+                                     self.config.sizing, risk, self._context)  # fmt: skip
         self.feed = StreamFeed(
             engine,
             self.oms,
@@ -201,7 +206,8 @@ class TradingRuntime:
         self.stats.candles += 1
         self._seen(candle)
         targets = self.strategy.on_candle(candle)
-        blocked = self.oms.unresolved_symbols()
+        await self.working.on_targets(targets, self.prices)  # cancels first, then planning
+        blocked = self.oms.unresolved_symbols() | self.working.busy_symbols()
         targets = [t for t in targets if t.symbol not in blocked]
         intents = plan_orders(
             targets,
@@ -257,6 +263,7 @@ class TradingRuntime:
             sent += await self.on_candle(candle)
         await self._catch_up(bool(sent))
         await self._check_kill()
+        await self.working.manage({s: self.mids.get(s, p) for s, p in self.prices.items()})
         if self._due("reconcile", self.config.reconcile_seconds):
             try:
                 await self.reconcile()

@@ -68,7 +68,9 @@ class SizingConfig:
     Attributes:
         capital_per_pair: quote-currency amount a weight of 1 stands for.
         limit_offset_bps: None sends market orders; a number sends limit orders this many basis
-            points through the reference price (marketable limits that cap slippage).
+            points through the reference price: positive gives marketable limits that cap
+            slippage, negative passive ones that rest on the book (see ``WorkingOrderConfig``
+            in ``src.core.working_orders`` for re-pricing and cancelling them).
         rebalance_threshold: fraction of ``capital_per_pair`` a change must reach before it is
             traded, so a held position is not nibbled at every tick as its price moves. Going
             flat (weight 0) always trades.
@@ -77,6 +79,18 @@ class SizingConfig:
     capital_per_pair: Decimal = Decimal(500)
     limit_offset_bps: Decimal | None = None
     rebalance_threshold: Decimal = Decimal("0.25")
+
+
+def limit_price_for(
+    reference: Decimal, side: Side, offset_bps: Decimal, instrument: Instrument
+) -> Decimal:
+    """The limit price ``offset_bps`` through ``reference`` for ``side``, rounded to the tick.
+
+    A positive offset is marketable (a buy above the reference), a negative one passive (a buy
+    below it); rounding never makes the price more aggressive.
+    """
+    factor = Decimal(1) + side.sign * offset_bps / Decimal(10_000)
+    return instrument.round_price(reference * factor, side.value)
 
 
 def plan_order(
@@ -108,8 +122,7 @@ def plan_order(
     limit_price: Decimal | None = None
     order_type = OrderType.MARKET
     if config.limit_offset_bps is not None:
-        factor = Decimal(1) + side.sign * config.limit_offset_bps / Decimal(10_000)
-        limit_price = instrument.round_price(price * factor, side.value)
+        limit_price = limit_price_for(price, side, config.limit_offset_bps, instrument)
         order_type = OrderType.LIMIT
     if quantity == 0:
         return None

@@ -2,8 +2,9 @@
 
 Market orders fill at once at the current price (plus slippage) with a taker fee; limit orders
 fill when marketable (at once, or later when ``set_price`` crosses them) with a maker fee;
-``fill`` executes part of a resting order, as a venue's matching would. No I/O and no
-sleeping, so the runtime can be exercised quickly and exactly.
+``fill`` executes part of a resting order, as a venue's matching would; ``amend_working_order``
+changes one in place. No I/O and no sleeping, so the runtime can be exercised quickly and
+exactly.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from src.core.clock import Clock, ManualClock
 from src.core.errors import (
     BrokerError,
     InsufficientFundsError,
+    InvalidOrderError,
     UnknownOrderError,
     UnknownSymbolError,
 )
@@ -38,12 +40,13 @@ from src.core.execution import (
 )
 from src.core.instruments import Instrument
 from src.core.market_data import Quote
+from src.core.order_amend import AmendAck
 
 ZERO = Decimal(0)
 
 
 class SimEngine:
-    """In-memory venue implementing ``ExecutionEngine`` (and ``QuoteSource``).
+    """In-memory venue implementing ``ExecutionEngine`` (and ``QuoteSource``, ``OrderAmender``).
 
     Args:
         instruments: tradable pairs by symbol.
@@ -75,6 +78,13 @@ class SimEngine:
         #: the order still reached the book first (a lost response).
         self.fail_next_submit: BrokerError | None = None
         self.fail_after_accept = False
+        #: The same levers for the next amend and the next cancel: ``fail_after_change``
+        #: decides whether the change still took effect before the reply was lost.
+        self.fail_next_amend: BrokerError | None = None
+        self.fail_next_cancel: BrokerError | None = None
+        self.fail_after_change = False
+        #: Every amend that took effect: (order id, new total quantity, new limit price).
+        self.amends: list[tuple[str, Decimal | None, Decimal | None]] = []
         self._ids = itertools.count(1)
         #: One queue per running ``stream_fills()``: each subscriber sees every fill.
         self._fill_queues: list[asyncio.Queue[Fill]] = []
@@ -295,14 +305,74 @@ class SimEngine:
 
         Raises:
             UnknownOrderError: The order is unknown or no longer open.
+            BrokerError: The failure armed in ``fail_next_cancel`` (raised after cancelling if
+                ``fail_after_change``).
         """
+        order = self._open(order_id)
+        failure, self.fail_next_cancel = self.fail_next_cancel, None
+        if failure is not None and not self.fail_after_change:
+            raise failure
+        self.orders[order_id] = order.model_copy(update={"status": OrderStatus.CANCELED})
+        if failure is not None:
+            raise failure
+        return {"count": 1}
+
+    def _open(self, order_id: str) -> OrderUpdate:
         order = self.orders.get(order_id)
         if order is None:
             raise UnknownOrderError(f"unknown order {order_id}")
         if order.status.is_final:  # as a venue says of an order that is no longer open
             raise UnknownOrderError(f"order {order_id} is not open ({order.status.value})")
-        self.orders[order_id] = order.model_copy(update={"status": OrderStatus.CANCELED})
-        return {"count": 1}
+        return order
+
+    async def amend_working_order(
+        self,
+        order_id: str,
+        *,
+        client_order_id: str | None = None,
+        quantity: Decimal | None = None,
+        limit_price: Decimal | None = None,
+    ) -> AmendAck:
+        """Change an open order in place (``OrderAmender``), as Kraken's AmendOrder does.
+
+        ``quantity`` is the new total, filled part included; at or below what has filled the
+        rest is cancelled (the order ends filled). A new limit that crosses the market fills
+        at once, at the limit, as maker.
+
+        Raises:
+            UnknownOrderError: The order is unknown or no longer open.
+            InvalidOrderError: Nothing to change, or a limit price for a market order.
+            OrderMinimumError: The amended order is under the minimums.
+            BrokerError: The failure armed in ``fail_next_amend`` (raised after amending if
+                ``fail_after_change``).
+        """
+        order = self._open(order_id)
+        failure, self.fail_next_amend = self.fail_next_amend, None
+        if failure is not None and not self.fail_after_change:
+            raise failure
+        if (quantity is None and limit_price is None) or (limit_price and not order.limit_price):
+            raise InvalidOrderError(f"order {order_id}: nothing to amend, or no limit price")
+        total = Decimal(quantity) if quantity is not None else order.quantity
+        price = Decimal(limit_price) if limit_price is not None else order.limit_price
+        self.instruments[order.symbol].check_minimums(total, price)
+        filled = order.filled_quantity >= total
+        self.orders[order_id] = order.model_copy(
+            update={
+                "quantity": max(total, order.filled_quantity),
+                "limit_price": price,
+                "status": OrderStatus.FILLED if filled else order.status,
+                "updated_at": self.clock.now(),
+            }
+        )
+        self.amends.append((order_id, quantity, limit_price))
+        if not filled:
+            self._try_fill_limit(self.orders[order_id])
+        if failure is not None:
+            raise failure
+        amend_id, now = f"SIMA-{len(self.amends):06d}", self.orders[order_id]
+        return AmendAck(order_id=order_id, client_order_id=order.client_order_id,
+                        quantity=quantity, limit_price=limit_price, amend_id=amend_id,
+                        order=now)  # fmt: skip
 
     async def cancel_all(self) -> int:
         """Cancel every open order; returns how many."""

@@ -13,6 +13,7 @@ import httpx
 
 from src.brokers.kraken.errors import InvalidRequestError
 from src.brokers.kraken.limits.gate import RequestGate
+from src.brokers.kraken.orders.amend_ack import amend_and_report
 from src.brokers.kraken.orders.changes import OrderChanges
 from src.brokers.kraken.orders.desk import OrderDesk
 from src.brokers.kraken.orders.manager import KrakenOrderManager
@@ -33,6 +34,7 @@ from src.core.clock import Clock
 from src.core.errors import ConfigurationError, PermissionDeniedError
 from src.core.execution import AccountBalances, Fill, Order, OrderAck, OrderUpdate, Position
 from src.core.instruments import Instrument
+from src.core.order_amend import AmendAck
 from src.core.order_outcome import OutcomeResolver
 from src.utils.retry import RetryPolicy
 
@@ -345,6 +347,20 @@ class KrakenAdapter(AccountQueries):
             symbol=symbol,
         )
         return cast(dict[str, Any], result)
+
+    async def amend_working_order(
+        self,
+        order_id: str,
+        *,
+        client_order_id: str | None = None,
+        quantity: Decimal | None = None,
+        limit_price: Decimal | None = None,
+    ) -> AmendAck:
+        """``OrderAmender`` (src.core.order_amend): ``amend_order``, then QueryOrders' report."""
+        return await amend_and_report(
+            self.amend_order, self.query_orders, self.load_symbols, self.open_orders, order_id,
+            client_order_id=client_order_id, quantity=quantity, limit_price=limit_price,
+        )  # fmt: skip
 
     async def edit_order(
         self,
