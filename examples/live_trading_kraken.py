@@ -15,6 +15,8 @@ import asyncio
 import contextlib
 import signal
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -120,7 +122,50 @@ async def preflight(venue: Venue) -> bool:
     return not report.missing
 
 
-async def trade(args: argparse.Namespace, venue: Venue, limits: RiskLimits) -> int:
+@dataclass
+class SessionPlan:
+    """How ``trade`` runs one session: everything it needs besides the venue.
+
+    ``main`` derives it from the command line (``plan_session``); the soak harness
+    (``src/app/soak``) builds its own, so it runs the runtime exactly as this example does.
+
+    Attributes:
+        strategy: what trades.
+        settings: database, risk limits and timings.
+        duration: stop after this many seconds (None: until Ctrl-C).
+        fresh_db: delete the database first (paper: the local exchange starts fresh too).
+        dead_man_timeout: arm Kraken's dead man's switch with this timeout, in the exchange's
+            seconds, re-armed on every heartbeat; None leaves it unarmed.
+        on_runtime: called with the runtime once it is built, before it starts.
+    """
+
+    strategy: Strategy
+    settings: SessionSettings
+    duration: float | None = None
+    fresh_db: bool = False
+    dead_man_timeout: int | None = None
+    on_runtime: Callable[[TradingRuntime], None] | None = None
+
+
+def plan_session(args: argparse.Namespace, venue: Venue, limits: RiskLimits) -> SessionPlan:
+    """The session the command line asks for on ``venue``."""
+    db = args.db or Path("data/runtime") / f"{venue.mode}.sqlite"
+    settings = SessionSettings(
+        db_path=db, limits=limits, capital_per_pair=args.capital_per_pair,
+        cancel_orphans=venue.mode != "live",
+    )  # fmt: skip
+    # On the replayed market the exchange runs 3600x faster than real time, so a dead man's
+    # timeout would fire between two heartbeats; it protects real-time venues only.
+    return SessionPlan(
+        strategy=make_strategy(args),
+        settings=settings,
+        duration=args.duration,
+        fresh_db=venue.mode != "live",  # the local exchange lives in memory: books start fresh
+        dead_man_timeout=60 if venue.mode in ("live", "mirror") else None,
+    )
+
+
+async def trade(venue: Venue, plan: SessionPlan) -> int:
     """Check the key, run the runtime on ``venue`` until stopped, then print the summary.
 
     Returns:
@@ -128,28 +173,24 @@ async def trade(args: argparse.Namespace, venue: Venue, limits: RiskLimits) -> i
     """
     if not await preflight(venue):
         return 2
-    db = args.db or Path("data/runtime") / f"{venue.mode}.sqlite"
-    if venue.mode != "live":  # the local exchange lives in memory: its books start fresh too
+    db = plan.settings.db_path
+    if plan.fresh_db:
         db.unlink(missing_ok=True)
-    settings = SessionSettings(
-        db_path=db, limits=limits, capital_per_pair=args.capital_per_pair,
-        cancel_orphans=venue.mode != "live",
-    )  # fmt: skip
     heartbeats: list[Heartbeat] = []
     dead_man = None
-    # On the replayed market the exchange runs 3600x faster than real time, so a dead man's
-    # timeout would fire between two heartbeats; it protects real-time venues only.
-    if venue.mode in ("live", "mirror"):
-        dead_man = DeadMansSwitch(venue.adapter, timeout=60)
+    if plan.dead_man_timeout is not None:
+        dead_man = DeadMansSwitch(venue.adapter, timeout=plan.dead_man_timeout)
         heartbeats.append(dead_man)
     runtime = build_runtime(
-        venue, make_strategy(args), settings, heartbeats=heartbeats, status_sink=print_status
+        venue, plan.strategy, plan.settings, heartbeats=heartbeats, status_sink=print_status
     )
     if dead_man is not None:  # a switch that cannot be kept armed stops new trading
         dead_man.on_lost = runtime.risk.kill_switch.trip
+    if plan.on_runtime is not None:
+        plan.on_runtime(runtime)
     install_signals(runtime)
     try:
-        await runtime.run(args.duration)
+        await runtime.run(plan.duration)
     finally:
         if dead_man is not None:
             await dead_man.disarm()
@@ -213,7 +254,7 @@ async def main(argv: list[str] | None = None) -> int:
     else:
         venue_cm = paper_venue(mirror=args.mirror, settings=settings)
     async with venue_cm as venue:
-        return await trade(args, venue, limits)
+        return await trade(venue, plan_session(args, venue, limits))
 
 
 if __name__ == "__main__":

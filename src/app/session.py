@@ -68,20 +68,57 @@ async def paper_venue(
         tick_interval=0.25 if mirror else 0.05,
     )
     async with exchange:
-        gate = KrakenRateLimits(tier, clock=clock)
-        adapter = KrakenAdapter(
-            api_key=exchange.api_key,
-            api_secret=exchange.api_secret,
-            base_url=exchange.rest_url,
-            ws_url=exchange.ws_url,
-            ws_auth_url=exchange.ws_auth_url,
-            gate=gate,
-            settings=settings,
-            # The runtime's fill stream opens the private socket, so orders ride it ("auto").
-            order_transport="auto",
-        )
+        adapter = _paper_adapter(
+            exchange.api_key, exchange.api_secret,
+            (exchange.rest_url, exchange.ws_url, exchange.ws_auth_url), clock, tier, settings,
+        )  # fmt: skip
         async with adapter:
             yield Venue(adapter, exchange, clock, "mirror" if mirror else "paper")
+
+
+def _paper_adapter(
+    api_key: str,
+    api_secret: str,
+    urls: tuple[str, str, str],
+    clock: Clock,
+    tier: str,
+    settings: KrakenSettings,
+) -> KrakenAdapter:
+    """The adapter every paper session uses: the exchange's URLs, its tier, gate on its clock."""
+    rest_url, ws_url, ws_auth_url = urls
+    return KrakenAdapter(
+        api_key=api_key,
+        api_secret=api_secret,
+        base_url=rest_url,
+        ws_url=ws_url,
+        ws_auth_url=ws_auth_url,
+        gate=KrakenRateLimits(tier, clock=clock),
+        settings=settings,
+        # The runtime's fill stream opens the private socket, so orders ride it ("auto").
+        order_transport="auto",
+    )
+
+
+@asynccontextmanager
+async def remote_paper_venue(
+    api_key: str,
+    api_secret: str,
+    urls: tuple[str, str, str],
+    *,
+    clock: Clock,
+    tier: str | None = None,
+    settings: KrakenSettings | None = None,
+) -> AsyncIterator[Venue]:
+    """A paper venue on an exchange running elsewhere (``python -m src.venues.kraken_paper``).
+
+    The adapter is built as ``paper_venue`` builds it; ``urls`` are (REST, WS, WS auth) and
+    ``clock`` must run at the exchange's clock speed so the rate-limit gate decays as the
+    exchange's counters do. Used by the soak harness, whose exchange lives in its own process.
+    """
+    settings = settings if settings is not None else KrakenSettings()
+    adapter = _paper_adapter(api_key, api_secret, urls, clock, tier or settings.tier, settings)
+    async with adapter:
+        yield Venue(adapter, None, clock, "paper")
 
 
 @asynccontextmanager
@@ -117,6 +154,8 @@ class SessionSettings:
     status_seconds: float = 5.0
     reconcile_seconds: float = 10.0
     cancel_orphans: bool = False
+    #: Real seconds between heartbeats (the dead man's switch re-arms on each).
+    heartbeat_seconds: float = 20.0
 
 
 def build_runtime(
@@ -137,6 +176,7 @@ def build_runtime(
         poll_seconds=settings.poll_seconds,
         status_seconds=settings.status_seconds,
         reconcile_seconds=settings.reconcile_seconds,
+        heartbeat_seconds=settings.heartbeat_seconds,
         history_candles=max(strategy.warmup_candles * 2, 60),
     )
     return TradingRuntime(
