@@ -1,196 +1,34 @@
-"""Working orders on SimEngine with a manual clock: re-price, age out, flip, lost replies.
+"""Working orders on SimEngine with a manual clock: re-price, age out, flip, cancel-and-replace.
 
-Every test drives the real runtime loop (``TradingRuntime.step``: quotes, candles, sizing,
-risk, order manager, SQLite) with passive limit orders (``limit_offset_bps=-20``): a buy rests
-20 bps under the market until the policy moves or cancels it.
+Each test drives the real runtime loop (see ``tests.support.working_orders``); lost and
+refused replies are in ``test_working_orders_lost_replies.py``.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from src.core.clock import ManualClock
-from src.core.errors import ConfigurationError, NetworkError, TradingRateLimitError
-from src.core.execution import Order, OrderAck, OrderStatus, OrderType, Side
-from src.core.instruments import Instrument
+from src.core.errors import ConfigurationError
+from src.core.execution import OrderStatus, OrderType, Side
 from src.core.kill_switch import KillSwitch
-from src.core.market_data import Candle
-from src.core.order_amend import AmendAck, OrderAmender
-from src.core.order_changes import RETRY_SECONDS
-from src.core.order_state import ManagedOrder
+from src.core.order_amend import OrderAmender
 from src.core.order_store import OrderStore
 from src.core.risk import RiskLimits, RiskManager
 from src.core.runtime import RuntimeConfig, TradingRuntime
-from src.core.sizing import SizingConfig, Target
 from src.core.working_orders import WorkingOrderConfig
-from src.venues.sim_engine import SimEngine
-from tests.support.runtime import START, ListCandles
-
-SYMBOL = "BTC/USD"
-PRICE = Decimal(40_000)
-QTY = Decimal("0.005")  # 200 USD at 40,000
-S = OrderStatus
-
-BTC = Instrument(
-    symbol=SYMBOL,
-    base="BTC",
-    quote="USD",
-    price_tick=Decimal("0.1"),
-    lot_step=Decimal("0.00000001"),
-    min_quantity=Decimal("0.0001"),
-    min_cost=Decimal("0.5"),
+from tests.support.working_orders import (
+    QTY,
+    SYMBOL,
+    CancelOnly,
+    make_rig,
+    resting_buy,
 )
 
-
-class Recording(SimEngine):
-    """SimEngine that logs every order call, in order, so tests can check what came first."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.calls: list[tuple[str, str]] = []
-
-    async def submit_orders(self, orders: Sequence[Order]) -> list[OrderAck]:
-        self.calls += [("submit", f"{o.side.value} {o.client_order_id}") for o in orders]
-        return await super().submit_orders(orders)
-
-    async def cancel_order(self, order_id: str) -> Any:
-        self.calls.append(("cancel", order_id))
-        return await super().cancel_order(order_id)
-
-    async def amend_working_order(self, order_id: str, **kwargs: Any) -> AmendAck:
-        self.calls.append(("amend", order_id))
-        return await super().amend_working_order(order_id, **kwargs)
-
-    def open_orders(self) -> list[Any]:
-        return [o for o in self.orders.values() if not o.status.is_final]
-
-
-class CancelOnly(Recording):
-    """A venue without amends: the runtime must cancel and replace."""
-
-    amend_working_order = None  # type: ignore[assignment]
-
-
-class Scripted:
-    """A strategy whose next target a test sets (None: no opinion)."""
-
-    symbols = (SYMBOL,)
-    interval_minutes = 1
-    warmup_candles = 1
-
-    def __init__(self) -> None:
-        self.target: Decimal | None = None
-
-    def on_candle(self, candle: Candle) -> list[Target]:
-        return [] if self.target is None else [Target(candle.symbol, self.target)]
-
-
-@dataclass
-class Rig:
-    engine: Recording
-    clock: ManualClock
-    runtime: TradingRuntime
-    strategy: Scripted
-    candles: ListCandles
-    db: Path
-    sent: list[ManagedOrder] = field(default_factory=list)
-
-    async def candle(self, target: Decimal | None = None, price: Decimal | None = None) -> None:
-        """Move the market (if asked), close a candle there with ``target``, run one step."""
-        if price is not None:
-            self.engine.set_price(SYMBOL, price)
-        at, close = START + timedelta(minutes=len(self.candles.candles)), self.engine.prices[SYMBOL]
-        bar = {"open": close, "high": close, "low": close, "close": close, "volume": Decimal(1)}
-        self.candles.candles.append(Candle(symbol=SYMBOL, interval_minutes=1, timestamp=at, **bar))
-        self.candles.released = len(self.candles.candles)
-        self.strategy.target = target
-        await self.step()
-
-    async def after(self, seconds: float, price: Decimal | None = None) -> None:
-        """Let ``seconds`` pass, move the market (if asked) and run one step (no candle)."""
-        self.clock.advance(seconds)
-        if price is not None:
-            self.engine.set_price(SYMBOL, price)
-        await self.step()
-
-    async def step(self) -> None:
-        before = self.runtime.stats.orders_sent
-        await self.runtime.step()
-        assert self.runtime.stats.orders_sent >= before
-
-    def order(self, cloid: str) -> ManagedOrder:
-        order = self.runtime.store.get_order(cloid)
-        assert order is not None
-        return order
-
-    def only_live(self) -> ManagedOrder:
-        live = list(self.runtime.oms.live.values())
-        assert len(live) == 1, live
-        return live[0]
-
-    def reasons(self, cloid: str) -> list[str]:
-        with sqlite3.connect(self.db) as db:
-            rows = db.execute(
-                "SELECT reason FROM order_events WHERE client_order_id = ? ORDER BY id", (cloid,)
-            ).fetchall()
-        return [r[0] or "" for r in rows]
-
-    def pending(self) -> dict[str, Decimal]:
-        return self.runtime.oms.pending_quantities()
-
-
-async def make_rig(
-    tmp_path: Path,
-    working: WorkingOrderConfig,
-    *,
-    engine_type: type[Recording] = Recording,
-    stream_events: bool = True,
-) -> Rig:
-    clock = ManualClock(start=1000.0, wall_start=START)
-    engine = engine_type(
-        {SYMBOL: BTC}, {"USD": Decimal(10_000), "BTC": Decimal("0.5")}, clock=clock
-    )
-    engine.set_price(SYMBOL, PRICE)
-    strategy = Scripted()
-    candles = ListCandles([])
-    db = tmp_path / "rt.sqlite"
-    runtime = TradingRuntime(
-        engine,
-        strategy,
-        store=OrderStore(db),
-        risk=RiskManager(RiskLimits(kill_file=None), clock, KillSwitch()),
-        clock=clock,
-        candles=candles,
-        quotes=engine,
-        config=RuntimeConfig(
-            sizing=SizingConfig(capital_per_pair=Decimal(200), limit_offset_bps=Decimal(-20)),
-            stream_events=stream_events,
-            working_orders=working,
-        ),
-        status_sink=lambda line: None,
-    )
-    await runtime.start()
-    return Rig(engine, clock, runtime, strategy, candles, db)
-
-
-async def resting_buy(rig: Rig) -> ManagedOrder:
-    """Target 1 at 40,000: a passive buy of 0.005 at 39,920.0 that rests."""
-    await rig.candle(Decimal(1))
-    order = rig.only_live()
-    assert (order.side, order.order_type, order.status) == (Side.BUY, OrderType.LIMIT, S.OPEN)
-    assert (order.quantity, order.limit_price) == (QTY, Decimal("39920.0"))
-    return order
-
-
-# ----------------------------------------------------------------------------- amend
+S = OrderStatus
 
 
 async def test_a_resting_order_is_amended_once_the_price_moves_past_the_threshold(
@@ -257,9 +95,6 @@ async def test_after_max_reprices_the_next_due_reprice_cancels(tmp_path: Path) -
     await rig.runtime.feed.stop()
 
 
-# ----------------------------------------------------------------------------- cancel
-
-
 async def test_a_resting_order_is_cancelled_after_cancel_after(tmp_path: Path) -> None:
     rig = await make_rig(tmp_path, WorkingOrderConfig(cancel_after_seconds=60))
     order = await resting_buy(rig)
@@ -319,38 +154,6 @@ async def test_a_target_flip_cancels_the_working_order_before_a_new_one_is_plann
     await rig.runtime.feed.stop()
 
 
-async def test_a_flip_whose_cancel_reply_is_lost_plans_nothing_until_the_venue_says(
-    tmp_path: Path,
-) -> None:
-    rig = await make_rig(tmp_path, WorkingOrderConfig(cancel_on_flip=True))
-    buy = await resting_buy(rig)
-    rig.engine.fill(buy.order_id or "", Decimal("0.002"))
-    await rig.after(1)
-    rig.engine.fail_next_cancel = NetworkError("read timeout", outcome_known=False)
-    rig.engine.fail_after_change = False  # the cancel never reached the book
-
-    await rig.candle(Decimal(0))  # flip: cancel sent, its reply lost
-    assert rig.runtime.working.busy_symbols() == {SYMBOL}
-    assert "cancel outcome unknown: read timeout" in rig.reasons(buy.client_order_id)
-    await rig.candle(Decimal(0))  # the venue still shows the buy open: no sell planned
-    assert [c for c, _ in rig.engine.calls] == ["submit", "cancel"]
-    assert rig.order(buy.client_order_id).status is S.PARTIALLY_FILLED
-
-    await rig.after(RETRY_SECONDS)  # asked again, still open: the cancel goes again, confirmed
-    assert [c for c, _ in rig.engine.calls] == ["submit", "cancel", "cancel"]
-    assert rig.runtime.working.busy_symbols() == set()
-    assert rig.order(buy.client_order_id).status is S.CANCELED
-    await rig.candle(Decimal(0))  # only now is the holding sold
-    sell = rig.only_live()
-    assert (sell.side, sell.quantity) == (Side.SELL, Decimal("0.002"))
-    assert [c for c, _ in rig.engine.calls] == ["submit", "cancel", "cancel", "submit"]
-    assert len(rig.engine.open_orders()) == 1
-    await rig.runtime.feed.stop()
-
-
-# ----------------------------------------------------------------------------- replace
-
-
 async def test_an_engine_without_amend_gets_cancel_and_replace_with_a_new_client_id(
     tmp_path: Path,
 ) -> None:
@@ -379,45 +182,6 @@ async def test_an_engine_without_amend_gets_cancel_and_replace_with_a_new_client
     assert rig.runtime.oms.live == {}
     assert [c for c, _ in rig.engine.calls] == ["submit", "cancel", "submit", "cancel"]
     await rig.runtime.feed.stop()
-
-
-@pytest.mark.parametrize("applied", [False, True], ids=["cancel-lost", "reply-lost"])
-async def test_a_lost_cancel_reply_sends_no_replacement_until_the_venue_says_it_is_gone(
-    tmp_path: Path, applied: bool
-) -> None:
-    config = WorkingOrderConfig(reprice_after_seconds=0)
-    rig = await make_rig(tmp_path, config, engine_type=CancelOnly)
-    old = await resting_buy(rig)
-    rig.engine.fail_next_cancel = NetworkError("connection reset", outcome_known=False)
-    rig.engine.fail_after_change = applied
-
-    await rig.after(1, price=Decimal(40_200))  # re-price due: cancel sent, reply lost
-    assert rig.runtime.working.busy_symbols() == {SYMBOL}
-    assert [c for c, _ in rig.engine.calls] == ["submit", "cancel"]
-
-    if not applied:  # the venue still lists it open: asked again, not re-sent before the delay
-        await rig.candle(Decimal(1))  # the strategy asks again: nothing planned on a busy pair
-        assert [c for c, _ in rig.engine.calls] == ["submit", "cancel"]
-        await rig.after(RETRY_SECONDS / 2)
-        assert [c for c, _ in rig.engine.calls] == ["submit", "cancel"]
-        assert rig.engine.orders[old.order_id or ""].status is S.OPEN
-        assert rig.runtime.working.busy_symbols() == {SYMBOL}
-        await rig.after(RETRY_SECONDS)  # still open at the venue: now the cancel goes again
-        assert [c for c, _ in rig.engine.calls] == ["submit", "cancel", "cancel", "submit"]
-    else:  # the venue says it is cancelled: no second cancel, the replacement goes at once
-        await rig.after(1)
-        assert [c for c, _ in rig.engine.calls] == ["submit", "cancel", "submit"]
-
-    assert rig.order(old.client_order_id).status is S.CANCELED
-    new = rig.only_live()
-    assert new.client_order_id != old.client_order_id
-    assert (new.quantity, new.limit_price) == (QTY, Decimal("40119.6"))
-    assert len(rig.engine.open_orders()) == 1  # never two live orders for one intent
-    assert "cancel outcome unknown: connection reset" in rig.reasons(old.client_order_id)
-    await rig.runtime.feed.stop()
-
-
-# ----------------------------------------------------------------------------- quantities
 
 
 @pytest.mark.parametrize("streamed", [True, False], ids=["fill-applied", "fill-not-yet-applied"])
@@ -483,57 +247,6 @@ async def test_a_quantity_amend_without_amend_support_replaces_what_is_left(
     with pytest.raises(ValueError, match="not above what has filled"):
         await rig.runtime.working.amend(new.client_order_id, quantity=Decimal(0))
     await rig.runtime.feed.stop()
-
-
-# ----------------------------------------------------------------------------- lost amends
-
-
-@pytest.mark.parametrize("applied", [True, False], ids=["amend-took", "amend-lost"])
-async def test_a_lost_amend_reply_is_resolved_by_asking_the_venue(
-    tmp_path: Path, applied: bool
-) -> None:
-    config = WorkingOrderConfig(reprice_after_seconds=0, max_reprices=5)
-    rig = await make_rig(tmp_path, config)
-    order = await resting_buy(rig)
-    rig.engine.fail_next_amend = NetworkError("read timeout", outcome_known=False)
-    rig.engine.fail_after_change = applied
-
-    await rig.after(1, price=Decimal(40_200))
-    assert rig.runtime.working.busy_symbols() == {SYMBOL}
-    assert rig.order(order.client_order_id).limit_price == Decimal("39920.0")  # not guessed
-    await rig.after(1)  # asked: the venue's order says whether the amend took
-    assert rig.runtime.working.busy_symbols() == set()
-    stored = rig.order(order.client_order_id)
-    reasons = rig.reasons(order.client_order_id)
-    if applied:
-        assert stored.limit_price == Decimal("40119.6")
-        assert any(r.startswith("amended: quantity 0.00500000, limit 40119.6") for r in reasons)
-        assert [c for c, _ in rig.engine.calls] == ["submit", "amend"]  # never sent twice
-    else:
-        assert stored.limit_price == Decimal("39920.0")
-        assert "amend not in effect: the venue shows the order unchanged" in reasons
-        await rig.after(RETRY_SECONDS)  # still due: a new amend, since the venue said no
-        assert rig.order(order.client_order_id).limit_price == Decimal("40119.6")
-    assert len(rig.engine.open_orders()) == 1
-    await rig.runtime.feed.stop()
-
-
-async def test_a_refused_amend_is_logged_and_retried_later_not_at_once(tmp_path: Path) -> None:
-    config = WorkingOrderConfig(reprice_after_seconds=0)
-    rig = await make_rig(tmp_path, config)
-    order = await resting_buy(rig)
-    rig.engine.fail_next_amend = TradingRateLimitError("EOrder:Rate limit exceeded")
-    await rig.after(1, price=Decimal(40_200))
-    await rig.after(1)
-    assert [c for c, _ in rig.engine.calls] == ["submit", "amend"]
-    assert any(r.startswith("amend refused:") for r in rig.reasons(order.client_order_id))
-    await rig.after(RETRY_SECONDS)
-    assert [c for c, _ in rig.engine.calls] == ["submit", "amend", "amend"]
-    assert rig.order(order.client_order_id).limit_price == Decimal("40119.6")
-    await rig.runtime.feed.stop()
-
-
-# ----------------------------------------------------------------------------- restart, config
 
 
 async def test_a_restart_keeps_the_intent_clocks(tmp_path: Path) -> None:
