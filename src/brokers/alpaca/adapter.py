@@ -7,9 +7,10 @@ of ``src.brokers.alpaca``; ``src.brokers.alpaca_adapter`` re-exports it (the gui
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
+from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self
 
@@ -17,20 +18,18 @@ import httpx
 import structlog
 
 from src.brokers.alpaca import fills as alpaca_fills
+from src.brokers.alpaca import listing, parse
 from src.brokers.alpaca import orders as wire_orders
-from src.brokers.alpaca import parse
 from src.brokers.alpaca.config import AlpacaConfig, AlpacaTimeInForce
 from src.brokers.alpaca.http import AlpacaHttpClient
 from src.brokers.alpaca.limiter import default_limiter
 from src.brokers.alpaca.stream import TradeUpdatesStream
+from src.brokers.alpaca.submit import ExtendedHoursOption, Submitter, TifOption
 from src.core.clock import Clock, SystemClock
-from src.core.decimals import to_decimal, to_plain_string
+from src.core.decimals import to_decimal
 from src.core.errors import (
     BrokerError,
     MalformedResponseError,
-    NetworkError,
-    OrderRejectedError,
-    ServiceUnavailableError,
     UnknownOrderError,
     UnknownSymbolError,
 )
@@ -39,7 +38,6 @@ from src.core.execution import (
     Fill,
     Order,
     OrderAck,
-    OrderStatus,
     OrderUpdate,
     Position,
     ensure_utc,
@@ -49,7 +47,6 @@ from src.core.order_outcome import LostReplyPolicy, OutcomeResolver
 
 log = structlog.get_logger(__name__)
 
-TifOverride = AlpacaTimeInForce | str | Mapping[str, AlpacaTimeInForce | str] | None
 _ORDER_LIST_STATUS = {"open": "open", "closed": "closed", "all": "all"}
 
 
@@ -106,6 +103,7 @@ class AlpacaAdapter:
         self._resolver = OutcomeResolver(
             self.find_order, self._clock, LostReplyPolicy(lookups=max(1, unknown_outcome_lookups))
         )
+        self._submitter = Submitter(lambda: self.http, self.get_instrument, self._resolver)
         self._stream_backoff = stream_backoff
         self._max_read_retries = max_read_retries
 
@@ -173,13 +171,22 @@ class AlpacaAdapter:
 
     # -- orders --------------------------------------------------------------------------
 
-    async def get_orders(self, status: str = "open") -> list[OrderUpdate]:
-        """Orders by status: ``"open"``, ``"closed"`` or ``"all"`` (newest first, up to 500)."""
+    async def get_orders(
+        self, status: str = "open", *, after: datetime | None = None
+    ) -> list[OrderUpdate]:
+        """Orders by status: ``"open"``, ``"closed"`` or ``"all"``, newest first, every page.
+
+        Alpaca returns at most 500 orders a request; the pages are followed by submission time
+        (``listing``). ``after`` keeps only orders submitted after it (a long closed history
+        costs one request per 500 orders). An open notional order's ``quantity`` is what has
+        filled so far; its dollar amount is ``update.notional`` (``AlpacaOrderUpdate``).
+        """
         wire_status = _ORDER_LIST_STATUS.get(status)
         if wire_status is None:
             raise ValueError(f"status: expected 'open', 'closed' or 'all', got {status!r}")
-        payload = await self.http.list_orders(wire_status)
-        return [wire_orders.order_update(o) for o in _list(payload, "orders")]
+        since = None if after is None else ensure_utc(after, "after")
+        payload = await listing.all_orders(self.http, wire_status, after=since)
+        return [wire_orders.order_update(o) for o in payload]
 
     async def get_order(self, order_id: str) -> OrderUpdate:
         """One order by Alpaca's order id."""
@@ -204,81 +211,56 @@ class AlpacaAdapter:
         time_in_force: AlpacaTimeInForce | str | None = None,
         client_order_id: str | None = None,
     ) -> OrderUpdate:
-        """``PATCH /v2/orders/{id}``: Alpaca replaces the order with a new one, returned here."""
-        body: dict[str, Any] = {}
-        for key, value in (
-            ("qty", quantity),
-            ("limit_price", limit_price),
-            ("stop_price", stop_price),
-            ("trail", trail),
-        ):
-            if value is not None:
-                body[key] = to_plain_string(to_decimal(value, field=key))
-        if time_in_force is not None:
-            body["time_in_force"] = AlpacaTimeInForce(str(time_in_force).lower()).value
-        if client_order_id is not None:
-            body["client_order_id"] = client_order_id
+        """``PATCH /v2/orders/{id}``: Alpaca replaces the order with a new one, returned here.
+
+        The order is read first, so the new values get the same treatment as on submit:
+        prices rounded onto Alpaca's grid (two decimals from $1.00, four below; never more
+        aggressive), the quantity down to the lot, and Alpaca's rules checked.
+
+        Raises:
+            InvalidOrderError, OrderMinimumError: before the replacement is sent.
+        """
+        current = _obj(await self.http.get_order(order_id), "order")
+        symbol = parse.normalize_symbol(
+            str(parse.field(current, "symbol", "order")), current.get("asset_class")
+        )
+        body = wire_orders.replace_body(
+            current,
+            await self.get_instrument(symbol),
+            quantity=_opt_decimal(quantity, "quantity"),
+            limit_price=_opt_decimal(limit_price, "limit_price"),
+            stop_price=_opt_decimal(stop_price, "stop_price"),
+            trail=_opt_decimal(trail, "trail"),
+            tif=time_in_force,
+            client_order_id=client_order_id,
+        )
         payload = await self.http.replace_order(order_id, body)
         return wire_orders.order_update(_obj(payload, "order"))
 
     async def submit_orders(
-        self, orders: Sequence[Order], *, time_in_force: TifOverride = None
+        self,
+        orders: Sequence[Order],
+        *,
+        time_in_force: TifOption = None,
+        extended_hours: ExtendedHoursOption = None,
     ) -> list[OrderAck]:
-        """Validate every order, then send them one by one.
+        """Send each order once; one ack per order, in order, whatever befalls another.
 
         Args:
             orders: core orders; each carries its ``client_order_id`` to Alpaca.
             time_in_force: an Alpaca value for every order in the call, or a mapping
                 ``{client_order_id: value}`` (e.g. ``"opg"`` to trade the opening auction).
+            extended_hours: ``True`` (or ``{client_order_id: True}``) lets an equity limit
+                ``day`` order trade pre-market and after hours; refused for anything else.
 
         Returns:
-            One ack per order. A venue refusal (insufficient buying power, invalid order) is an
-            ack with status ``REJECTED`` and the reason; a lost reply is resolved by looking the
-            client order id up, and is ``UNKNOWN`` only if Alpaca still cannot say.
-
-        Raises:
-            InvalidOrderError, OrderMinimumError, UnknownSymbolError: before anything is sent.
+            One ack per order. An order that breaks Alpaca's rules (or whose symbol is unknown)
+            is a ``REJECTED`` ack saying why, and is never sent; a refusal by Alpaca
+            (insufficient buying power, invalid order, rate limit) is ``REJECTED`` with
+            Alpaca's reason; either way the other orders go on. A lost reply is resolved by
+            looking the client order id up, and is ``UNKNOWN`` only if Alpaca cannot say.
         """
-        bodies = []
-        for order in orders:  # validate all first: a bad order loses nothing already sent
-            tif = (
-                time_in_force.get(order.client_order_id)
-                if isinstance(time_in_force, Mapping)
-                else time_in_force
-            )
-            instrument = await self.get_instrument(order.symbol)
-            bodies.append(wire_orders.build_order_body(order, instrument, tif))
-        return [await self._submit_one(o, b) for o, b in zip(orders, bodies, strict=True)]
-
-    async def _submit_one(self, order: Order, body: dict[str, Any]) -> OrderAck:
-        try:
-            payload = await self.http.submit_order(body)
-            return _ack(order, wire_orders.order_update(_obj(payload, "order")))
-        except OrderRejectedError as exc:
-            return OrderAck(
-                client_order_id=order.client_order_id,
-                order_id=None,
-                symbol=order.symbol,
-                status=OrderStatus.REJECTED,
-                message=str(exc),
-                raw={"error": exc.raw or exc.message},
-            )
-        except (NetworkError, ServiceUnavailableError, MalformedResponseError) as exc:
-            if exc.outcome_known:
-                raise
-            log.warning("alpaca.submit.outcome_unknown", client_order_id=order.client_order_id)
-            return await self._resolve(order, exc)
-
-    async def _resolve(self, order: Order, cause: BrokerError) -> OrderAck:
-        """Ask Alpaca what became of an order whose reply was lost; never re-send it.
-
-        The one lost-reply policy (``src.core.order_outcome``): found by client order id, or
-        UNKNOWN (never rejected after a miss).
-        """
-        resolution = await self._resolver.resolve(order.client_order_id, cause)
-        if resolution.found is not None:
-            return _ack(order, resolution.found)
-        return resolution.ack(order, order.symbol)
+        return await self._submitter.submit(orders, time_in_force, extended_hours)
 
     async def cancel_order(self, order_id: str) -> dict[str, Any]:
         """Request cancellation; returns ``{"count": 1, "order_id": ...}``.
@@ -347,14 +329,8 @@ class AlpacaAdapter:
             yield fill
 
 
-def _ack(order: Order, update: OrderUpdate) -> OrderAck:
-    return OrderAck(
-        client_order_id=update.client_order_id or order.client_order_id,
-        order_id=update.order_id,
-        symbol=order.symbol,
-        status=update.status,
-        raw=update.raw,
-    )
+def _opt_decimal(value: Any, name: str) -> Decimal | None:
+    return None if value is None else to_decimal(value, field=name)
 
 
 def _obj(payload: Any, what: str) -> dict[str, Any]:

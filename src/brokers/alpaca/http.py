@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -19,6 +19,11 @@ from src.core.clock import Clock, SystemClock
 from src.core.errors import BrokerError, MalformedResponseError, NetworkError, RateLimitError
 
 JSON = Any
+
+
+def rfc3339(value: datetime) -> str:
+    """A UTC datetime as Alpaca's query parameters take it: ``2024-01-02T15:04:05.123456Z``."""
+    return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 class AlpacaHttpClient:
@@ -155,9 +160,30 @@ class AlpacaHttpClient:
             "GET", "/v2/orders:by_client_order_id", params={"client_order_id": client_order_id}
         )
 
-    async def list_orders(self, status: str, limit: int = 500) -> JSON:
-        """``GET /v2/orders?status=open|closed|all``."""
-        params = {"status": status, "limit": limit, "direction": "desc", "nested": "false"}
+    async def list_orders(
+        self,
+        status: str,
+        limit: int = 500,
+        *,
+        after: datetime | None = None,
+        until: datetime | None = None,
+        direction: str = "desc",
+    ) -> JSON:
+        """``GET /v2/orders``: ``status`` open|closed|all, at most 500 (Alpaca's maximum).
+
+        ``after`` and ``until`` bound the submission time, both exclusive; ``direction`` sorts
+        by submission time (``desc``: newest first).
+        """
+        params: dict[str, Any] = {
+            "status": status,
+            "limit": limit,
+            "direction": direction,
+            "nested": "false",
+        }
+        if after is not None:
+            params["after"] = rfc3339(after)
+        if until is not None:
+            params["until"] = rfc3339(until)
         return await self.request("GET", "/v2/orders", params=params)
 
     async def replace_order(self, order_id: str, body: dict[str, Any]) -> JSON:
@@ -191,7 +217,7 @@ class AlpacaHttpClient:
         """``GET /v2/account/activities/FILL`` oldest first, 100 per page."""
         params: dict[str, Any] = {"direction": "asc", "page_size": 100}
         if after is not None:
-            params["after"] = after.isoformat().replace("+00:00", "Z")
+            params["after"] = rfc3339(after)
         if page_token:
             params["page_token"] = page_token
         return await self.request("GET", "/v2/account/activities/FILL", params=params)

@@ -1,16 +1,21 @@
 """Pure conversions from Alpaca's JSON (orders, positions, account, assets, fills) to core types.
 
 Anything that is not the documented shape raises ``MalformedResponseError`` naming the field,
-never a bare ``KeyError``. Field names: https://docs.alpaca.markets/reference (order, position,
-account, asset, account activity) and /docs/websocket-streaming (trade_updates).
+never a bare ``KeyError``; the one exception is an order status Alpaca may add later, which
+maps to ``OrderStatus.UNKNOWN`` (see ``order_status``). Field names:
+https://docs.alpaca.markets/reference (order, position, account, asset, account activity) and
+/docs/websocket-streaming (trade_updates).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+import structlog
 
 from src.core.errors import MalformedResponseError
 from src.core.execution import (
@@ -24,26 +29,35 @@ from src.core.execution import (
 )
 from src.core.instruments import Instrument, InstrumentStatus
 
-# Alpaca order states (https://docs.alpaca.markets/docs/orders-at-alpaca#order-lifecycle).
+log = structlog.get_logger(__name__)
+
+# Every order state Alpaca documents (https://docs.alpaca.markets/docs/orders-at-alpaca#order-
+# lifecycle; the same 18 values as alpaca-py's ``OrderStatus``). None of them is final unless
+# Alpaca says the order can change no more; "not yet working" states are PENDING.
 ORDER_STATUS: dict[str, OrderStatus] = {
     "new": OrderStatus.OPEN,
+    "partially_filled": OrderStatus.PARTIALLY_FILLED,
+    "filled": OrderStatus.FILLED,
+    "done_for_day": OrderStatus.OPEN,  # resumes next session
+    "canceled": OrderStatus.CANCELED,
+    "expired": OrderStatus.EXPIRED,
+    "replaced": OrderStatus.CANCELED,  # superseded by the order in ``replaced_by``
+    "pending_cancel": OrderStatus.OPEN,  # may still fill until the cancel lands
+    "pending_replace": OrderStatus.OPEN,  # likewise
+    "pending_review": OrderStatus.PENDING,  # compliance review before it is routed
     "accepted": OrderStatus.PENDING,
     "pending_new": OrderStatus.PENDING,
     "accepted_for_bidding": OrderStatus.PENDING,
-    "held": OrderStatus.OPEN,
-    "calculated": OrderStatus.OPEN,
-    "stopped": OrderStatus.OPEN,
-    "suspended": OrderStatus.OPEN,
-    "done_for_day": OrderStatus.OPEN,  # resumes next session
-    "pending_cancel": OrderStatus.OPEN,
-    "pending_replace": OrderStatus.OPEN,
-    "partially_filled": OrderStatus.PARTIALLY_FILLED,
-    "filled": OrderStatus.FILLED,
-    "canceled": OrderStatus.CANCELED,
-    "replaced": OrderStatus.CANCELED,  # superseded by the order in ``replaced_by``
-    "expired": OrderStatus.EXPIRED,
+    "stopped": OrderStatus.OPEN,  # a trade is guaranteed but has not happened yet
     "rejected": OrderStatus.REJECTED,
+    "suspended": OrderStatus.OPEN,  # not eligible for trading for now, not final
+    "calculated": OrderStatus.OPEN,  # done for the day, settlement pending (see orders.py)
+    "held": OrderStatus.PENDING,  # a bracket leg waiting for its parent to fill
 }
+# A status Alpaca adds later must not fail a whole order list: it is reported as UNKNOWN (not
+# final, so the order stays tracked and its symbol is treated as unresolved) and logged once.
+UNKNOWN_STATUS = OrderStatus.UNKNOWN
+_REPORTED_UNKNOWN: set[str] = set()
 
 ORDER_TYPE: dict[str, OrderType] = {
     "market": OrderType.MARKET,
@@ -89,25 +103,49 @@ def opt_dec(payload: Mapping[str, Any], name: str) -> Decimal | None:
     return None if value in (None, "") else dec(value, name)
 
 
+_RFC3339 = re.compile(
+    r"(?P<date>\d{4}-\d{2}-\d{2})[Tt ](?P<time>\d{2}:\d{2}:\d{2})(?:[.,](?P<fraction>\d+))?"
+    r"(?P<zone>[Zz]|[+-]\d{2}:?\d{2})?",
+    re.ASCII,
+)
+
+
+def _zone(text: str) -> tzinfo:
+    if text in ("Z", "z"):
+        return UTC
+    hours, minutes = int(text[1:3]), int(text[-2:])
+    if minutes >= 60:
+        raise ValueError(text)
+    offset = timedelta(hours=hours, minutes=minutes)
+    return timezone(-offset if text[0] == "-" else offset)  # ValueError beyond +-24h
+
+
 def timestamp(value: Any, name: str) -> datetime:
-    """Parse Alpaca's RFC 3339 timestamps (nanoseconds and ``Z`` allowed) into UTC."""
-    if not isinstance(value, str):
+    """Parse an RFC 3339 timestamp as Alpaca writes it into a UTC datetime.
+
+    Alpaca writes ``Z`` or a numeric offset (``-05:00`` on ``/v2/clock``), with no fraction or
+    up to nine fractional digits. The instant is kept: the offset is applied, and the fraction
+    is truncated to the microseconds a ``datetime`` holds (never rounded, which could carry
+    into the next second).
+
+    Raises:
+        MalformedResponseError: Not a timestamp, or one without a UTC offset.
+    """
+    match = _RFC3339.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
         raise MalformedResponseError(f"Alpaca field {name!r} is not a timestamp: {value!r}")
-    text = value.replace("Z", "+00:00")
-    if "." in text:  # trim nanoseconds to microseconds
-        head, _, rest = text.partition(".")
-        digits = "".join(c for c in rest if c.isdigit())
-        zone = rest[len(digits) :]
-        text = f"{head}.{digits[:6].ljust(6, '0')}{zone}"
+    if match["zone"] is None:
+        # A local time without an offset is ambiguous (Alpaca's local time is New York's).
+        raise MalformedResponseError(f"Alpaca field {name!r} has no UTC offset: {value!r}")
+    micros = (match["fraction"] or "")[:6].ljust(6, "0")
     try:
-        parsed = datetime.fromisoformat(text)
+        zone = _zone(match["zone"])
+        parsed = datetime.fromisoformat(f"{match['date']}T{match['time']}.{micros}")
     except ValueError:
         raise MalformedResponseError(
             f"Alpaca field {name!r} is not a timestamp: {value!r}"
         ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return parsed.replace(tzinfo=zone).astimezone(UTC)
 
 
 def opt_timestamp(payload: Mapping[str, Any], name: str) -> datetime | None:
@@ -145,13 +183,21 @@ def side(value: Any) -> Side:
 def order_status(value: Any) -> OrderStatus:
     """Alpaca's order ``status`` as an :class:`OrderStatus`.
 
+    A string Alpaca does not document (yet) maps to ``OrderStatus.UNKNOWN`` and is logged once
+    per value, so one new state never fails a whole order list.
+
     Raises:
-        MalformedResponseError: Not one of Alpaca's documented states.
+        MalformedResponseError: The status is missing or not a string.
     """
-    status = ORDER_STATUS.get(value) if isinstance(value, str) else None
-    if status is None:
-        raise MalformedResponseError(f"Alpaca order status {value!r} is not a documented state")
-    return status
+    if not isinstance(value, str) or not value:
+        raise MalformedResponseError(f"Alpaca order status {value!r} is not a string")
+    status = ORDER_STATUS.get(value)
+    if status is not None:
+        return status
+    if value not in _REPORTED_UNKNOWN and len(_REPORTED_UNKNOWN) < 100:
+        _REPORTED_UNKNOWN.add(value)
+        log.warning("alpaca.order.unknown_status", status=value[:40], mapped_to=UNKNOWN_STATUS)
+    return UNKNOWN_STATUS
 
 
 def order_type(value: Any) -> OrderType:

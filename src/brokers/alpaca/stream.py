@@ -1,8 +1,11 @@
 """The ``trade_updates`` WebSocket client: authenticate, listen, reconnect with backoff.
 
 Protocol (https://docs.alpaca.markets/docs/websocket-streaming): send
-``{"action": "auth", "key": ..., "secret": ...}``, expect
-``{"stream": "authorization", "data": {"status": "authorized"}}``; send
+``{"action": "authenticate", "data": {"key_id": ..., "secret_key": ...}}`` (the message of
+Alpaca's trade-stream reference and the one its official client, alpaca-py's ``TradingStream``,
+sends; Alpaca also takes ``{"action": "auth", "key": ..., "secret": ...}``, its market-data
+streams' form), expect
+``{"stream": "authorization", "data": {"action": "authenticate", "status": "authorized"}}``; send
 ``{"action": "listen", "data": {"streams": ["trade_updates"]}}``, expect
 ``{"stream": "listening", ...}``; then ``{"stream": "trade_updates", "data": {...}}`` messages.
 The paper endpoint sends binary frames, the live one text frames; both are accepted.
@@ -46,6 +49,12 @@ def _decode(frame: str | bytes) -> dict[str, Any]:
     if not isinstance(message, dict):
         raise MalformedResponseError("trade_updates frame is not an object", raw=str(frame)[:200])
     return message
+
+
+def auth_message(key: SecretStr, secret: SecretStr) -> str:
+    """The ``authenticate`` frame (the only place the secret leaves its ``SecretStr``)."""
+    data = {"key_id": key.get_secret_value(), "secret_key": secret.get_secret_value()}
+    return json.dumps({"action": "authenticate", "data": data})
 
 
 class TradeUpdatesStream:
@@ -92,12 +101,7 @@ class TradeUpdatesStream:
                 return data if isinstance(data, dict) else {}
 
     async def _handshake(self, ws: ClientConnection) -> None:
-        auth = {
-            "action": "auth",
-            "key": self._key.get_secret_value(),
-            "secret": self._secret.get_secret_value(),
-        }
-        await ws.send(json.dumps(auth))
+        await ws.send(auth_message(self._key, self._secret))
         reply = await self._expect(ws, "authorization")
         if reply.get("status") != "authorized":
             raise AuthenticationError(

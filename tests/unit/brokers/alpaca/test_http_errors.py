@@ -175,9 +175,10 @@ async def test_429_on_submit_is_not_retried(adapter: AlpacaAdapter) -> None:
     post = respx.post(f"{BASE}/v2/orders").mock(
         return_value=_err(429, 42910000, "rate limit exceeded")
     )
-    with pytest.raises(RestRateLimitError):
-        await adapter.submit_orders([Order(symbol="AAPL", side=Side.BUY, quantity=1)])
+    [ack] = await adapter.submit_orders([Order(symbol="AAPL", side=Side.BUY, quantity=1)])
     assert post.call_count == 1
+    assert ack.status is OrderStatus.REJECTED and "rate limit" in (ack.message or "")
+    assert ack.raw["error_type"] == RestRateLimitError.__name__ and ack.raw["retryable"] is True
 
 
 @respx.mock
