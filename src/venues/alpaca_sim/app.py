@@ -17,10 +17,11 @@ from typing import Any
 from aiohttp import web
 
 from src.venues.alpaca_sim.faults import Faults
-from src.venues.alpaca_sim.keys import CREDS, FAULTS, LIMIT, LISTENING, SOCKETS, STATE
+from src.venues.alpaca_sim.keys import AUTH_LOG, CREDS, FAULTS, LIMIT, LISTENING, SOCKETS, STATE
 from src.venues.alpaca_sim.orders import SimError
 from src.venues.alpaca_sim.state import SimState
 from src.venues.alpaca_sim.stream import stream_handler
+from src.venues.alpaca_sim.timefmt import CLOCK_STYLE
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -127,44 +128,64 @@ async def get_position(request: web.Request) -> web.Response:
 
 async def submit_order(request: web.Request) -> web.Response:
     """``POST /v2/orders``."""
-    order = request.app[STATE].submit(await _body(request))
-    return _json(order.to_json())
+    state = request.app[STATE]
+    return _json(state.order_json(state.submit(await _body(request))))
 
 
 async def list_orders(request: web.Request) -> web.Response:
-    """``GET /v2/orders`` with ``status``, ``limit``, ``symbols`` and ``direction``."""
+    """``GET /v2/orders``: ``status``, ``symbols``, ``after``/``until``, ``direction``, ``limit``.
+
+    As Alpaca: sorted by submission time (``direction``, newest first by default), ``after`` and
+    ``until`` bound it exclusively, ``limit`` defaults to 50 and is capped at 500.
+    """
     q = request.query
     status = q.get("status", "open")
     if status not in ("open", "closed", "all"):
         raise SimError(422, 40010001, "invalid status")
-    limit = min(int(q.get("limit", "50")), 500)
+    direction = q.get("direction", "desc")
+    if direction not in ("asc", "desc"):
+        raise SimError(422, 40010001, "invalid direction")
+    try:
+        limit = int(q.get("limit", "50"))
+        after = _time(q["after"]) if q.get("after") else None
+        until = _time(q["until"]) if q.get("until") else None
+    except ValueError:
+        raise SimError(422, 40010001, "invalid query parameter") from None
+    if limit < 1:
+        raise SimError(422, 40010001, "limit must be > 0")
+    limit = min(limit, 500)  # Alpaca's maximum
     symbols = set(filter(None, q.get("symbols", "").split(",")))
-    orders = list(request.app[STATE].orders.values())
+    state = request.app[STATE]
     chosen = [
         o
-        for o in orders
+        for o in state.orders.values()
         if (status == "all" or (status == "open") == o.is_open)
         and (not symbols or o.asset.symbol in symbols)
+        and (after is None or o.created_at > after)  # submitted_at is created_at here
+        and (until is None or o.created_at < until)
     ]
-    chosen.sort(key=lambda o: o.created_at, reverse=q.get("direction", "desc") == "desc")
-    return _json([o.to_json() for o in chosen[:limit]])
+    chosen.sort(key=lambda o: o.created_at, reverse=direction == "desc")
+    return _json([state.order_json(o) for o in chosen[:limit]])
 
 
 async def get_order(request: web.Request) -> web.Response:
     """``GET /v2/orders/{order_id}``."""
-    return _json(request.app[STATE].order(request.match_info["order_id"]).to_json())
+    state = request.app[STATE]
+    return _json(state.order_json(state.order(request.match_info["order_id"])))
 
 
 async def get_order_by_client_id(request: web.Request) -> web.Response:
     """``GET /v2/orders:by_client_order_id``."""
     cloid = request.query.get("client_order_id", "")
-    return _json(request.app[STATE].order_by_client_id(cloid).to_json())
+    state = request.app[STATE]
+    return _json(state.order_json(state.order_by_client_id(cloid)))
 
 
 async def replace_order(request: web.Request) -> web.Response:
     """``PATCH /v2/orders/{order_id}``: replace an open order."""
-    new = request.app[STATE].replace(request.match_info["order_id"], await _body(request))
-    return _json(new.to_json())
+    state = request.app[STATE]
+    new = state.replace(request.match_info["order_id"], await _body(request))
+    return _json(state.order_json(new))
 
 
 async def cancel_order(request: web.Request) -> web.Response:
@@ -180,7 +201,7 @@ async def cancel_all(request: web.Request) -> web.Response:
     for order in list(state.orders.values()):
         if order.is_open:
             state.cancel(order.id)
-            results.append({"id": order.id, "status": 200, "body": order.to_json()})
+            results.append({"id": order.id, "status": 200, "body": state.order_json(order)})
     return _json(results, status=207)
 
 
@@ -202,20 +223,28 @@ async def get_asset(request: web.Request) -> web.Response:
 
 
 async def get_clock(request: web.Request) -> web.Response:
-    """``GET /v2/clock``: the simulated market is always open."""
+    """``GET /v2/clock``: the simulated market is always open; times in New York, as Alpaca's."""
     now = datetime.now(UTC)
+    whole = now.replace(microsecond=0)
     return _json(
         {
-            "timestamp": now.isoformat(),
+            "timestamp": CLOCK_STYLE.iso(now),
             "is_open": True,  # the simulated market never closes
-            "next_open": (now + timedelta(days=1)).replace(microsecond=0).isoformat(),
-            "next_close": (now + timedelta(hours=6)).replace(microsecond=0).isoformat(),
+            "next_open": _whole_seconds(whole + timedelta(days=1)),
+            "next_close": _whole_seconds(whole + timedelta(hours=6)),
         }
     )
 
 
+def _whole_seconds(ts: datetime) -> str:
+    # Alpaca writes next_open/next_close without a fraction: "2024-01-11T09:30:00-05:00".
+    return ts.astimezone(CLOCK_STYLE.zone).isoformat()
+
+
 def _time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    """A query timestamp (RFC 3339, ``Z`` or an offset; Python keeps microseconds)."""
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 async def list_fill_activities(request: web.Request) -> web.Response:
@@ -248,6 +277,7 @@ def build_app(
     app[LIMIT] = {"max": rate_limit, "window": deque()}
     app[SOCKETS] = {}
     app[LISTENING] = set()
+    app[AUTH_LOG] = []
     r = app.router
     r.add_get("/v2/account", get_account)
     r.add_get("/v2/positions", list_positions)

@@ -21,5 +21,7 @@ LIMIT: web.AppKey[dict[str, Any]] = web.AppKey("limit", dict)
 SOCKETS: web.AppKey[dict[int, web.Request]] = web.AppKey("sockets")
 # ids of connections that are authorized and listening to trade_updates
 LISTENING: web.AppKey[set[int]] = web.AppKey("listening")
+# the shape (action and field names, never values) of every stream auth message received
+AUTH_LOG: web.AppKey[list[dict[str, Any]]] = web.AppKey("auth_log")
 
-__all__ = ["CREDS", "FAULTS", "LIMIT", "LISTENING", "SOCKETS", "STATE"]
+__all__ = ["AUTH_LOG", "CREDS", "FAULTS", "LIMIT", "LISTENING", "SOCKETS", "STATE"]

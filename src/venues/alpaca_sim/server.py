@@ -18,7 +18,7 @@ from aiohttp import web
 
 from src.venues.alpaca_sim.app import build_app
 from src.venues.alpaca_sim.faults import FaultRule, Faults
-from src.venues.alpaca_sim.keys import LISTENING, SOCKETS
+from src.venues.alpaca_sim.keys import AUTH_LOG, LISTENING, SOCKETS
 from src.venues.alpaca_sim.state import SimState
 from src.venues.alpaca_sim.stream import drop_all
 
@@ -31,6 +31,8 @@ class AlpacaSim:
         rate_limit: requests per minute per key before ``429`` (Alpaca's is 200).
         api_key: key id to accept; a random one when omitted.
         api_secret: secret to accept; a random one when omitted.
+        time_zone: zone of the timestamps written ("UTC", Alpaca's ``Z`` style, by default;
+            "America/New_York" writes ``-05:00``/``-04:00`` offsets, as Alpaca's clock does).
     """
 
     def __init__(
@@ -40,10 +42,11 @@ class AlpacaSim:
         rate_limit: int = 200,
         api_key: str | None = None,
         api_secret: str | None = None,
+        time_zone: str = "UTC",
     ) -> None:
         self.api_key = api_key or "PKSIM" + secrets.token_hex(8).upper()
         self.api_secret = api_secret or secrets.token_urlsafe(30)
-        self.state = SimState(cash=Decimal(str(cash)))
+        self.state = SimState(cash=Decimal(str(cash)), time_zone=time_zone)
         self.faults = Faults()
         self._app = build_app(self.state, self.faults, self.api_key, self.api_secret, rate_limit)
         self._runner: web.AppRunner | None = None
@@ -129,6 +132,10 @@ class AlpacaSim:
         """Answer the next ``times`` matching requests with ``status`` without processing them."""
         self.faults.fail.append(FaultRule(method, path_prefix, times, status, retry_after))
 
+    def set_status(self, order_id: str, status: str) -> None:
+        """Put an order in any status string (Alpaca's rarer states, or an undocumented one)."""
+        self.state.set_status(order_id, status)
+
     def replay_last_event(self) -> None:
         """Deliver the most recent trade update again (a duplicate, as after a venue hiccup)."""
         if self.state.last_event is not None:
@@ -143,6 +150,11 @@ class AlpacaSim:
     def stream_connections(self) -> int:
         """Open ``/stream`` connections."""
         return len(self._app[SOCKETS])
+
+    @property
+    def auth_messages(self) -> list[dict[str, Any]]:
+        """The shape of each stream auth message received: action and field names, no values."""
+        return [dict(shape) for shape in self._app[AUTH_LOG]]
 
     @property
     def listening_streams(self) -> int:

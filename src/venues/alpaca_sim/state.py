@@ -9,56 +9,24 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import ROUND_DOWN, Decimal
+from datetime import UTC, datetime, tzinfo
+from decimal import Decimal
 from typing import Any
 
 from src.venues.alpaca_sim.catalog import DEFAULT_PRICES, SimAsset, default_assets
-from src.venues.alpaca_sim.orders import SimError, SimOrder, iso, order_from_request
+from src.venues.alpaca_sim.orders import SimError, SimOrder
+from src.venues.alpaca_sim.positions import SimPosition
+from src.venues.alpaca_sim.timefmt import TimeStyle
+from src.venues.alpaca_sim.validate import order_from_request
 
 Listener = Callable[[dict[str, Any]], None]
-_QTY_STEP = Decimal("0.000000001")
-
-
-@dataclass
-class SimPosition:
-    """Net holding of one asset."""
-
-    asset: SimAsset
-    qty: Decimal = Decimal(0)
-    cost: Decimal = Decimal(0)  # cost basis of the open quantity
-
-    def to_json(self, price: Decimal) -> dict[str, Any]:
-        """The position object as ``GET /v2/positions`` returns it, valued at ``price``."""
-        avg = (self.cost / self.qty) if self.qty else Decimal(0)
-        market_value = self.qty * price
-        return {
-            "asset_id": self.asset.id,
-            "symbol": self.asset.position_symbol,
-            "exchange": self.asset.exchange,
-            "asset_class": self.asset.asset_class,
-            "asset_marginable": not self.asset.is_crypto,
-            "avg_entry_price": format(avg.quantize(Decimal("0.0001")), "f"),
-            "qty": format(self.qty, "f"),
-            "qty_available": format(self.qty, "f"),
-            "side": "long" if self.qty >= 0 else "short",
-            "market_value": format(market_value, "f"),
-            "cost_basis": format(self.cost, "f"),
-            "unrealized_pl": format(market_value - self.cost, "f"),
-            "unrealized_plpc": "0",
-            "unrealized_intraday_pl": format(market_value - self.cost, "f"),
-            "unrealized_intraday_plpc": "0",
-            "current_price": format(price, "f"),
-            "lastday_price": format(price, "f"),
-            "change_today": "0",
-        }
 
 
 class SimState:
     """All mutable state of one simulated Alpaca account."""
 
-    def __init__(self, cash: Decimal = Decimal("100000")) -> None:
+    def __init__(self, cash: Decimal = Decimal("100000"), time_zone: str | tzinfo = "UTC") -> None:
+        self.style = TimeStyle(time_zone)
         self.account_id = str(uuid.uuid4())
         self.cash = cash
         self.assets = default_assets()
@@ -69,6 +37,10 @@ class SimState:
         self.listeners: list[Listener] = []
         self.last_event: dict[str, Any] | None = None
         self.created_at = datetime.now(UTC)
+
+    def order_json(self, order: SimOrder) -> dict[str, Any]:
+        """``order`` as Alpaca's REST API returns it, in this account's timestamp style."""
+        return order.to_json(self.style.iso)
 
     # -- lookups -------------------------------------------------------------------------
 
@@ -108,12 +80,14 @@ class SimState:
     # -- account -------------------------------------------------------------------------
 
     def reserved_cash(self) -> Decimal:
-        """Cash held by open buys: remaining qty times limit/stop/last price, or the notional."""
+        """Cash held by open buys: remaining qty times limit/stop/last price, or dollars left."""
         total = Decimal(0)
         for o in self.orders.values():
             if o.is_open and o.side == "buy":
                 price = o.limit_price or o.stop_price or self.prices[o.asset.symbol]
-                total += o.remaining * price if o.qty is not None else o.notional or 0
+                total += (
+                    o.remaining_at(price) * price if o.qty is not None else o.remaining_notional
+                )
         return total
 
     def account_json(self) -> dict[str, Any]:
@@ -143,7 +117,7 @@ class SimState:
             "trading_blocked": False,
             "transfers_blocked": False,
             "account_blocked": False,
-            "created_at": iso(self.created_at),
+            "created_at": self.style.iso(self.created_at),
             "trade_suspended_by_user": False,
             "multiplier": "1",
             "shorting_enabled": False,
@@ -175,19 +149,16 @@ class SimState:
         if cloid and any(o.client_order_id == cloid for o in self.orders.values()):
             raise SimError(422, 40010001, "client_order_id must be unique")
         order = order_from_request(body, self.assets, cloid)
-        price = self.prices[order.asset.symbol]
-        if order.notional is not None:
-            order.qty = (order.notional / price).quantize(_QTY_STEP, rounding=ROUND_DOWN)
-        self._check_funds(order, price)
+        self._check_funds(order, self.prices[order.asset.symbol])
         self.orders[order.id] = order
         self.emit("new", order)
         self._match(order)
         return order
 
     def _check_funds(self, order: SimOrder, price: Decimal) -> None:
-        qty = order.qty or Decimal(0)
+        qty = order.remaining_at(order.limit_price or price)
         if order.side == "buy":
-            cost = qty * (order.limit_price or price)
+            cost = order.notional or qty * (order.limit_price or price)
             available = self.cash - self.reserved_cash()
             if cost > available:
                 raise SimError(403, 40310000, "insufficient buying power")
@@ -196,7 +167,7 @@ class SimState:
         available_qty = held.qty if held else Decimal(0)
         committed = sum(
             (
-                o.remaining
+                o.remaining_at(self.prices[o.asset.symbol])
                 for o in self.orders.values()
                 if o.is_open and o.side == "sell" and o.asset == order.asset
             ),
@@ -233,7 +204,7 @@ class SimState:
     def _match(self, order: SimOrder) -> None:
         price = self.prices[order.asset.symbol]
         if self._marketable(order, price):
-            self.fill(order.id, order.remaining, price)
+            self.fill(order.id, order.remaining_at(price), price)
         elif order.time_in_force in ("ioc", "fok"):
             self.cancel(order.id, reason="expired")
 
@@ -249,14 +220,14 @@ class SimState:
         order = self.order(order_id)
         if not order.is_open:
             raise SimError(422, 42210000, f'order is already in "{order.status}" state')
-        qty = min(qty, order.remaining)
+        price = price or order.limit_price or self.prices[order.asset.symbol]
+        qty = min(qty, order.remaining_at(price))
         if qty <= 0:
             raise SimError(422, 42210000, "nothing left to fill")
-        price = price or order.limit_price or self.prices[order.asset.symbol]
         now = order.touch()
         order.filled_qty += qty
         order.filled_cost += qty * price
-        done = order.remaining == 0
+        done = order.remaining_at(price) == 0
         order.status = "filled" if done else "partially_filled"
         if done:
             order.filled_at = now
@@ -271,12 +242,12 @@ class SimState:
             self.cash += qty * price
         position.qty += signed
         execution_id = str(uuid.uuid4())
-        self._record_activity(order, qty, price, now, execution_id, done)
+        self._record_activity(order, qty, price, now, execution_id)
         return self.emit(
             "fill" if done else "partial_fill",
             order,
             execution_id=execution_id,
-            timestamp=iso(now),
+            timestamp=self.style.iso(now),
             price=format(price, "f"),
             qty=format(qty, "f"),
             position_qty=format(position.qty, "f"),
@@ -289,7 +260,6 @@ class SimState:
         price: Decimal,
         when: datetime,
         execution_id: str,
-        done: bool,
     ) -> None:
         # Activity ids are "<timestamp>::<uuid>" and page in that order.
         stamp = when.strftime("%Y%m%d%H%M%S%f")[:17]
@@ -297,13 +267,13 @@ class SimState:
             {
                 "id": f"{stamp}::{execution_id}",
                 "activity_type": "FILL",
-                "transaction_time": iso(when),
-                "type": "fill" if done else "partial_fill",
+                "transaction_time": self.style.iso(when),
+                "type": "fill" if order.status == "filled" else "partial_fill",
                 "price": format(price, "f"),
                 "qty": format(qty, "f"),
                 "side": order.side,
                 "symbol": order.asset.symbol,
-                "leaves_qty": format(order.remaining, "f"),
+                "leaves_qty": format(order.remaining_at(price), "f"),
                 "order_id": order.id,
                 "cum_qty": format(order.filled_qty, "f"),
                 "order_status": order.status,
@@ -325,7 +295,7 @@ class SimState:
             order.expired_at = now
         else:
             order.canceled_at = now
-        self.emit(reason, order, timestamp=iso(now))
+        self.emit(reason, order, timestamp=self.style.iso(now))
         return order
 
     def replace(self, order_id: str, body: Any) -> SimOrder:
@@ -335,17 +305,34 @@ class SimState:
             raise SimError(422, 42210000, f'order is already in "{old.status}" state')
         if not isinstance(body, dict):
             raise SimError(400, 40010000, "request body format is invalid")
-        request = old.to_json() | {k: v for k, v in body.items() if v is not None}
-        request.pop("notional", None)
-        request["client_order_id"] = body.get("client_order_id") or str(uuid.uuid4())
+        request = self._replacement(old, body)
         new = order_from_request(request, self.assets, request["client_order_id"])
         new.replaces = old.id
         now = old.touch()
         old.status, old.replaced_at, old.replaced_by = "replaced", now, new.id
         self.orders[new.id] = new
-        self.emit("replaced", old, timestamp=iso(now))
+        self.emit("replaced", old, timestamp=self.style.iso(now))
         self._match(new)
         return new
+
+    @staticmethod
+    def _replacement(old: SimOrder, body: dict[str, Any]) -> dict[str, Any]:
+        """The submit body of the order that replaces ``old`` (PATCH fields on top of it)."""
+        request = old.to_json() | {k: v for k, v in body.items() if v is not None}
+        if "qty" in body:
+            request.pop("notional", None)
+        trail = request.pop("trail", None)
+        if trail is not None:  # PATCH's ``trail`` is whichever of the two the order has
+            request["trail_percent" if old.trail_percent is not None else "trail_price"] = trail
+        request["client_order_id"] = body.get("client_order_id") or str(uuid.uuid4())
+        return request
+
+    def set_status(self, order_id: str, status: str) -> SimOrder:
+        """Put an order in any state (Alpaca's rarer ones, or one it may add) for tests."""
+        order = self.order(order_id)
+        order.status = status
+        order.touch()
+        return order
 
     def fill_activities(self) -> list[dict[str, Any]]:
         """Fill activities so far, oldest first."""
@@ -359,9 +346,9 @@ class SimState:
         Returns:
             The event's data.
         """
-        data: dict[str, Any] = {"event": event, **extra, "order": order.to_json()}
+        data: dict[str, Any] = {"event": event, **extra, "order": self.order_json(order)}
         if event == "new":
-            data["timestamp"] = iso(order.created_at)
+            data["timestamp"] = self.style.iso(order.created_at)
         self.last_event = data
         for listener in list(self.listeners):
             listener(data)

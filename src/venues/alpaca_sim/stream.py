@@ -1,7 +1,12 @@
 """The simulator's ``/stream`` WebSocket: auth, listen and ``trade_updates`` in binary frames.
 
 Alpaca's paper stream sends binary frames (https://docs.alpaca.markets/docs/websocket-streaming);
-the simulator does too, so clients are tested against that quirk.
+the simulator does too, so clients are tested against that quirk. It takes both authentication
+messages Alpaca does: ``{"action": "authenticate", "data": {"key_id", "secret_key"}}`` (the
+trade-stream reference's, sent by alpaca-py's ``TradingStream``) and ``{"action": "auth", "key",
+"secret"}`` (the market-data streams' form, which Alpaca's trade stream accepts too). Each
+attempt's shape (never its values) is kept in ``app[AUTH_LOG]`` so a test can see what a client
+sent.
 """
 
 from __future__ import annotations
@@ -13,17 +18,44 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from src.venues.alpaca_sim.keys import CREDS, LISTENING, SOCKETS, STATE
+from src.venues.alpaca_sim.keys import AUTH_LOG, CREDS, LISTENING, SOCKETS, STATE
 
 
 async def _send(ws: web.WebSocketResponse, message: dict[str, Any]) -> None:
     await ws.send_bytes(json.dumps(message).encode())
 
 
+def _credentials(message: dict[str, Any]) -> tuple[str, str] | None:
+    """(key, secret) from either of Alpaca's auth messages, or None for any other shape."""
+    if message.get("action") == "auth":
+        key, secret = message.get("key"), message.get("secret")
+    else:
+        data = message.get("data")
+        if not isinstance(data, dict):
+            return None
+        key, secret = data.get("key_id"), data.get("secret_key")
+    if not isinstance(key, str) or not isinstance(secret, str):
+        return None
+    return key, secret
+
+
+def _shape(message: dict[str, Any]) -> dict[str, Any]:
+    data = message.get("data")
+    return {
+        "action": message.get("action"),
+        "fields": sorted(k for k in message if k != "action"),
+        "data_fields": sorted(data) if isinstance(data, dict) else [],
+    }
+
+
 def _authorized(app: web.Application, message: dict[str, Any]) -> bool:
+    app[AUTH_LOG].append(_shape(message))
+    found = _credentials(message)
+    if found is None:
+        return False
     creds = app[CREDS]
-    key, secret = str(message.get("key", "")), str(message.get("secret", ""))
-    return hmac.compare_digest(key, creds["key"]) and hmac.compare_digest(secret, creds["secret"])
+    key_ok = hmac.compare_digest(found[0].encode(), creds["key"].encode())
+    return hmac.compare_digest(found[1].encode(), creds["secret"].encode()) and key_ok
 
 
 async def _handle(ws: web.WebSocketResponse, app: web.Application, state: dict[str, bool]) -> None:
@@ -33,11 +65,13 @@ async def _handle(ws: web.WebSocketResponse, app: web.Application, state: dict[s
         try:
             message = json.loads(msg.data)
         except (json.JSONDecodeError, UnicodeDecodeError):
+            message = None
+        if not isinstance(message, dict):
             await _send(ws, {"stream": "error", "data": {"error_message": "invalid syntax"}})
             continue
         action = message.get("action")
         if action in ("auth", "authenticate"):
-            ok = _authorized(app, message.get("data", message))
+            ok = _authorized(app, message)
             status = "authorized" if ok else "unauthorized"
             await _send(
                 ws,

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from websockets.asyncio.client import connect
 
 from src.brokers.alpaca_adapter import AlpacaAdapter
 from src.core.errors import AuthenticationError
@@ -93,3 +96,47 @@ async def test_stream_waits_for_an_unreachable_server_with_backoff(
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+OFFICIAL_SHAPE = {
+    "action": "authenticate",
+    "fields": ["data"],
+    "data_fields": ["key_id", "secret_key"],
+}
+
+
+async def test_adapter_authenticates_as_alpacas_reference_and_alpaca_py_do(
+    adapter: AlpacaAdapter, sim: AlpacaSim
+) -> None:
+    stream = adapter.stream_fills()
+    pending = asyncio.ensure_future(_next(stream))
+    await eventually(lambda: sim.listening_streams == 1, "stream to listen")
+    assert sim.auth_messages == [OFFICIAL_SHAPE]
+    pending.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await pending
+    await stream.aclose()  # type: ignore[attr-defined]
+
+
+async def _authorize(sim: AlpacaSim, message: dict[str, Any]) -> str:
+    async with connect(sim.stream_url) as ws:
+        await ws.send(json.dumps(message))
+        reply = json.loads(await asyncio.wait_for(ws.recv(), 5))
+    assert reply["stream"] == "authorization" and reply["data"]["action"] == "authenticate"
+    return str(reply["data"]["status"])
+
+
+async def test_simulator_takes_both_of_alpacas_auth_messages(sim: AlpacaSim) -> None:
+    key, secret = sim.api_key, sim.api_secret
+    official = {"action": "authenticate", "data": {"key_id": key, "secret_key": secret}}
+    short = {"action": "auth", "key": key, "secret": secret}
+    assert await _authorize(sim, official) == "authorized"
+    assert await _authorize(sim, short) == "authorized"
+    wrong = {"action": "authenticate", "data": {"key_id": key, "secret_key": "nope"}}
+    mixed = {"action": "authenticate", "data": {"key": key, "secret": secret}}
+    assert await _authorize(sim, wrong) == "unauthorized"
+    assert await _authorize(sim, mixed) == "unauthorized"  # neither of Alpaca's shapes
+    assert [m["action"] for m in sim.auth_messages] == ["authenticate", "auth"] + [
+        "authenticate"
+    ] * 2
+    assert all(secret not in repr(m) for m in sim.auth_messages)  # shapes only, never values
