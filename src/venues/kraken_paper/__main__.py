@@ -11,7 +11,9 @@ import contextlib
 import signal
 import sys
 
+from src.core.clock import SystemClock
 from src.venues.kraken_paper.exchange import PaperExchange
+from src.venues.kraken_paper.store import StoreError
 
 PROG = "python -m src.venues.kraken_paper"
 
@@ -24,7 +26,15 @@ def parse_args(argv: list[str] | None = None, prog: str = PROG) -> argparse.Name
     p.add_argument("--api-key", default=None, help="demo account key (fresh if omitted)")
     p.add_argument("--api-secret", default=None, help="base64 secret for --api-key")
     p.add_argument("--market", choices=["replay", "synthetic", "mirror"], default="replay")
-    p.add_argument("--speed", type=float, default=60.0, help="market seconds per real second")
+    p.add_argument(
+        "--speed", type=float, default=None,
+        help="market seconds per real second (default 60, or --clock-speed when that is given)",
+    )  # fmt: skip
+    p.add_argument(
+        "--clock-speed", type=float, default=1.0, metavar="X",
+        help="the exchange clock runs X times real time (default 1: the real clock); "
+        "with --db a restart resumes from the saved time",
+    )  # fmt: skip
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--tier", choices=["starter", "intermediate", "pro"], default="starter")
     p.add_argument("--upstream", default="https://api.kraken.com", help="mirror source URL")
@@ -33,6 +43,10 @@ def parse_args(argv: list[str] | None = None, prog: str = PROG) -> argparse.Name
     args = p.parse_args(argv)
     if (args.api_key is None) != (args.api_secret is None):
         p.error("--api-key and --api-secret go together")
+    if args.clock_speed <= 0:
+        p.error("--clock-speed must be positive")
+    if args.speed is None:  # a market in step with an accelerated clock, unless told otherwise
+        args.speed = 60.0 if args.clock_speed == 1 else args.clock_speed
     return args
 
 
@@ -46,10 +60,13 @@ async def run(args: argparse.Namespace) -> None:
     ex = PaperExchange(
         market=args.market, speed=args.speed, seed=args.seed, tier=args.tier, db_path=args.db,
         api_key=args.api_key, api_secret=args.api_secret, host=args.host, port=args.port,
-        upstream=args.upstream, reset=args.reset,
+        upstream=args.upstream, reset=args.reset, clock_speed=args.clock_speed,
     )  # fmt: skip
     async with ex:
         print(f"Paper exchange ({args.market}) running", flush=True)
+        if not isinstance(ex.clock, SystemClock):  # a simulated calendar: say where it is
+            when = f"{ex.clock.now():%Y-%m-%dT%H:%M:%SZ}"
+            print(f"Clock:      {args.clock_speed:g}x real time, from {when}", flush=True)
         print(f"REST URL:          {ex.rest_url}", flush=True)
         print(f"WebSocket URL:     {ex.ws_url}", flush=True)
         print(f"WebSocket auth URL: {ex.ws_auth_url}", flush=True)
@@ -71,6 +88,9 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
             "pick another --port (0 chooses a free one)",
             file=sys.stderr,
         )
+        return 2
+    except StoreError as exc:  # an unreadable --db: say so, and how to start afresh
+        print(f"{prog}: {exc}", file=sys.stderr)
         return 2
     return 0
 

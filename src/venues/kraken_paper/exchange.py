@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
 from aiohttp import web
 
-from src.core.clock import Clock, SystemClock
+from src.core.clock import Clock, ScaledClock, SystemClock
 from src.core.decimals import to_decimal
 from src.venues.kraken_paper.accounts import DEFAULT_BALANCES, Account
 from src.venues.kraken_paper.auth import PERMISSIONS, KeyStore
@@ -31,11 +34,14 @@ from src.venues.kraken_paper.sources import (
     SyntheticSource,
     Tick,
 )
-from src.venues.kraken_paper.store import Store
+from src.venues.kraken_paper.store import SCHEMA_VERSION, Store
 
 log = logging.getLogger(__name__)
 DEMO_ACCOUNT = "demo"
 BACKFILL_MINUTES = 720
+# Real seconds of clock time committed ahead of the clock: a restart resumes at the lease's
+# end, never before a time already shown, at the price of a jump forward of at most this.
+CLOCK_LEASE_S = 2.0
 
 
 def create_app(exchange: PaperExchange) -> web.Application:
@@ -67,7 +73,10 @@ class PaperExchange:
         api_key: Demo key (fresh if None). api_secret: its base64 secret.
         host: Bind address. port: Bind port (0 = any free one).
         upstream: Base URL for ``market="mirror"``.
-        clock: Time source (``ManualClock`` in tests).
+        clock: Time source (``ManualClock`` in tests); its time is not saved in ``db_path``.
+        clock_speed: Without ``clock``: the exchange clock runs this many times real time
+            (1 = the real clock). With ``db_path`` its time is saved and a restart resumes
+            from it (also at 1, if the saved time is ahead of the real one).
         tick_interval: Real seconds between market steps (``auto_tick``).
         auto_tick: Run the market loop; tests may drive it with ``step``/``drive`` instead.
         rate_limits: Enforce Kraken's rate limits.
@@ -81,15 +90,21 @@ class PaperExchange:
         api_secret: str | None = None, host: str = "127.0.0.1", port: int = 0,
         upstream: str = "https://api.kraken.com", clock: Clock | None = None,
         tick_interval: float = 0.25, auto_tick: bool = True, rate_limits: bool = True,
-        reset: bool = False,
+        reset: bool = False, clock_speed: float = 1.0,
     ) -> None:  # fmt: skip
         if market not in ("replay", "synthetic", "mirror"):
             raise ValueError("market must be replay, synthetic or mirror")
         if tier not in TIERS:
             raise ValueError(f"tier must be one of {sorted(TIERS)}")
+        if clock_speed <= 0 or (clock is not None and clock_speed != 1):
+            raise ValueError("clock_speed must be positive, and not given with clock")
         self.market_mode, self.speed, self.seed = market, speed, seed
         self.host, self.port = host, port
-        self.clock: Clock = clock or SystemClock()
+        self.store = Store(db_path, reset=reset) if db_path else None
+        # The exchange saves (and resumes) only a clock it made itself.
+        self._time_ceiling = -math.inf if self.store and clock is None else math.inf
+        self._lease = CLOCK_LEASE_S * clock_speed
+        self.clock: Clock = clock or self._resumed_clock(clock_speed)
         self.faults = faults or FaultConfig()
         self.tick_interval, self.auto_tick = tick_interval, auto_tick
         self.bus = EventBus()
@@ -98,8 +113,6 @@ class PaperExchange:
             k: PairMarket(p, self.bus, random.Random(rng.random())) for k, p in PAIRS.items()
         }
         self.engine = Engine(self.bus, self.markets, self.now)
-        self._dirty = True
-        self.engine.on_change = self._mark_dirty
         self.service = ExchangeService(
             self.engine, RateLimits(TIERS[tier], enabled=rate_limits), self.clock.monotonic
         )
@@ -108,9 +121,6 @@ class PaperExchange:
             MirrorSource(upstream) if market == "mirror"
             else ReplaySource(seed=seed) if market == "replay" else SyntheticSource(seed=seed)
         )  # fmt: skip
-        self.store = Store(db_path) if db_path else None
-        if self.store and reset:
-            self.store.reset()
         self._init_state(initial_balances, api_key, api_secret)
         self._runner: web.AppRunner | None = None
         self._task: asyncio.Task[None] | None = None
@@ -128,11 +138,54 @@ class PaperExchange:
         self.api_key, self.api_secret = demo.key, demo.secret
         if loaded:
             self.service.dead_man = {k: float(v) for k, v in loaded.get("dead_man", {}).items()}
+            self._restore_market(loaded.get("market") or {})
+        self.persist()  # a new demo account or key is on disk before anyone is told of it
+
+    def _resumed_clock(self, speed: float) -> Clock:
+        """The real clock, or a scaled one starting at the saved time (never before it)."""
+        saved: dict[str, Any] = (self.store.meta("clock") if self.store else None) or {}
+        resume = float(saved["resume_at"]) if "resume_at" in saved else None
+        # A real clock never shows a time after today's, so after one the real clock is right;
+        # after a scaled one, only if the simulated calendar is not ahead of today's.
+        if speed == 1 and (resume is None or saved.get("real") or resume <= time.time()):
+            return SystemClock()
+        start = datetime.fromtimestamp(resume, UTC) if resume is not None else None
+        if start is not None:
+            log.info("paper exchange: clock resumes at %s (%gx real time)", start, speed)
+        return ScaledClock(speed, start)
+
+    def _restore_market(self, saved: dict[str, Any]) -> None:
+        """Continue the market where it was: source position and public trade ids."""
+        if saved.get("mode") != self.market_mode:
+            if saved:
+                log.info("paper exchange: market mode changed, the market starts afresh")
+            return
+        self.source.restore(saved.get("source") or {})
+        for key, next_id in (saved.get("trade_ids") or {}).items():
+            if key in self.markets:  # trade ids never repeat across a restart
+                market = self.markets[key]
+                market.next_trade_id = max(market.next_trade_id, int(next_id))
+
+    def _market_state(self) -> dict[str, Any]:
+        return {
+            "mode": self.market_mode,
+            "source": self.source.state(),
+            "trade_ids": {k: m.next_trade_id for k, m in self.markets.items()},
+        }
 
     # ----- accounts and keys -------------------------------------------------------------------
     def now(self) -> float:
-        """Exchange wall time, epoch seconds."""
-        return self.clock.now().timestamp()
+        """Exchange wall time, epoch seconds.
+
+        With a saved clock, a time past the committed lease first extends it on disk, so a
+        restart never resumes before a time the exchange has already shown.
+        """
+        t = self.clock.now().timestamp()
+        if t > self._time_ceiling and self.store is not None:
+            self._time_ceiling = t + self._lease
+            real = isinstance(self.clock, SystemClock)
+            self.store.put_meta("clock", {"resume_at": self._time_ceiling, "real": real})
+        return t
 
     def create_account(
         self, balances: dict[str, Any] | None = None, account_id: str | None = None
@@ -143,7 +196,7 @@ class PaperExchange:
             funds = dict(DEFAULT_BALANCES)
         else:
             funds = {resolve_asset(k).id: to_decimal(v) for k, v in balances.items()}
-        self.engine.accounts[account_id] = Account(account_id, dict(funds), initial=dict(funds))
+        self.engine.add_account(Account(account_id, dict(funds), initial=dict(funds)))
         self.persist()
         return account_id
 
@@ -167,14 +220,19 @@ class PaperExchange:
         self.service.status = status
         self.bus.publish(StatusEvent(status, self.now()))
 
-    def _mark_dirty(self) -> None:
-        self._dirty = True
-
     def persist(self, only_if_changed: bool = False) -> None:
-        """Write state to SQLite (no-op without ``db_path``)."""
-        if self.store and (self._dirty or not only_if_changed):
-            self.store.save(self.engine, self.keys, {"dead_man": self.service.dead_man})
-            self._dirty = False
+        """Commit what changed to SQLite (no-op without ``db_path``); call before any ack.
+
+        Only changed rows are written (the engine's ``changes``, changed keys and nonces,
+        the dead man's switch and the market position), so ``only_if_changed`` no longer
+        matters; it stays for callers. If the write fails, the changes stay noted and go
+        with the next call.
+        """
+        if self.store is not None:
+            meta = {"schema": SCHEMA_VERSION, "dead_man": self.service.dead_man,
+                    "market": self._market_state()}  # fmt: skip
+            self.store.commit(self.engine.changes, self.keys, meta)
+        self.engine.changes.clear()
 
     # ----- market ------------------------------------------------------------------------------
     def apply_tick(self, tick: Tick) -> None:

@@ -2,15 +2,19 @@
 
 Resting orders fill as makers at their limit price when the public market trades through them
 (partial fills by the traded size). Own orders are not shown in the public book.
+
+Every mutation is also noted in ``Engine.changes`` (which orders, trades, accounts and ledger
+entries), so the store writes only those rows instead of the whole history.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from src.venues.kraken_paper import errors as E
-from src.venues.kraken_paper.accounts import Account, order_hold, quantize_up
+from src.venues.kraken_paper.accounts import Account, LedgerEntry, order_hold, quantize_up
 from src.venues.kraken_paper.errors import KrakenError
 from src.venues.kraken_paper.events import BalanceEvent, EventBus, OrderEvent, OwnTradeEvent
 from src.venues.kraken_paper.market import PairMarket
@@ -18,6 +22,29 @@ from src.venues.kraken_paper.orders import PaperOrder, PaperTrade, new_id
 from src.venues.kraken_paper.pairs import PAIRS, asset_decimals
 
 OPEN_STATES = ("open", "pending")
+
+
+@dataclass
+class Changes:
+    """What changed since the store last wrote: the rows to upsert, nothing else.
+
+    Objects are kept by reference, so a row written later carries its latest state.
+    """
+
+    orders: dict[str, PaperOrder] = field(default_factory=dict)
+    trades: dict[str, PaperTrade] = field(default_factory=dict)
+    accounts: dict[str, Account] = field(default_factory=dict)
+    ledger: list[tuple[str, LedgerEntry]] = field(default_factory=list)  # (account id, entry)
+
+    def __bool__(self) -> bool:
+        return bool(self.orders or self.trades or self.accounts or self.ledger)
+
+    def clear(self) -> None:
+        """Forget everything noted (after the store committed it)."""
+        self.orders.clear()
+        self.trades.clear()
+        self.accounts.clear()
+        self.ledger.clear()
 
 
 class Engine:
@@ -33,7 +60,15 @@ class Engine:
         # per-tick scans cost O(open orders), not O(every order ever placed).
         self._maybe_open: dict[str, PaperOrder] = {}
         self.trades: dict[str, PaperTrade] = {}
+        self.changes = Changes()
+        # Called after every change (the details are in ``changes``).
         self.on_change: Callable[[], None] = lambda: None
+
+    def add_account(self, account: Account) -> None:
+        """Record a new (or replaced) account; it is written with the next commit."""
+        self.accounts[account.id] = account
+        self.changes.accounts[account.id] = account
+        self.on_change()
 
     def add_order(self, order: PaperOrder) -> None:
         """Record an order (new, or restored from storage)."""
@@ -183,6 +218,9 @@ class Engine:
         ]  # fmt: skip
         trade.ledgers = [e.id for e in entries]
         self.trades[trade.txid] = trade
+        self.changes.trades[trade.txid] = trade
+        self.changes.accounts[account.id] = account
+        self.changes.ledger += [(account.id, e) for e in entries]
         account.volume_usd += self.usd_value(spec.quote, cost)
         order.vol_exec += qty
         order.cost += cost
@@ -225,7 +263,12 @@ class Engine:
         self, order: PaperOrder, exec_type: str, now: float,
         fill: OwnTradeEvent | None = None, reason: str | None = None,
     ) -> None:  # fmt: skip
-        """Publish an ``OrderEvent`` of ``exec_type`` with the order's snapshot."""
+        """Publish an ``OrderEvent`` of ``exec_type`` with the order's snapshot.
+
+        Every change to an order (new, fill, trigger, amend, close) is announced here, which
+        makes this the one place to note the order as changed.
+        """
+        self.changes.orders[order.txid] = order
         self.bus.publish(OrderEvent(exec_type, order.snapshot(), now, fill, reason))
 
     # ----- market-driven -------------------------------------------------------------------

@@ -47,18 +47,47 @@ class MarketSource(Protocol):
     async def aclose(self) -> None:
         """Release the source's resources."""
 
+    def state(self) -> dict[str, Any]:
+        """Where the source is (JSON-able), for ``restore`` after a restart."""
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Continue from ``state``; the next ``backfill`` then ends where the source was."""
+
 
 def _dec(x: float) -> Decimal:
     return Decimal(repr(round(x, 10)))
 
 
+Paths = dict[str, list[list[float]]]  # per pair, one 5-point price path per minute
+
+
+def _candles(paths: Paths, now: float) -> dict[str, list[Candle]]:
+    """1-minute candles from per-minute price paths, the last one ending at ``now``."""
+    out: dict[str, list[Candle]] = {}
+    for key, minutes in paths.items():
+        start = int(now // 60 * 60) - len(minutes) * 60
+        vol = PAIRS[key].typical_trade * 4
+        out[key] = [
+            Candle(start + 60 * m, _dec(path[0]), _dec(max(path)), _dec(min(path)),
+                   _dec(path[-1]), _dec(sum(path) / len(path)) * vol, vol, 4)
+            for m, path in enumerate(minutes)
+        ]  # fmt: skip
+    return out
+
+
 @dataclass
 class SyntheticSource:
-    """Seeded geometric Brownian motion per pair, starting at each pair's reference price."""
+    """Seeded geometric Brownian motion per pair, starting at each pair's reference price.
+
+    After ``restore`` the walk continues from the saved prices with a random stream seeded
+    by ``seed`` and the restart count, and the next backfill ends at the saved prices.
+    """
 
     seed: int = 1
     prices: dict[str, float] = field(default_factory=dict)
     rng: random.Random = field(init=False)
+    restarts: int = 0
+    resuming: bool = False
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -76,21 +105,42 @@ class SyntheticSource:
         side = "buy" if new >= old else "sell"
         return Tick(key, [(_dec(new), qty, side)])
 
-    async def backfill(self, now: float, minutes: int) -> dict[str, list[Candle]]:
-        """Generate ``minutes`` random-walk candles per pair, ending at ``now``."""
-        out: dict[str, list[Candle]] = {k: [] for k in PAIRS}
-        start = int(now // 60 * 60) - minutes * 60
-        for m in range(minutes):
+    def state(self) -> dict[str, Any]:
+        """The last prices and the restart count (floats survive JSON exactly)."""
+        return {"prices": dict(self.prices), "restarts": self.restarts}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Continue from saved prices, with a fresh random stream for this restart."""
+        saved = state.get("prices") or {}
+        self.prices.update({k: float(v) for k, v in saved.items() if k in PAIRS})
+        self.restarts = int(state.get("restarts", 0)) + 1
+        self.rng = random.Random(f"{self.seed}/{self.restarts}")
+        self.resuming = True
+
+    def _paths(self, minutes: int) -> Paths:
+        paths: Paths = {k: [] for k in PAIRS}
+        for _ in range(minutes):
             for key in PAIRS:
-                path = [self.prices[key]] + [self._advance(key, 15.0) for _ in range(4)]
-                vol = PAIRS[key].typical_trade * 4
-                o, c = _dec(path[0]), _dec(path[-1])
-                mean = _dec(sum(path) / len(path))
-                out[key].append(
-                    Candle(start + 60 * m, o, _dec(max(path)), _dec(min(path)), c,
-                           mean * vol, vol, 4)
-                )  # fmt: skip
-        return out
+                paths[key].append([self.prices[key]] + [self._advance(key, 15.0) for _ in range(4)])
+        return paths
+
+    async def backfill(self, now: float, minutes: int) -> dict[str, list[Candle]]:
+        """``minutes`` candles per pair ending at ``now``; after a restore, at the saved prices.
+
+        A fresh source walks forward from its prices (where it then is). A restored one
+        walks too, then scales each path so it ends at the saved price: a scaled GBM path is
+        still one, and the market goes on from where it was rather than from the walk's end.
+        """
+        target = dict(self.prices)
+        paths = self._paths(minutes)
+        for key, rows in paths.items():
+            end = rows[-1][-1] if rows else target[key]
+            ratio = target[key] / end if self.resuming and end else 1.0
+            if ratio != 1.0:
+                paths[key] = [[p * ratio for p in path] for path in rows]
+            self.prices[key] = paths[key][-1][-1] if rows else target[key]
+        self.resuming = False
+        return _candles(paths, now)
 
     async def step(self, sim_dt: float, now: float) -> list[Tick]:
         """Walk every pair's price ``sim_dt`` seconds and return one trade each."""
@@ -154,23 +204,25 @@ class ReplaySource(SyntheticSource):
             return self._replay_price("XETHZUSD", t) / self._replay_price("XXBTZUSD", t)
         return self._advance(key, dt)
 
-    async def backfill(self, now: float, minutes: int) -> dict[str, list[Candle]]:
-        """Replayed 1-minute candles per pair, ending at ``now``."""
-        out: dict[str, list[Candle]] = {k: [] for k in PAIRS}
-        start = int(now // 60 * 60) - minutes * 60
-        for m in range(minutes):
+    def state(self) -> dict[str, Any]:
+        """The replay cursor (market seconds) besides the synthetic pairs' prices."""
+        return {**super().state(), "sim_t": self.sim_t}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Continue the replay at the saved cursor."""
+        super().restore(state)
+        if state.get("sim_t") is not None:
+            self.sim_t = float(state["sim_t"])
+
+    def _paths(self, minutes: int) -> Paths:
+        if self.resuming:  # replay the minutes that led up to the cursor, to end there
+            self.sim_t -= minutes * 60
+        paths: Paths = {k: [] for k in PAIRS}
+        for _ in range(minutes):
             for key in PAIRS:
-                path = [self._price(key, self.sim_t + 15 * i, 15.0) for i in range(5)]
-                vol = PAIRS[key].typical_trade * 4
-                mean = _dec(sum(path) / len(path))
-                out[key].append(
-                    Candle(start + 60 * m, _dec(path[0]), _dec(max(path)), _dec(min(path)),
-                           _dec(path[-1]), mean * vol, vol, 4)
-                )  # fmt: skip
+                paths[key].append([self._price(key, self.sim_t + 15 * i, 15.0) for i in range(5)])
             self.sim_t += 60
-        for key in PAIRS:
-            self.prices[key] = float(out[key][-1].close)
-        return out
+        return paths
 
     async def step(self, sim_dt: float, now: float) -> list[Tick]:
         """Advance the replay ``sim_dt`` seconds and return one trade per pair."""
@@ -247,3 +299,11 @@ class MirrorSource:
     async def aclose(self) -> None:
         """Close the HTTP client."""
         await self._client.aclose()
+
+    def state(self) -> dict[str, Any]:
+        """Nothing: the upstream is where the market is."""
+        return {}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Nothing to restore (see ``state``)."""
+        return None

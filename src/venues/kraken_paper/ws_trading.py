@@ -95,11 +95,19 @@ class TradingMethods:
         }
 
     def call(self, method: str, account_id: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        """Run ``method``; ``EGeneral:Unknown method`` for anything else."""
+        """Run ``method`` and commit its changes; ``EGeneral:Unknown method`` for anything else.
+
+        The commit happens here, before the caller can write the reply (or the executions
+        updates already queued) to the socket: an acknowledged order survives ``kill -9``.
+        A failed call is committed too, since it may have changed state before failing.
+        """
         handler = self._table.get(method)
         if handler is None:
             raise KrakenError("EGeneral:Unknown method")
-        return handler(account_id, params)
+        try:
+            return handler(account_id, params)
+        finally:
+            self.venue.persist()
 
     def add_order(self, account_id: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         """``add_order``: one order through AddOrder; echoes ``order_id`` and the client ids."""

@@ -62,6 +62,12 @@ class WsVenue:
         market: PairMarket | None = self.engine.markets.get(spec.key)
         return market
 
+    def persist(self) -> None:
+        """Commit the exchange's changed state (its ``persist``), before an ack is sent."""
+        persist = getattr(self.exchange, "persist", None)
+        if persist is not None:
+            persist()
+
     def account_for_token(self, token: Any) -> str:
         """The account a WS token belongs to; ``ESession:Invalid session`` otherwise."""
         if not isinstance(token, str) or not token:
