@@ -20,6 +20,7 @@ from src.core.risk import RiskLimits, RiskManager
 from src.core.runtime import Heartbeat, RuntimeConfig, TradingRuntime
 from src.core.sizing import SizingConfig
 from src.core.strategy import Strategy
+from src.core.working_orders import WorkingOrderConfig
 from src.venues.kraken_paper import PaperExchange
 
 #: Paper replay: one hour of recorded market per real second, so hourly candles close every
@@ -156,6 +157,10 @@ class SessionSettings:
     cancel_orphans: bool = False
     #: Real seconds between heartbeats (the dead man's switch re-arms on each).
     heartbeat_seconds: float = 20.0
+    #: None sends market orders; bps through the price for limit orders (negative: passive).
+    limit_offset_bps: Decimal | None = None
+    #: Re-pricing and cancelling of resting limit orders (off by default).
+    working_orders: WorkingOrderConfig = field(default_factory=WorkingOrderConfig)
 
 
 def build_runtime(
@@ -172,11 +177,14 @@ def build_runtime(
     kill_file = Path(settings.limits.kill_file) if settings.limits.kill_file else None
     risk = RiskManager(settings.limits, clock, KillSwitch(kill_file))
     config = RuntimeConfig(
-        sizing=SizingConfig(capital_per_pair=settings.capital_per_pair),
+        sizing=SizingConfig(
+            capital_per_pair=settings.capital_per_pair, limit_offset_bps=settings.limit_offset_bps
+        ),
         poll_seconds=settings.poll_seconds,
         status_seconds=settings.status_seconds,
         reconcile_seconds=settings.reconcile_seconds,
         heartbeat_seconds=settings.heartbeat_seconds,
+        working_orders=settings.working_orders,
         history_candles=max(strategy.warmup_candles * 2, 60),
     )
     return TradingRuntime(

@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 
+from src.app.session import SessionSettings, Venue, build_runtime
+from src.brokers.kraken_adapter import KrakenAdapter
+from src.core.clock import ManualClock
 from src.core.errors import ConfigurationError
 from src.core.execution import OrderStatus, OrderType, Side
 from src.core.kill_switch import KillSwitch
@@ -24,6 +27,7 @@ from tests.support.working_orders import (
     QTY,
     SYMBOL,
     CancelOnly,
+    Scripted,
     make_rig,
     resting_buy,
 )
@@ -283,3 +287,21 @@ async def test_a_restart_keeps_the_intent_clocks(tmp_path: Path) -> None:
 def test_negative_settings_are_refused(bad: dict[str, Any]) -> None:
     with pytest.raises(ConfigurationError, match=next(iter(bad))):
         WorkingOrderConfig(**bad)
+
+
+async def test_session_settings_reach_the_runtime_and_default_to_off(tmp_path: Path) -> None:
+    adapter = KrakenAdapter(api_key="k", api_secret="c2VjcmV0")  # never connects here
+    venue = Venue(adapter, None, ManualClock(), "paper")
+    plain = build_runtime(venue, Scripted(), SessionSettings(db_path=tmp_path / "a.sqlite"))
+    assert plain.config.sizing.limit_offset_bps is None
+    assert not plain.config.working_orders.enabled
+
+    working = WorkingOrderConfig(reprice_after_seconds=30, cancel_after_seconds=600)
+    settings = SessionSettings(
+        db_path=tmp_path / "b.sqlite", limit_offset_bps=Decimal(-5), working_orders=working
+    )
+    runtime = build_runtime(venue, Scripted(), settings)
+    assert runtime.config.sizing.limit_offset_bps == Decimal(-5)
+    assert runtime.config.working_orders == working
+    assert runtime.working.config is working
+    await adapter.aclose()
