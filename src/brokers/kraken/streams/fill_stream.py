@@ -3,9 +3,10 @@
 Only fills made after iteration starts are yielded: once subscribed, the fills the venue
 already shows (REST ``get_fills``, reaching ``overlap`` back) become the baseline and are
 never yielded, nor is the first connect's trade snapshot of them (``fills.StartBaseline``).
-After every reconnect the gap is reconciled over REST (``get_fills(since)``, from a little
-before the newest fill seen), and the reconnect's own trade snapshot also repeats recent
-fills; every fill passes one de-duplication by id, so each is yielded exactly once.
+After every gap in the stream, a reconnect or an executions frame that could not be read, the
+gap is reconciled over REST (``get_fills(since)``, from a little before the newest fill seen);
+a reconnect's own trade snapshot also repeats recent fills. Every fill passes one
+de-duplication by id, so each is yielded exactly once.
 ``KrakenAdapter.stream_fills()`` uses it, with the REST poller as fallback for keys that lack
 the WebSocket-token permission.
 """
@@ -81,18 +82,25 @@ class WsFillSource:
         self._started = utc_now()
         self._baseline: StartBaseline | None = None
         self.reconciled = 0
-        stream.add_reconnect_hook(self.reconcile)
+        stream.add_gap_hook(self.reconcile)
 
     async def reconcile(self) -> int:
-        """Fetch fills over REST since just before the newest one seen; publish the new ones."""
+        """Fetch fills over REST since just before the newest one seen; publish the new ones.
+
+        Runs after every gap (``KrakenPrivateStream.add_gap_hook``). Returns how many fills
+        were new.
+
+        Raises:
+            BrokerError: TradesHistory could not be read; the stream retries with backoff.
+        """
         if self._get_fills is None:
             return 0
         since = max(self._newest or self._started, self._started) - self._overlap
         try:
             fills = await self._get_fills(since)
         except BrokerError as exc:
-            log.warning("fill reconciliation failed (%s); will retry on next reconnect", exc)
-            return 0
+            log.warning("fill reconciliation failed (%s); will retry", exc)
+            raise
         added = 0
         baseline = self._baseline
         for fill in sorted(fills, key=lambda f: f.timestamp):
@@ -102,7 +110,9 @@ class WsFillSource:
                 added += 1
         self.reconciled += added
         if added:
-            log.info("recovered %d fill(s) missed while disconnected", added)
+            log.info(
+                "recovered %d fill(s) the stream missed (%s)", added, self.stream.gaps.last_reason
+            )
         return added
 
     async def fills(self) -> AsyncIterator[Fill]:

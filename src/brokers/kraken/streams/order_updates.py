@@ -96,17 +96,26 @@ class OrderStateFilter:
 
 
 async def gap_updates(
-    adapter: OrderSourceAdapter, known: Iterable[str], since: datetime
+    adapter: OrderSourceAdapter,
+    known: Iterable[str],
+    since: datetime,
+    *,
+    open_orders: bool = False,
 ) -> list[OrderUpdate]:
     """States over REST of orders that may have changed unseen: oldest change first.
 
     ``known`` (orders not final when last seen) are asked by txid (QueryOrders, 50 a call);
     orders closed after ``since`` come from one ClosedOrders page (the newest 50), which
-    catches orders opened and closed entirely within a gap.
+    catches orders opened and closed entirely within a gap. With ``open_orders``, OpenOrders
+    too: an order placed inside the gap and still open is in neither of those.
     """
     symbols = await adapter.load_symbols()
     ids = list(dict.fromkeys(known))
     found: dict[str, OrderUpdate] = {}
+    if open_orders:
+        rows = await adapter.request("OpenOrders")
+        opened = parse.parse_orders((rows or {}).get("open") or {}, symbols)
+        found.update((u.order_id, u) for u in opened)
     for i in range(0, len(ids), _QUERY_BATCH):
         answer = await adapter.query_orders(ids[i : i + _QUERY_BATCH])
         found.update((u.order_id, u) for u in parse.parse_orders(answer, symbols))
@@ -150,7 +159,7 @@ class WsOrderUpdateSource:
         self._overlap = timedelta(seconds=overlap)
         options = {"snap_trades": False, "balances": False, **stream_options}
         self.stream = KrakenPrivateStream(adapter.ws_auth_url, self._token, **options)
-        self.stream.add_reconnect_hook(self.reconcile)
+        self.stream.add_gap_hook(self.reconcile)
         self._filter = OrderStateFilter()
         self._queue: asyncio.Queue[OrderUpdate] = asyncio.Queue()
         self._started = self._since = utc_now()
@@ -160,16 +169,20 @@ class WsOrderUpdateSource:
         return token_text(await self._adapter.get_websockets_token())
 
     async def reconcile(self) -> int:
-        """After a reconnect: fetch over REST the orders that may have changed in the gap."""
+        """After a gap (reconnect, unreadable frame): fetch the orders that may have changed.
+
+        Raises:
+            BrokerError: REST could not be read; the stream retries with backoff.
+        """
         since, self._since = self._since, utc_now()
         known = set(self._filter.open_ids())
         known.update(oid for oid, s in self.stream.orders.items() if s.get("order_status") in _LIVE)
         try:
-            found = await gap_updates(self._adapter, known, since - self._overlap)
+            found = await gap_updates(self._adapter, known, since - self._overlap, open_orders=True)
         except BrokerError as exc:
             self._since = since  # reach back as far next time
             log.warning("kraken.order_reconcile_failed", error=str(exc))
-            return 0
+            raise
         found = [
             u
             for u in found  # closed just before start (within the overlap): baseline

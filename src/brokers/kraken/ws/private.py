@@ -3,6 +3,11 @@
 A fresh token (REST GetWebSocketsToken) is fetched on every connect. Fills are de-duplicated
 by ``exec_id`` (a reconnect's trade snapshot repeats recent fills); an order is complete only
 when it reaches a final status (filled, canceled, expired), never on a ``trade`` event.
+
+Anything after which reports may be missing opens a *gap*: a reconnect, an undecodable frame,
+or an executions frame or report that does not check out (``reports.report_problem``; such a
+report is logged and not merged). Every gap runs the stream's reconcile hooks over REST
+(``gaps.GapReconciler``), the same path for all of them.
 Docs: websocket-v2/executions, websocket-v2/balances.
 """
 
@@ -21,7 +26,13 @@ from src.brokers.kraken.ws.backoff import Backoff
 from src.brokers.kraken.ws.connection import ReconnectHook, WsConnection
 from src.brokers.kraken.ws.fanout import Fanout
 from src.brokers.kraken.ws.frames import ChannelFrame
-from src.brokers.kraken.ws.reports import FINAL_ORDER_STATUSES, fill_from_report, order_update
+from src.brokers.kraken.ws.gaps import GapHook, GapReconciler
+from src.brokers.kraken.ws.reports import (
+    FINAL_ORDER_STATUSES,
+    fill_from_report,
+    order_update,
+    report_problem,
+)
 from src.core.clock import Clock
 from src.core.errors import BrokerError
 from src.core.execution import Fill, OrderStatus, OrderUpdate
@@ -47,6 +58,9 @@ class KrakenPrivateStream:
             disconnected are recovered (duplicates are dropped by id).
         balances: also subscribe to ``balances``.
         idle_timeout, ping_interval, backoff, clock: connection care (see ``WsConnection``).
+        gap_recheck: seconds after a gap opened by an unreadable frame before its reconcile
+            runs once more (REST may list a fill late); None for no recheck.
+        gap_backoff: retry delays of a reconcile that failed.
     """
 
     def __init__(
@@ -61,10 +75,13 @@ class KrakenPrivateStream:
         request_timeout: float = 5.0,
         backoff: Backoff | None = None,
         clock: Clock | None = None,
+        gap_recheck: float | None = 2.0,
+        gap_backoff: Backoff | None = None,
     ) -> None:
         self.connection = WsConnection(
             ws_auth_url,
             on_channel=self._on_channel,
+            on_malformed=self._on_malformed,
             token_provider=token_provider,
             idle_timeout=idle_timeout,
             ping_interval=ping_interval,
@@ -85,6 +102,10 @@ class KrakenPrivateStream:
         self._by_cloid: dict[str, str] = {}
         self._finals: OrderedDict[str, None] = OrderedDict()
         self._order_listeners: list[OrderListener] = []
+        self.gaps = GapReconciler(
+            "kraken-private", self.connection.clock, recheck=gap_recheck, backoff=gap_backoff
+        )
+        self.connection.add_reconnect_hook(self._reconnected)
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -115,11 +136,37 @@ class KrakenPrivateStream:
         """Close the connection and end every iterator."""
         self._fills.close()
         self._updates.close()
+        await self.gaps.close()
         await self.connection.close()
 
+    def add_gap_hook(self, hook: GapHook) -> None:
+        """Run ``hook`` after every gap: each reconnect and each unreadable executions frame.
+
+        The hook reconciles over REST (fills, orders) and should raise when it could not: it
+        is then retried with backoff. Hooks run one after another, one gap run at a time.
+        """
+        self.gaps.add(hook)
+
     def add_reconnect_hook(self, hook: ReconnectHook) -> None:
-        """Run ``hook`` after each reconnect (e.g. reconcile fills over REST)."""
-        self.connection.add_reconnect_hook(hook)
+        """Run ``hook`` after every gap; the older name of ``add_gap_hook``.
+
+        A reconnect is one kind of gap; an unreadable frame is the other, and the reconcile a
+        reconnect needs (e.g. ``KrakenOrderManager.reconcile_orders``) is the one it needs too.
+        """
+        self.gaps.add(hook)
+
+    async def _reconnected(self) -> None:
+        self.gaps.open("reconnected")
+
+    def _on_malformed(self, reason: str) -> None:
+        # Undecodable: it may have been an executions frame, so its reports count as missed.
+        self.gaps.open(reason, late=True)
+
+    def _gap(self, problem: str, raw: Any) -> None:
+        log.warning(
+            "kraken-private: %s; reconciling fills and orders over REST: %.300r", problem, raw
+        )
+        self.gaps.open(problem, late=True)
 
     def add_order_listener(self, listener: OrderListener) -> None:
         """Call ``listener(order_id, merged_state)`` on every order report, synchronously."""
@@ -182,20 +229,34 @@ class KrakenPrivateStream:
         return await asyncio.wait_for(future, timeout)
 
     def _on_channel(self, frame: ChannelFrame) -> None:
-        if frame.channel == "executions" and isinstance(frame.data, list):
-            for report in frame.data:
-                if isinstance(report, dict):
-                    self._on_report(report)
-        elif frame.channel == "balances" and isinstance(frame.data, list):
+        if frame.channel == "executions":
+            self._on_executions(frame)
+        elif frame.channel == "balances":
+            if not isinstance(frame.data, list):
+                log.warning("balances: data is not a list; frame skipped: %.200r", frame.raw)
+                return
             for row in frame.data:
                 if isinstance(row, dict):
                     self._on_balance(row, frame.type == "snapshot")
+        elif frame.channel not in ("status", "heartbeat"):
+            self._gap(f"frame on an unknown channel {frame.channel!r}", frame.raw)
+
+    def _on_executions(self, frame: ChannelFrame) -> None:
+        if frame.type not in ("snapshot", "update"):
+            self._gap(f"executions frame of unknown type {frame.type!r}", frame.raw)
+            return
+        if not isinstance(frame.data, list):
+            self._gap("executions frame whose data is not a list", frame.raw)
+            return
+        for index, report in enumerate(frame.data):
+            problem = report_problem(report) if isinstance(report, dict) else "not a JSON object"
+            if problem is not None:
+                self._gap(f"malformed executions report {index} ({problem})", report)
+            else:
+                self._on_report(report)
 
     def _on_report(self, report: dict[str, Any]) -> None:
-        order_id = report.get("order_id")
-        if not isinstance(order_id, str):
-            log.warning("executions: report without order_id skipped: %.200r", report)
-            return
+        order_id: str = report["order_id"]  # checked by report_problem
         state = self.orders.setdefault(order_id, {})
         # a trade's own fields (exec_id, last_qty...) describe this fill, not the order
         state.update({k: v for k, v in report.items() if k not in _FILL_ONLY})
@@ -205,7 +266,7 @@ class KrakenPrivateStream:
             try:
                 self.publish_fill(fill_from_report(report, state))
             except (BrokerError, ValueError, KeyError, TypeError) as exc:
-                log.warning("executions: unreadable fill skipped (%s): %.200r", exc, report)
+                self._gap(f"executions fill that cannot be read ({exc!r})", report)
         self._order_changed(order_id, state)
 
     def _order_changed(self, order_id: str, state: dict[str, Any]) -> None:

@@ -1,7 +1,13 @@
-"""Conversions between core orders/fills and Kraken WS v2 executions and trading parameters."""
+"""Conversions between core orders/fills and Kraken WS v2 executions and trading parameters.
+
+``report_problem`` says what is wrong with an executions report before anything is merged or
+turned into a fill, so a malformed report is refused whole (and the stream reconciles) rather
+than half-read.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -17,13 +23,20 @@ from src.core.execution import (
 )
 
 __all__ = [
+    "EXEC_TYPES",
     "FINAL_ORDER_STATUSES",
     "fill_from_report",
     "order_status",
     "order_update",
+    "report_problem",
 ]
 
 FINAL_ORDER_STATUSES = frozenset({"filled", "canceled", "expired"})
+#: Kraken's documented ``exec_type`` values (websocket-v2/executions).
+EXEC_TYPES = frozenset(
+    {"pending_new", "new", "trade", "filled", "iceberg_refill", "canceled", "expired",
+     "amended", "restated", "status"}
+)  # fmt: skip
 
 _STATUS = {
     "pending_new": OrderStatus.PENDING,
@@ -39,6 +52,96 @@ _STATUS = {
 def order_status(value: Any, default: OrderStatus = OrderStatus.UNKNOWN) -> OrderStatus:
     """WS v2 ``order_status`` as a core OrderStatus (``default`` for a missing/unknown value)."""
     return _STATUS.get(str(value), default)
+
+
+_TEXT_FIELDS = ("symbol", "side", "order_type", "cl_ord_id", "liquidity_ind")
+_QTY_FIELDS = ("order_qty", "cum_qty", "display_qty")  # never negative
+_PRICE_FIELDS = ("limit_price", "avg_price", "cum_cost", "last_price", "cost", "fee_usd_equiv")
+Check = Callable[[Mapping[str, Any]], "str | None"]
+
+
+def _number_problem(value: Any, field: str, *, least: Decimal | None = None) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, Decimal | int | float):
+        return f"{field}: expected a number, got {value!r}"
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    if not number.is_finite():
+        return f"{field}: not a finite number: {value!r}"
+    if least is not None and number < least:
+        return f"{field}: must be at least {least}, got {value!r}"
+    return None
+
+
+def _ids(report: Mapping[str, Any]) -> str | None:
+    order_id = report.get("order_id")
+    if not isinstance(order_id, str) or not order_id:
+        return f"order_id: expected the order id as text, got {order_id!r}"
+    if report.get("exec_type") not in EXEC_TYPES:
+        return f"exec_type: unknown value {report.get('exec_type')!r}"
+    status = report.get("order_status")
+    if status is not None and status not in _STATUS:
+        return f"order_status: unknown value {status!r}"
+    return None
+
+
+def _texts(report: Mapping[str, Any]) -> str | None:
+    for field in _TEXT_FIELDS:
+        if report.get(field) is not None and not isinstance(report[field], str):
+            return f"{field}: expected text, got {report[field]!r}"
+    if report.get("side") not in (None, "buy", "sell"):
+        return f"side: expected buy or sell, got {report['side']!r}"
+    stamp = report.get("timestamp")
+    try:
+        if stamp is not None:
+            parse_time(stamp)
+    except ValueError:
+        return f"timestamp: expected RFC3339 text, got {stamp!r}"
+    return None
+
+
+def _numbers(report: Mapping[str, Any]) -> str | None:
+    checks = [(f, Decimal(0)) for f in _QTY_FIELDS] + [(f, None) for f in _PRICE_FIELDS]
+    for field, least in checks:
+        if report.get(field) is not None:
+            problem = _number_problem(report[field], field, least=least)
+            if problem is not None:
+                return problem
+    return None
+
+
+def _fill(report: Mapping[str, Any]) -> str | None:
+    if report.get("exec_type") != "trade" and "exec_id" not in report:
+        return None  # not a fill
+    exec_id = report.get("exec_id")
+    if not isinstance(exec_id, str) or not exec_id:
+        return f"exec_id: expected the trade id as text, got {exec_id!r}"
+    missing = [f for f in ("last_qty", "last_price") if f not in report]
+    if missing:
+        return f"{missing[0]}: missing on a trade"
+    problem = _number_problem(report["last_qty"], "last_qty", least=Decimal(0))
+    fees = report.get("fees")
+    if problem is not None or fees is None:
+        return problem
+    if not isinstance(fees, list):
+        return f"fees: expected a list, got {fees!r}"
+    for fee in fees:
+        if not isinstance(fee, Mapping) or not isinstance(fee.get("asset"), str):
+            return f"fees: expected objects with an asset, got {fee!r}"
+        problem = problem or _number_problem(fee.get("qty"), "fees.qty")
+    return problem
+
+
+_CHECKS: tuple[Check, ...] = (_ids, _texts, _numbers, _fill)
+
+
+def report_problem(report: Mapping[str, Any]) -> str | None:
+    """What makes an executions report unreadable, or None when it can be applied.
+
+    Checks the fields this client reads: ids and enumerations are text from Kraken's lists,
+    numbers are finite numbers (quantities not negative), the timestamp is RFC3339, and a
+    trade carries its ``exec_id``, ``last_qty`` and ``last_price``. Fields it does not read are
+    not judged, so a field Kraken adds is no problem.
+    """
+    return next((p for p in (check(report) for check in _CHECKS) if p is not None), None)
 
 
 def _dec(value: Any, field: str) -> Decimal:
