@@ -67,6 +67,11 @@ class SplitConfig(_Frozen):
         train_size: Minimum (expanding) or exact (sliding) training bars.
         test_size: Bars per test window.
         embargo: Extra bars dropped between training and testing, on top of the label horizon.
+        holdout_fraction: Share of the last bars kept as a final holdout: no fold trains or
+            tests on it, no selection (champion gate, thresholds) reads it; it is reported
+            apart as ``holdout_*``. 0 disables it.
+        holdout_gap: Bars dropped between the walk-forward region and the holdout (None: label
+            horizon + embargo, so no walk-forward label looks into the holdout).
     """
 
     scheme: Literal["expanding", "sliding"] = "expanding"
@@ -74,6 +79,8 @@ class SplitConfig(_Frozen):
     train_size: int = Field(default=2000, gt=0)
     test_size: int = Field(default=500, gt=0)
     embargo: int = Field(default=0, ge=0)
+    holdout_fraction: float = Field(default=0.15, ge=0.0, lt=1.0)
+    holdout_gap: int | None = Field(default=None, ge=0)
 
 
 class ModelConfig(_Frozen):
@@ -136,6 +143,9 @@ class TrackingConfig(_Frozen):
         champion_floor: The metric must also exceed this (default 0: a losing model after
             costs never becomes champion, even when there is none yet).
         register_model: Whether to register/alias at all.
+        min_deflated_sharpe: The deflated Sharpe ratio of the run (the probability that its
+            out-of-sample Sharpe beats the best of as many noise trials as the experiment
+            holds) must reach this; 0 turns the trial correction off.
     """
 
     tracking_uri: str | None = None
@@ -144,10 +154,61 @@ class TrackingConfig(_Frozen):
     champion_metric: str = "oos_sharpe"
     champion_floor: float = 0.0
     register_model: bool = True
+    min_deflated_sharpe: float = Field(default=0.95, ge=0.0, le=1.0)
+
+
+class CheckConfig(_Frozen):
+    """Leakage checks run before any model is fitted or promoted (see ``src.ml.leakage``).
+
+    Attributes:
+        causality: Recompute every feature on candles altered after a cut, and on candles
+            ending at the cut; any value at or before the cut that moves fails the run.
+        window_bars: Bars per pair the causality check computes on (the first ones of the
+            data; they must cover the longest feature warm-up).
+        n_cuts: Cut times per check, drawn from the second half of the window.
+        max_feature_rank_ic: A single feature whose |rank IC| with the forward return on the
+            walk-forward rows exceeds this is too good to be true.
+        max_auc: Out-of-sample (and holdout) AUC above this is too good to be true.
+        max_rank_ic: Out-of-sample (and holdout) rank IC above this is too good to be true.
+        max_hit_rate: Out-of-sample (and holdout) hit rate above this is too good to be true.
+        max_sharpe: Out-of-sample (and holdout) Sharpe after costs above this is too good.
+        lookback_tolerance: Live warm-up: the weight left on candles before the live window
+            (EMA memory) may be at most this; training checks the live window reproduces the
+            batch features to within it.
+    """
+
+    causality: bool = True
+    window_bars: int = Field(default=1500, gt=10)
+    n_cuts: int = Field(default=4, gt=0)
+    max_feature_rank_ic: float = Field(default=0.3, gt=0.0)
+    max_auc: float = Field(default=0.7, gt=0.5)
+    max_rank_ic: float = Field(default=0.3, gt=0.0)
+    max_hit_rate: float = Field(default=0.7, gt=0.5)
+    max_sharpe: float = Field(default=6.0, gt=0.0)
+    lookback_tolerance: float = Field(default=1e-9, gt=0.0, lt=1.0)
+
+
+class NullConfig(_Frozen):
+    """The null the model is judged against: the same model refitted on misaligned labels.
+
+    Attributes:
+        draws: Null refits per fold (and on the holdout); each gets its own misalignment.
+        kind: ``circular_shift`` rotates each pair's training labels by a random offset;
+            ``block_shuffle`` permutes blocks of ``block`` consecutive labels. Both keep the
+            labels' autocorrelation, which a row-wise permutation destroys.
+        block: Block length in rows per pair (None: 4 x label horizon).
+        model_seeds: Seeds the real model is fitted with, for error bars across seeds (the
+            first, ``seed``, is the one reported and deployed).
+    """
+
+    draws: int = Field(default=16, ge=2)
+    kind: Literal["circular_shift", "block_shuffle"] = "circular_shift"
+    block: int | None = Field(default=None, gt=0)
+    model_seeds: int = Field(default=3, ge=1)
 
 
 class ExperimentConfig(_Frozen):
-    """A complete training run: data, features, labels, splits, model, costs and tracking.
+    """A complete training run: data, features, labels, splits, model, costs, checks, tracking.
 
     ``features`` is a :class:`src.ml.features.FeatureSpec` table (None: the default spec).
     ``instruments`` maps a pair to :class:`src.core.instruments.Instrument` fields
@@ -164,6 +225,8 @@ class ExperimentConfig(_Frozen):
     costs: CostConfig = Field(default_factory=CostConfig)
     strategy: StrategyConfig = Field(default_factory=StrategyConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+    checks: CheckConfig = Field(default_factory=CheckConfig)
+    null: NullConfig = Field(default_factory=NullConfig)
     instruments: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @model_validator(mode="after")

@@ -1,16 +1,22 @@
 """The ML strategy: the registered model scores live candles with the training features.
 
 Features come from the pipeline's own ``build_features`` with the exact spec stored next to the
-model, so live and training cannot drift apart. Scores become target weights with the same
-hysteresis as the vectorized backtest (long above ``long_threshold``, flat or short below
-``short_threshold``, unchanged in between). The strategy knows nothing of brokers or mode.
+model, so live and training cannot drift apart: the strategy keeps each pair's candles (up to
+``history``) and recomputes the batch features on them. It waits for
+:func:`src.ml.features.lookback.required_lookback` bars before its first target, enough for
+the exponential averages (RSI, ATR, MACD, on resampled timeframes too) to have forgotten where
+the window starts; a shorter window moved the 4 h RSI by up to 30 % against training. Scores
+become target weights with the same hysteresis as the vectorized backtest (long above
+``long_threshold``, flat or short below ``short_threshold``, unchanged in between). The
+strategy knows nothing of brokers or mode.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -22,6 +28,11 @@ from src.core.market_data import Candle
 from src.core.sizing import Target
 from src.ml.data.schema import parse_interval
 from src.ml.features import FeatureSpec, build_features
+from src.ml.features.lookback import required_lookback
+
+log = logging.getLogger(__name__)
+_Bar = tuple[float, float, float, float, float]
+_OHLCV = ("open", "high", "low", "close", "volume")
 
 
 class Scorer(Protocol):
@@ -33,7 +44,10 @@ class Scorer(Protocol):
 
 
 def warmup_bars(spec: FeatureSpec, interval_minutes: int) -> int:
-    """Base bars needed before every feature of ``spec`` is defined."""
+    """Base bars needed before every feature of ``spec`` is defined (not yet converged).
+
+    The strategy waits for :func:`required_lookback` instead, which is longer.
+    """
     bars = 1
     groups = [spec.features] + [ref.features for ref in spec.cross_pairs]
     for configs in groups:
@@ -55,7 +69,11 @@ class ModelStrategy:
         interval_minutes: candle interval the model was trained on.
         long_threshold / short_threshold: score thresholds (hysteresis in between).
         allow_short: map "below short_threshold" to -1 instead of 0.
-        history: candles kept per pair (at least the warm-up, plus margin).
+        feature_tolerance: weight the features may still give to bars before the window
+            (sets ``warmup_candles``; see :func:`required_lookback`).
+        history: candles kept per pair (default 4 x the warm-up). Until a pair holds more,
+            its features are bit-identical to the batch pipeline's on the same candles; after
+            that the window slides and they agree to within ``feature_tolerance``.
     """
 
     def __init__(
@@ -69,6 +87,7 @@ class ModelStrategy:
         long_threshold: float = 0.55,
         short_threshold: float = 0.50,
         allow_short: bool = False,
+        feature_tolerance: float = 1e-9,
         history: int | None = None,
     ) -> None:
         if short_threshold > long_threshold:
@@ -78,11 +97,18 @@ class ModelStrategy:
         self.interval_minutes = interval_minutes
         self.long_threshold, self.short_threshold = long_threshold, short_threshold
         self.allow_short = allow_short
-        self.warmup_candles = warmup_bars(spec, interval_minutes)
-        self.history = history or self.warmup_candles * 2 + 10
-        self._bars: dict[str, OrderedDict[datetime, Candle]] = {s: OrderedDict() for s in symbols}
+        self.warmup_candles = required_lookback(spec, interval_minutes, feature_tolerance)
+        self.history = history or self.warmup_candles * 4
+        if self.history < self.warmup_candles:
+            raise ValueError(
+                f"history: {self.history} candles cannot hold the {self.warmup_candles}-candle "
+                "warm-up the feature spec needs"
+            )
+        self._references = [ref.pair for ref in spec.cross_pairs]
+        self._bars: dict[str, OrderedDict[datetime, _Bar]] = {s: OrderedDict() for s in symbols}
         self.weights: dict[str, Decimal] = dict.fromkeys(self.symbols, Decimal(0))
         self.last_score: dict[str, float] = {}
+        self.last_features: dict[str, np.ndarray] = {}
 
     @classmethod
     def from_registry(
@@ -92,6 +118,7 @@ class ModelStrategy:
         *,
         alias: str = "champion",
         tracking_uri: str | None = None,
+        feature_tolerance: float = 1e-9,
     ) -> ModelStrategy:
         """Load the model registered as ``name@alias`` (default the champion) from MLflow."""
         from src.ml.registry import CHAMPION, load_champion
@@ -111,11 +138,17 @@ class ModelStrategy:
             long_threshold=float(params.get("strategy.long_threshold", 0.55)),
             short_threshold=float(params.get("strategy.short_threshold", 0.50)),
             allow_short=str(params.get("strategy.allow_short", "False")).lower() == "true",
+            feature_tolerance=feature_tolerance,
         )
 
     @classmethod
     def from_run(
-        cls, symbols: Sequence[str], run_id: str, *, tracking_uri: str | None = None
+        cls,
+        symbols: Sequence[str],
+        run_id: str,
+        *,
+        tracking_uri: str | None = None,
+        feature_tolerance: float = 1e-9,
     ) -> ModelStrategy:
         """Load the model logged by one training run (registered as champion or not)."""
         import json
@@ -142,7 +175,32 @@ class ModelStrategy:
             long_threshold=float(params.get("strategy.long_threshold", 0.55)),
             short_threshold=float(params.get("strategy.short_threshold", 0.50)),
             allow_short=str(params.get("strategy.allow_short", "False")).lower() == "true",
+            feature_tolerance=feature_tolerance,
         )
+
+    def prime(self, candles: Iterable[Candle]) -> None:
+        """Load past candles (e.g. from a candle store) without scoring them.
+
+        Use it when the venue serves less history than ``warmup_candles`` (Kraken's REST OHLC
+        returns at most 720 bars); the candles must end where the live stream starts.
+        """
+        for candle in candles:
+            self._add(candle)
+
+    def _add(self, candle: Candle) -> bool:
+        bars = self._bars.get(candle.symbol)
+        if bars is None:
+            return False
+        c = candle
+        bars[c.timestamp] = (float(c.open), float(c.high), float(c.low), float(c.close),
+                             float(c.volume))  # fmt: skip
+        while len(bars) > self.history:
+            bars.popitem(last=False)
+        return True
+
+    def _warm(self, symbol: str) -> bool:
+        needed = [symbol, *self._references]
+        return all(len(self._bars.get(s, ())) >= self.warmup_candles for s in needed)
 
     def on_candle(self, candle: Candle) -> list[Target]:
         """Score the pair's newest features and return its target weight after hysteresis.
@@ -151,18 +209,12 @@ class ModelStrategy:
         unchanged in between; 0 on a NaN score. Returns no target for a pair not in
         ``symbols`` or while warming up, so whatever is held stays held.
         """
-        bars = self._bars.get(candle.symbol)
-        if bars is None:
+        if not self._add(candle) or not self._warm(candle.symbol):
             return []
-        bars[candle.timestamp] = candle
-        while len(bars) > self.history:
-            bars.popitem(last=False)
-        warm = len(bars) >= self.warmup_candles and all(
-            len(b) >= 2 for b in self._bars.values() if b
-        )
-        row = self._features(candle) if warm else None
-        if row is None:  # warming up: keep whatever is held
+        row = self._features(candle)
+        if row is None:  # a feature is undefined here (e.g. the reference pair has no bar)
             return []
+        self.last_features[candle.symbol] = row
         score = float(self.model.score(row.reshape(1, -1))[0])
         self.last_score[candle.symbol] = score
         weight = self.weights[candle.symbol]
@@ -175,22 +227,22 @@ class ModelStrategy:
         self.weights[candle.symbol] = weight
         return [Target(candle.symbol, weight)]
 
+    def candle_frame(self) -> pl.DataFrame:
+        """The candles held, as the batch pipeline's input (``pair, timestamp, OHLCV``)."""
+        pairs: list[str] = []
+        stamps: list[datetime] = []
+        values: list[_Bar] = []
+        for symbol, bars in self._bars.items():
+            pairs += [symbol] * len(bars)
+            stamps += list(bars)
+            values += list(bars.values())
+        matrix = np.asarray(values, dtype=np.float64).reshape(len(values), len(_OHLCV))
+        data: dict[str, Any] = {"pair": pairs, "timestamp": stamps}
+        data.update({name: matrix[:, i] for i, name in enumerate(_OHLCV)})
+        return pl.DataFrame(data)
+
     def _features(self, candle: Candle) -> np.ndarray | None:
-        rows: list[dict[str, Any]] = [
-            {
-                "timestamp": c.timestamp,
-                "pair": c.symbol,
-                "open": float(c.open),
-                "high": float(c.high),
-                "low": float(c.low),
-                "close": float(c.close),
-                "volume": float(c.volume),
-            }
-            for bars in self._bars.values()
-            for c in bars.values()
-        ]
-        frame = pl.DataFrame(rows)
-        features = build_features(frame, self.spec)
+        features = build_features(self.candle_frame(), self.spec)
         mine = features.filter(
             (pl.col("pair") == candle.symbol) & (pl.col("timestamp") == candle.timestamp)
         )

@@ -1,47 +1,51 @@
-"""Walk-forward training: fit per fold, score out of sample, backtest after costs, track it all."""
+"""Walk-forward and holdout scoring: fit per fold, score out of sample, against a strong null.
+
+The time axis is cut in two: the walk-forward region, whose folds every selection (the champion
+gate, anyone comparing runs) reads, and after a purge gap a final holdout that only reports.
+Every fold and the holdout fit the model with ``null.model_seeds`` seeds (error bars) and
+``null.draws`` times on misaligned labels (the null, :mod:`src.ml.nulls`). All scores land in
+one predictions table, logged with the run, from which :mod:`src.ml.evaluation` computes every
+figure, so a run can be re-scored from its record alone.
+"""
 
 from __future__ import annotations
 
-import logging
 import math
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 from tqdm import tqdm
 
-from src.core.instruments import Instrument
-from src.ml.backtest import BacktestResult, CostModel, run_backtest, signals_to_positions
 from src.ml.config import ExperimentConfig
 from src.ml.dataset import Dataset
 from src.ml.labels import FWD_RETURN, LABEL, classification_target
-from src.ml.metrics import (
-    classification_metrics,
-    hit_rate,
-    rank_ic,
-    regression_metrics,
-    trading_metrics,
-)
+from src.ml.metrics import classification_metrics, hit_rate, rank_ic, regression_metrics
 from src.ml.models import make_model
+from src.ml.nulls import misaligned_labels
 from src.ml.splits import Fold, fold_masks, from_config
 
-log = logging.getLogger(__name__)
+OOS, HOLDOUT = "oos", "holdout"
+SCORE = "score"
 
 
-@dataclass
-class WalkForwardOutput:
-    """Out-of-sample scores of the model and of its shuffled-label twin, plus fold metrics."""
+def seed_column(k: int) -> str:
+    """Column of the model fitted with the ``k``-th extra seed (``k >= 1``)."""
+    return f"score_seed{k}"
 
-    scores: np.ndarray
-    shuffled_scores: np.ndarray
-    test_mask: np.ndarray
-    fold_metrics: list[dict[str, float]] = field(default_factory=list)
+
+def null_column(j: int) -> str:
+    """Column of the ``j``-th null draw."""
+    return f"null{j}"
 
 
 def target(ds: Dataset, config: ExperimentConfig) -> np.ndarray:
     """Model target per row: the label (regression) or 1 for a positive label (classification)."""
-    label = ds.frame[LABEL].fill_null(np.nan).to_numpy().astype(float)
+    return target_of(ds.frame[LABEL].fill_null(np.nan).to_numpy().astype(float), config)
+
+
+def target_of(label: np.ndarray, config: ExperimentConfig) -> np.ndarray:
+    """The model target for raw label values (see :func:`target`)."""
     return label if config.label.kind == "forward_return" else classification_target(label)
 
 
@@ -56,149 +60,126 @@ def prediction_metrics(
     return out
 
 
+@dataclass(frozen=True)
+class Layout:
+    """Where the walk-forward folds and the holdout sit on the bar axis.
+
+    Attributes:
+        folds: Walk-forward folds, all inside ``[0, selection_bars)``.
+        holdout: The holdout as a fold (trained on the walk-forward region), or None.
+        selection_bars: Bars the walk-forward (and so every selection) may read.
+    """
+
+    folds: list[Fold]
+    holdout: Fold | None
+    selection_bars: int
+
+
+def plan(ds: Dataset, config: ExperimentConfig) -> Layout:
+    """Lay out the holdout at the end and the walk-forward folds before its purge gap.
+
+    Raises:
+        ValueError: Too few bars for the holdout, its gap and the folds.
+    """
+    splits = config.splits
+    n_hold = math.ceil(ds.n_bars * splits.holdout_fraction) if splits.holdout_fraction else 0
+    if not n_hold:
+        return Layout(from_config(ds.n_bars, splits, config.label.horizon), None, ds.n_bars)
+    gap = splits.holdout_gap
+    gap = config.label.horizon + splits.embargo if gap is None else gap
+    start = ds.n_bars - n_hold
+    selection = start - gap
+    try:
+        folds = from_config(selection, splits, config.label.horizon)
+    except ValueError as exc:
+        raise ValueError(
+            f"{exc} (the walk-forward region is the {ds.n_bars} bars minus the holdout's "
+            f"{n_hold} and its {gap}-bar gap; lower splits.holdout_fraction or use more data)"
+        ) from exc
+    first = 0 if splits.scheme == "expanding" else selection - splits.train_size
+    holdout = Fold(len(folds), first, selection, start, ds.n_bars)
+    return Layout(folds, holdout, selection)
+
+
 def _fit_score(
-    config: ExperimentConfig, x: np.ndarray, y: np.ndarray, x_test: np.ndarray
+    config: ExperimentConfig, seed: int, x: np.ndarray, y: np.ndarray, x_test: np.ndarray
 ) -> np.ndarray:
-    model = make_model(config.model.kind, config.model.params, config.seed)
+    model = make_model(config.model.kind, config.model.params, seed)
     return model.fit(x, y).score(x_test)
 
 
-def walk_forward(
-    ds: Dataset, config: ExperimentConfig, folds: list[Fold], *, progress: bool = True
-) -> WalkForwardOutput:
-    """Fit on each fold's purged training rows and score its test rows (and the control)."""
-    y = target(ds, config)
-    labeled = ds.labeled
-    fwd = ds.frame[FWD_RETURN].fill_null(np.nan).to_numpy().astype(float)
-    rng = np.random.default_rng(config.seed)
-    out = WalkForwardOutput(
-        np.full(ds.frame.height, np.nan),
-        np.full(ds.frame.height, np.nan),
-        np.zeros(ds.frame.height, dtype=bool),
+def _score_fold(
+    ds: Dataset, config: ExperimentConfig, y: np.ndarray, fold: Fold
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Test-row mask, the seeds' scores (seeds x rows) and the null draws' (draws x rows)."""
+    train, test = fold_masks(ds.bar_index, ds.label_end_index, fold, config.splits.embargo)
+    train &= ds.labeled
+    if train.sum() < 10:
+        raise ValueError(f"fold {fold.index}: only {int(train.sum())} labeled training rows")
+    x, x_test, y_train = ds.x[train], ds.x[test], y[train]
+    seeds = [config.seed + k for k in range(config.null.model_seeds)]
+    models = np.vstack([_fit_score(config, s, x, y_train, x_test) for s in seeds])
+    pairs = ds.frame["pair"].to_numpy()[train]
+    rng = np.random.default_rng([config.seed, fold.index])
+    nulls = np.vstack(
+        [
+            _fit_score(
+                config,
+                config.seed + j,
+                x,
+                misaligned_labels(y_train, pairs, rng, config.null, config.label.horizon),
+                x_test,
+            )
+            for j in range(config.null.draws)
+        ]
     )
-    for fold in tqdm(folds, desc="walk-forward folds", unit="fold", disable=not progress):
-        train, test = fold_masks(ds.bar_index, ds.label_end_index, fold, config.splits.embargo)
-        train &= labeled
-        if train.sum() < 10:
-            raise ValueError(f"fold {fold.index}: only {int(train.sum())} labeled training rows")
-        out.scores[test] = _fit_score(config, ds.x[train], y[train], ds.x[test])
-        # Control: identical model and folds, labels permuted inside the training slice.
-        out.shuffled_scores[test] = _fit_score(
-            config, ds.x[train], rng.permutation(y[train]), ds.x[test]
-        )
-        out.test_mask |= test
-        scored = test & labeled
-        metrics = prediction_metrics(config, y[scored], out.scores[scored], fwd[scored])
-        metrics.update(train_rows=float(train.sum()), test_rows=float(test.sum()))
-        out.fold_metrics.append(metrics)
-    return out
+    return test, models, nulls
 
 
-def _weights(frame: pl.DataFrame, score: np.ndarray, config: ExperimentConfig) -> pl.DataFrame:
-    strat = config.strategy
+def walk_forward(
+    ds: Dataset, config: ExperimentConfig, layout: Layout, *, progress: bool = True
+) -> pl.DataFrame:
+    """Score every fold's test rows and the holdout; return the predictions table.
+
+    Returns:
+        One row per scored row: ``timestamp, pair, open, close, fwd_return, label``, ``fold``
+        (the holdout's index is ``len(folds)``), ``split`` (``oos`` or ``holdout``),
+        ``score`` (the model with ``config.seed``), ``score_seed1..`` and ``null0..``.
+    """
+    y = target(ds, config)
+    fits = [(f, OOS) for f in layout.folds]
+    if layout.holdout is not None:
+        fits.append((layout.holdout, HOLDOUT))
     parts = []
-    for pair in frame["pair"].unique(maintain_order=True).to_list():
-        rows = (frame["pair"] == pair).to_numpy()
-        weight = signals_to_positions(
-            score[rows],
-            strat.long_threshold,
-            strat.short_threshold,
-            allow_short=strat.allow_short,
+    keep = ds.frame.select("timestamp", "pair", "open", "close", FWD_RETURN, LABEL)
+    for fold, split in tqdm(fits, desc="walk-forward folds", unit="fold", disable=not progress):
+        test, models, nulls = _score_fold(ds, config, y, fold)
+        columns = {SCORE: models[0]}
+        columns.update({seed_column(k): models[k] for k in range(1, len(models))})
+        columns.update({null_column(j): nulls[j] for j in range(len(nulls))})
+        part = keep.filter(test).with_columns(
+            pl.lit(fold.index, pl.Int32).alias("fold"), pl.lit(split).alias("split")
         )
-        parts.append(frame.filter(rows).with_columns(pl.Series("target", weight)))
+        parts.append(part.with_columns(**{k: pl.Series(k, v) for k, v in columns.items()}))
     return pl.concat(parts)
 
 
-def backtests(
-    ds: Dataset,
-    wf: WalkForwardOutput,
-    config: ExperimentConfig,
-    instruments: dict[str, Instrument] | None = None,
-    mask: np.ndarray | None = None,
-) -> dict[str, BacktestResult]:
-    """Backtest the model, buy-and-hold and the shuffled control on the out-of-sample rows.
-
-    ``mask`` narrows the rows (e.g. to one fold's test window); default all test rows.
-    """
-    mask = wf.test_mask if mask is None else mask
-    oos = (
-        ds.frame.filter(mask).select("timestamp", "pair", "open", "close").sort("pair", "timestamp")
-    )
-    order = ds.frame.with_row_index("_i").filter(mask).sort("pair", "timestamp")["_i"].to_numpy()
-    costs = CostModel.from_config(config.costs)
-    kwargs: dict[str, Any] = {
-        "costs": costs,
-        "instruments": instruments,
-        "initial_cash": config.strategy.initial_cash,
-    }
-    hold = oos.with_columns(pl.lit(1.0).alias("target"))
-    return {
-        "oos": run_backtest(_weights(oos, wf.scores[order], config), **kwargs),
-        "bh": run_backtest(hold, **kwargs),
-        "shuffled": run_backtest(_weights(oos, wf.shuffled_scores[order], config), **kwargs),
-    }
-
-
-def overall_metrics(
-    ds: Dataset, wf: WalkForwardOutput, config: ExperimentConfig, bts: dict[str, BacktestResult]
-) -> dict[str, float]:
-    """Flat metric dict: ``oos_*`` (model), ``bh_*`` (buy-and-hold), ``shuffled_*`` (control)."""
-    y = target(ds, config)
-    fwd = ds.frame[FWD_RETURN].fill_null(np.nan).to_numpy().astype(float)
-    scored = wf.test_mask & ds.labeled
-    out: dict[str, float] = {}
-    for prefix, score in (("oos", wf.scores), ("shuffled", wf.shuffled_scores)):
-        for key, value in prediction_metrics(config, y[scored], score[scored], fwd[scored]).items():
-            out[f"{prefix}_{key}"] = value
-    for prefix, result in bts.items():
-        result.metrics = trading_metrics(result, config.data.interval_minutes)
-        for key, value in result.metrics.items():
-            out[f"{prefix}_{key}"] = value
-    out["oos_rows"] = float(wf.test_mask.sum())
-    return out
-
-
-def fold_trading_metrics(
-    ds: Dataset,
-    wf: WalkForwardOutput,
-    config: ExperimentConfig,
-    folds: list[Fold],
-    instruments: dict[str, Instrument] | None = None,
-) -> list[dict[str, float]]:
-    """Per-fold backtest figures (each test window traded from fresh capital)."""
-    out = []
-    for fold in folds:
-        mask = (ds.bar_index >= fold.test_start) & (ds.bar_index < fold.test_end)
-        bts = backtests(ds, wf, config, instruments, mask)
-        row: dict[str, float] = {}
-        for prefix, result in bts.items():
-            metrics = trading_metrics(result, config.data.interval_minutes)
-            for key in ("total_return", "sharpe", "max_drawdown", "n_trades"):
-                row[f"{prefix}_{key}"] = metrics[key]
-        out.append(row)
-    return out
-
-
-def shuffled_warnings(metrics: dict[str, float], config: ExperimentConfig) -> list[str]:
-    """Reasons why the shuffled-label control looks too good (a sign of leakage), if any."""
-    reasons = []
-    # Overlapping label windows make neighbouring rows near-duplicates: count independent ones.
-    n = max(metrics.get("oos_rows", 0.0) / config.label.horizon, 1.0)
-    auc = metrics.get("shuffled_auc", math.nan)
-    if math.isfinite(auc) and auc > 0.5 + 3.0 * math.sqrt(1.0 / (3.0 * n)):
-        reasons.append(f"shuffled-label AUC {auc:.3f} is well above 0.5")
-    ic = metrics.get("shuffled_rank_ic", math.nan)
-    if math.isfinite(ic) and ic > 3.0 / math.sqrt(n):
-        reasons.append(
-            f"shuffled-label rank IC {ic:.3f} exceeds 3/sqrt(n_eff)={3.0 / math.sqrt(n):.3f}"
-        )
-    sharpe = metrics.get("shuffled_sharpe", math.nan)
-    bh = metrics.get("bh_sharpe", math.nan)
-    if math.isfinite(sharpe) and sharpe > 1.0 and (not math.isfinite(bh) or sharpe > bh):
-        reasons.append(f"shuffled-label Sharpe after costs {sharpe:.2f} > 1 and beats buy-and-hold")
-    return reasons
-
-
 def plan_folds(ds: Dataset, config: ExperimentConfig) -> list[Fold]:
-    """Walk-forward folds over the dataset's unique timestamps."""
-    return from_config(ds.n_bars, config.splits, config.label.horizon)
+    """Walk-forward folds (inside the region before the holdout)."""
+    return plan(ds, config).folds
+
+
+__all__ = [
+    "HOLDOUT",
+    "OOS",
+    "SCORE",
+    "Layout",
+    "null_column",
+    "plan",
+    "plan_folds",
+    "prediction_metrics",
+    "seed_column",
+    "target",
+    "target_of",
+    "walk_forward",
+]

@@ -121,6 +121,10 @@ class Tracker(Protocol):
         """Register ``model_uri`` under ``name`` and alias it ``champion``; return the version."""
         ...
 
+    def trial_sharpes(self) -> list[float]:
+        """Out-of-sample Sharpe per bar of the experiment's other finished runs (the trials)."""
+        ...
+
 
 class NullTracker:
     """Records nothing; ``start_run`` returns a random id so callers can still print one."""
@@ -160,6 +164,10 @@ class NullTracker:
     def register_champion(self, model_uri: str, name: str) -> str:
         """Register nothing and return an empty version."""
         return ""
+
+    def trial_sharpes(self) -> list[float]:
+        """Return no other trials: without a store this run is the only one."""
+        return []
 
 
 class MLflowTracker:
@@ -246,6 +254,7 @@ class MLflowTracker:
         import mlflow.pyfunc
         from mlflow.models import infer_signature
 
+        from src.ml.lineage import pinned
         from src.ml.pyfunc import SignalModel
 
         with tempfile.TemporaryDirectory() as tmp:
@@ -264,8 +273,9 @@ class MLflowTracker:
                     artifacts={NATIVE_DIR: str(native), "feature_spec": str(spec_path)},
                     signature=signature,
                     input_example=input_example,
-                    # Listing requirements explicitly skips MLflow's slow environment inference.
-                    pip_requirements=["mlflow", "lightgbm", "scikit-learn", "polars", "numpy"],
+                    # Listing requirements explicitly skips MLflow's slow environment inference;
+                    # pinned to the versions that trained it, so a reload scores the same.
+                    pip_requirements=pinned(),
                 )
             self.client.log_artifacts(self._run(), str(out), MODEL_ARTIFACT)
         return f"runs:/{self._run()}/{MODEL_ARTIFACT}"
@@ -284,3 +294,35 @@ class MLflowTracker:
         ``model_uri`` is not read: the version's source is the run's own ``model`` artifact.
         """
         return register_as_champion(self.client, model_uri, name, self._run())
+
+    def trial_sharpes(self) -> list[float]:
+        """Per-bar OOS Sharpe of every other FINISHED run of the active run's experiment.
+
+        Runs from before ``oos_sharpe_per_bar`` was logged count with their annualized
+        ``oos_sharpe`` divided by the square root of their bars per year. Failed runs (a
+        leakage check stopped them) are not trials: they produced no candidate.
+        """
+        from src.ml.metrics import periods_per_year
+
+        current = self.client.get_run(self._run())
+        out: list[float] = []
+        token: str | None = None
+        while True:
+            page = self.client.search_runs(
+                [current.info.experiment_id],
+                filter_string="attributes.status = 'FINISHED'",
+                max_results=1000,
+                page_token=token,
+            )
+            for run in page:
+                metrics = run.data.metrics
+                if run.info.run_id == current.info.run_id:
+                    continue
+                if "oos_sharpe_per_bar" in metrics:
+                    out.append(float(metrics["oos_sharpe_per_bar"]))
+                elif "oos_sharpe" in metrics:
+                    minutes = int(run.data.params.get("data.interval_minutes", 60))
+                    out.append(float(metrics["oos_sharpe"]) / periods_per_year(minutes) ** 0.5)
+            token = page.token
+            if not token:
+                return out

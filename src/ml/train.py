@@ -7,27 +7,14 @@ import json
 import logging
 import math
 import sys
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
-from src.ml.backtest import BacktestResult
-from src.ml.config import DEFAULT_CONFIG_PATH, ExperimentConfig, instruments_from, load_config
-from src.ml.dataset import Dataset, FeatureFn, build_dataset, data_hash, load_candles, resolve_spec
+from src.ml.config import DEFAULT_CONFIG_PATH, ExperimentConfig, load_config
+from src.ml.dataset import FeatureFn
+from src.ml.evaluation import KEY_METRICS
 from src.ml.features import build_features
-from src.ml.models import Model, make_model
-from src.ml.pipeline import (
-    WalkForwardOutput,
-    backtests,
-    fold_trading_metrics,
-    overall_metrics,
-    plan_folds,
-    shuffled_warnings,
-    target,
-    walk_forward,
-)
-from src.ml.plots import equity_plot, feature_importance_plot
+from src.ml.leakage import LeakageError
+from src.ml.runner import run
 from src.ml.tracking import MLflowTracker, Tracker, quiet_mlflow
 
 log = logging.getLogger(__name__)
@@ -40,10 +27,12 @@ class TrainResult:
     Attributes:
         run_id: MLflow run id (``null-...`` with a NullTracker).
         model_uri: URI of the logged model (empty with a NullTracker).
-        metrics: Overall out-of-sample metrics (``oos_*``, ``bh_*``, ``shuffled_*``).
+        metrics: Overall figures: ``oos_*``, ``bh_*``, ``shuffled_*`` (null mean, ``_std``),
+            z-scores and p-values, error bars, ``holdout_*``, and the trial correction.
         registered: Whether the model became the ``champion``.
-        fold_metrics: Per-fold out-of-sample prediction metrics.
-        warnings: Shuffled-label control warnings (empty when the control looks random).
+        fold_metrics: Per-fold out-of-sample metrics.
+        warnings: Null-control warnings (empty when the control looks random).
+        gate_reasons: One ``PASS``/``FAIL`` line per check of the promotion gate.
     """
 
     run_id: str
@@ -52,103 +41,7 @@ class TrainResult:
     registered: bool
     fold_metrics: list[dict[str, float]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-
-
-def _flat(prefix: str, value: Any) -> dict[str, Any]:
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for key, sub in value.items():
-            out.update(_flat(f"{prefix}.{key}" if prefix else str(key), sub))
-        return out
-    return {prefix: value}
-
-
-def _final_model(ds: Dataset, config: ExperimentConfig) -> Model:
-    # The deployable model learns from every labeled row; its quality is the walk-forward's.
-    labeled = ds.labeled
-    model = make_model(config.model.kind, config.model.params, config.seed)
-    return model.fit(ds.x[labeled], target(ds, config)[labeled])
-
-
-def _log_artifacts(
-    tracker: Tracker, model: Model, ds: Dataset, bts: dict[str, BacktestResult], tmp: Path
-) -> None:
-    importance = model.feature_importance()
-    if importance is not None:
-        tracker.log_artifact(
-            feature_importance_plot(ds.feature_names, importance, tmp / "feature_importance.png"),
-            "plots",
-        )
-    names = {"oos": "model (after costs)", "bh": "buy and hold", "shuffled": "shuffled labels"}
-    curves = {names[k]: v.equity for k, v in bts.items()}
-    tracker.log_artifact(
-        equity_plot(curves, tmp / "equity_curve.png", "Out-of-sample equity"), "plots"
-    )
-    trades = tmp / "oos_trades.csv"
-    bts["oos"].trades.write_csv(trades)
-    tracker.log_artifact(trades, "backtest")
-
-
-def _maybe_register(
-    tracker: Tracker, config: ExperimentConfig, metrics: dict[str, float], model_uri: str
-) -> bool:
-    from src.ml.registry import beats
-
-    tcfg = config.tracking
-    if not tcfg.register_model or not model_uri:
-        return False
-    value = metrics.get(tcfg.champion_metric, math.nan)
-    current = tracker.champion_score(tcfg.registered_model, tcfg.champion_metric)
-    if not beats(value, current, tcfg.champion_floor):
-        log.info("not registered: %s %.4f vs champion %s", tcfg.champion_metric, value, current)
-        tracker.set_tags({"champion": "no"})
-        return False
-    version = tracker.register_champion(model_uri, tcfg.registered_model)
-    tracker.set_tags({"champion": "yes", "champion_version": version})
-    return True
-
-
-def _run_body(
-    config: ExperimentConfig, tracker: Tracker, features: FeatureFn, progress: bool
-) -> tuple[str, dict[str, float], bool, WalkForwardOutput, list[str]]:
-    candles = load_candles(config.data)
-    spec = resolve_spec(config)
-    ds = build_dataset(candles, config, spec, features)
-    folds = plan_folds(ds, config)
-    params = _flat("", config.model_dump(mode="json", exclude={"features"}))
-    span = candles["timestamp"]
-    params.update(
-        data_start=str(span.min()),
-        data_end=str(span.max()),
-        data_hash=data_hash(candles),
-        data_rows=candles.height,
-        dataset_rows=ds.frame.height,
-        n_features=len(ds.feature_names),
-    )
-    tracker.log_params(params)
-    wf = walk_forward(ds, config, folds, progress=progress)
-    instruments = instruments_from(config)
-    per_fold = fold_trading_metrics(ds, wf, config, folds, instruments)
-    for fold, fm, tm in zip(folds, wf.fold_metrics, per_fold, strict=True):
-        fm.update(tm)
-        tracker.log_metrics({f"fold_{k}": v for k, v in fm.items()}, step=fold.index)
-    bts = backtests(ds, wf, config, instruments)
-    metrics = overall_metrics(ds, wf, config, bts)
-    tracker.log_metrics(metrics)
-    warnings = shuffled_warnings(metrics, config)
-    if warnings:
-        log.warning("SHUFFLED-LABEL CONTROL LOOKS GOOD, SUSPECT LEAKAGE: %s", "; ".join(warnings))
-        tracker.set_tags({"shuffled_control": "SUSPICIOUS", "warning": "; ".join(warnings)})
-    else:
-        tracker.set_tags({"shuffled_control": "ok"})
-    model = _final_model(ds, config)
-    with tempfile.TemporaryDirectory() as tmp:
-        _log_artifacts(tracker, model, ds, bts, Path(tmp))
-    example = ds.frame.select(ds.feature_names).head(5).to_pandas()
-    spec_doc = {"spec": spec.model_dump(mode="json"), "feature_names": ds.feature_names}
-    model_uri = tracker.log_model(model, spec_doc, example)
-    registered = False if warnings else _maybe_register(tracker, config, metrics, model_uri)
-    return model_uri, metrics, registered, wf, warnings
+    gate_reasons: list[str] = field(default_factory=list)
 
 
 def train(
@@ -158,29 +51,42 @@ def train(
     features: FeatureFn = build_features,
     progress: bool = True,
 ) -> TrainResult:
-    """Run one walk-forward training and record it.
+    """Run one walk-forward training with its checks and holdout, and record it.
 
     Args:
         config: The experiment.
         tracker: Where to record; default an :class:`MLflowTracker` on
             ``config.tracking.tracking_uri`` (or ``MLFLOW_TRACKING_URI``, or sqlite:///mlflow.db).
-        features: Feature builder (the library's ``build_features`` unless injected).
+        features: Feature builder (the library's ``build_features`` unless injected); it is
+            checked for causality like the library's before anything is fitted.
         progress: Show a tqdm bar over folds.
 
     Returns:
-        A :class:`TrainResult`. A run whose shuffled control looks good is never registered.
+        A :class:`TrainResult`. Only a run that passes every gate check is registered.
+
+    Raises:
+        LeakageError: A feature reads the future (the message names it), cannot be computed
+            the same way live, or the out-of-sample figures are too good to be true. The run is
+            marked FAILED and nothing is registered.
     """
     tracker = tracker or MLflowTracker(config.tracking.tracking_uri)
     tags = {"pairs": ",".join(config.data.pairs), "model": config.model.kind}
     run_id = tracker.start_run(config.tracking.experiment, config.name, tags)
     try:
-        out = _run_body(config, tracker, features, progress)
+        out = run(config, tracker, features, progress)
     except BaseException:
         tracker.end_run("FAILED")
         raise
     tracker.end_run("FINISHED")
-    model_uri, metrics, registered, wf, warnings = out
-    return TrainResult(run_id, model_uri, metrics, registered, wf.fold_metrics, warnings)
+    return TrainResult(
+        run_id,
+        out.model_uri,
+        out.metrics,
+        out.registered,
+        out.fold_metrics,
+        out.warnings,
+        out.decision.reasons,
+    )
 
 
 SUMMARY_ROWS = (
@@ -198,23 +104,71 @@ SUMMARY_ROWS = (
     "rank_ic",
     "hit_rate",
 )
+_COLUMNS = (
+    ("model (OOS)", "oos"),
+    ("buy & hold", "bh"),
+    ("null mean", "shuffled"),
+    ("holdout", "holdout"),
+    ("holdout b&h", "holdout_bh"),
+)
+
+
+def _cell(value: float | None, width: int = 13) -> str:
+    return f"{'' if value is None else f'{value:,.4f}':>{width}}"
 
 
 def summary_table(metrics: dict[str, float]) -> str:
-    """Plain-text table: each metric for the model, buy-and-hold and the shuffled control."""
-    header = f"{'metric':<20}{'model (OOS)':>14}{'buy & hold':>14}{'shuffled':>14}"
+    """Plain-text tables of a run's figures.
+
+    First the model next to buy-and-hold, the null's mean and the holdout; then the model
+    against the null (z-score, p-value) with error bars across seeds and folds.
+    """
+    columns = [(title, p) for title, p in _COLUMNS if any(k.startswith(f"{p}_") for k in metrics)]
+    header = f"{'metric':<18}" + "".join(f"{title:>13}" for title, _ in columns)
     lines = [header, "-" * len(header)]
     for key in SUMMARY_ROWS:
-        cells = [metrics.get(f"{p}_{key}") for p in ("oos", "bh", "shuffled")]
-        if all(c is None for c in cells):
-            continue
-        text = ["" if c is None else f"{c:,.4f}" for c in cells]
-        lines.append(f"{key:<20}{text[0]:>14}{text[1]:>14}{text[2]:>14}")
+        cells = [metrics.get(f"{p}_{key}") for _, p in columns]
+        if any(c is not None for c in cells):
+            lines.append(f"{key:<18}" + "".join(_cell(c) for c in cells))
+    head = f"{'vs null':<22}{'model':>10}{'±seeds':>9}{'±folds':>9}{'null':>10}{'±draws':>9}"
+    head += f"{'z':>8}{'p':>7}"
+    lines += ["", head, "-" * len(head)]
+    for prefix in ("oos", "holdout"):
+        for key in KEY_METRICS:
+            value = metrics.get(f"{prefix}_{key}")
+            if value is None or f"{prefix}_{key}_z" not in metrics:
+                continue
+            null = "shuffled" if prefix == "oos" else "holdout_shuffled"
+            row = [
+                (value, 10),
+                (metrics.get(f"{prefix}_{key}_seed_std"), 9),
+                (metrics.get(f"{prefix}_{key}_fold_std"), 9),
+                (metrics.get(f"{null}_{key}"), 10),
+                (metrics.get(f"{null}_{key}_std"), 9),
+            ]
+            text = "".join(_cell(v, w) for v, w in row)
+            z, p = metrics.get(f"{prefix}_{key}_z", math.nan), metrics.get(f"{prefix}_{key}_p")
+            lines.append(f"{prefix + ' ' + key:<22}{text}{z:>8.2f}{_cell(p, 7)}")
+    if "oos_deflated_sharpe" in metrics:
+        lines.append(
+            f"\ndeflated Sharpe {metrics['oos_deflated_sharpe']:.3f} over "
+            f"{metrics['n_trials']:.0f} trial(s) of the experiment"
+        )
     return "\n".join(lines)
 
 
+def gate_report(result: TrainResult) -> str:
+    """The promotion gate's verdict and its reasons, one per line."""
+    verdict = "PROMOTED to champion" if result.registered else "not promoted"
+    return "\n".join([f"gate: {verdict}", *(f"  {r}" for r in result.gate_reasons)])
+
+
 def main(argv: list[str] | None = None) -> int:
-    """CLI entry point; prints the summary table and the MLflow run id."""
+    """CLI entry point; prints the summary, the gate's reasons and the MLflow run id.
+
+    Returns:
+        0 after a run, 2 when a leakage check stopped it.
+    """
     parser = argparse.ArgumentParser(
         prog="python -m src.ml.train", description="Walk-forward train a signal model."
     )
@@ -228,8 +182,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.tracking_uri:
         tracking = config.tracking.model_copy(update={"tracking_uri": args.tracking_uri})
         config = config.model_copy(update={"tracking": tracking})
-    result = train(config, progress=not args.no_progress)
+    try:
+        result = train(config, progress=not args.no_progress)
+    except LeakageError as exc:
+        print(f"LEAKAGE: {exc}", file=sys.stderr)
+        return 2
     print(summary_table(result.metrics))
+    print(gate_report(result))
     for warning in result.warnings:
         print(f"WARNING: shuffled-label control looks good: {warning}", file=sys.stderr)
     print(json.dumps({"registered_champion": result.registered, "model_uri": result.model_uri}))
@@ -240,4 +199,4 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     sys.exit(main())
 
-__all__ = ["TrainResult", "main", "summary_table", "train"]
+__all__ = ["TrainResult", "gate_report", "main", "summary_table", "train"]

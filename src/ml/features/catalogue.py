@@ -20,6 +20,10 @@ class FeatureColumn:
     ``pointwise`` columns depend on their own row only, so need no per-pair windowing.
     ``inputs`` are named intermediate series ``expr`` reads by column name; the pipeline
     computes each distinct one once per pair and timeframe, shared by every column reading it.
+    ``memory`` lists the retention factor (1 - alpha) of each exponential average the value
+    passes through in series (empty for finite windows): such a column never forgets its first
+    bar, so a live window must be long enough for that bar's weight to vanish
+    (see :mod:`src.ml.features.lookback`).
     """
 
     name: str
@@ -27,6 +31,7 @@ class FeatureColumn:
     warmup: int
     pointwise: bool = False
     inputs: ind.Inputs = ()
+    memory: tuple[float, ...] = ()
 
 
 Builder = Callable[[tuple[int, ...], Params], list[FeatureColumn]]
@@ -56,8 +61,16 @@ def _realized_vol(windows: tuple[int, ...], _: Params) -> list[FeatureColumn]:
     return [FeatureColumn(f"rvol_{n}", ind.realized_volatility(n), n) for n in windows]
 
 
+def _wilder(n: int) -> tuple[float]:
+    return (1.0 - 1.0 / n,)
+
+
+def _span(span: int) -> float:
+    return 1.0 - 2.0 / (span + 1)
+
+
 def _rsi(windows: tuple[int, ...], _: Params) -> list[FeatureColumn]:
-    return [FeatureColumn(f"rsi_{n}", ind.rsi(n), n - 1) for n in windows]
+    return [FeatureColumn(f"rsi_{n}", ind.rsi(n), n - 1, memory=_wilder(n)) for n in windows]
 
 
 def _macd(_: tuple[int, ...], params: Params) -> list[FeatureColumn]:
@@ -68,17 +81,24 @@ def _macd(_: tuple[int, ...], params: Params) -> list[FeatureColumn]:
         # Price-scale free (divided by close) so one model can span years of price levels.
         line, sig, hist = (e / pl.col("close") for e in (line, sig, hist))
         suffix += "_rel"
+    # The line's two EMAs run side by side (the slower one forgets last); the signal smooths
+    # the line again, so its memory is the two in series.
+    line_mem = (_span(max(fast, slow)),)
+    sig_mem = (*line_mem, _span(signal))
     return [
-        FeatureColumn(f"macd{suffix}", line, slow - 1),
-        FeatureColumn(f"macd_signal{suffix}", sig, slow + signal - 2),
-        FeatureColumn(f"macd_hist{suffix}", hist, slow + signal - 2),
+        FeatureColumn(f"macd{suffix}", line, slow - 1, memory=line_mem),
+        FeatureColumn(f"macd_signal{suffix}", sig, slow + signal - 2, memory=sig_mem),
+        FeatureColumn(f"macd_hist{suffix}", hist, slow + signal - 2, memory=sig_mem),
     ]
 
 
 def _atr(windows: tuple[int, ...], params: Params) -> list[FeatureColumn]:
     if params["normalize"]:
-        return [FeatureColumn(f"natr_{n}", ind.atr(n) / pl.col("close"), n - 1) for n in windows]
-    return [FeatureColumn(f"atr_{n}", ind.atr(n), n - 1) for n in windows]
+        return [
+            FeatureColumn(f"natr_{n}", ind.atr(n) / pl.col("close"), n - 1, memory=_wilder(n))
+            for n in windows
+        ]
+    return [FeatureColumn(f"atr_{n}", ind.atr(n), n - 1, memory=_wilder(n)) for n in windows]
 
 
 def _bollinger(windows: tuple[int, ...], params: Params) -> list[FeatureColumn]:

@@ -17,7 +17,7 @@ MARKET = MARKET_DATA
 
 
 def make_small_config(tracking_uri: str, **overrides: object) -> ExperimentConfig:
-    """Two pairs, 1500 hourly bars each, 2 folds, 20 trees: a training run in a few seconds."""
+    """Two pairs, 1500 hourly bars each, 2 folds, 20 trees, 3 null draws: a run in seconds."""
     raw: dict[str, object] = {
         "name": "test-run",
         "seed": 7,
@@ -35,7 +35,10 @@ def make_small_config(tracking_uri: str, **overrides: object) -> ExperimentConfi
             "experiment": "test",
             "registered_model": "test-signal",
             "champion_floor": -1e9,
+            # The trial correction has its own tests; here it would block every champion.
+            "min_deflated_sharpe": 0.0,
         },
+        "null": {"draws": 3, "model_seeds": 2},
         "instruments": {
             "BTC/USD": {"price_tick": "0.1", "lot_step": "0.00000001", "min_quantity": "0.0001"},
             "ETH/USD": {"price_tick": "0.01", "lot_step": "0.00000001", "min_quantity": "0.002"},

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-import src.ml.train as train_module
+import src.ml.runner as runner_module
 from src.core.errors import ConfigurationError
 from src.ml.config import DEFAULT_CONFIG_PATH, ExperimentConfig, load_config
+from src.ml.evaluation import shuffled_warnings
 from src.ml.models import Model
-from src.ml.pipeline import shuffled_warnings
 from src.ml.tracking import NullTracker, Tracker
 from src.ml.train import summary_table, train
 
@@ -75,7 +75,7 @@ def test_suspicious_control_tags_the_run_warns_and_blocks_registration(
     caplog: pytest.LogCaptureFixture,
     small_config: ConfigFactory,
 ) -> None:
-    monkeypatch.setattr(train_module, "shuffled_warnings", lambda m, c: ["planted for the test"])
+    monkeypatch.setattr(runner_module, "shuffled_warnings", lambda m, c: ["planted for the test"])
     tracker = RecordingTracker()
     result = train(small_config("sqlite://"), tracker, progress=False)
     assert result.warnings == ["planted for the test"]

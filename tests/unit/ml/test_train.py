@@ -102,9 +102,16 @@ def test_same_seed_and_data_give_the_same_metrics(store: Store) -> None:
     _, first, second = store
     assert first.run_id != second.run_id
     assert first.metrics.keys() == second.metrics.keys()
+    # The trial correction depends on how many runs the experiment holds: the second run is
+    # the second trial, so its expected-best-of-noise Sharpe is higher and its DSR lower.
+    trials = {"n_trials", "oos_expected_max_sharpe_per_bar", "oos_deflated_sharpe"}
+    assert (first.metrics["n_trials"], second.metrics["n_trials"]) == (1.0, 2.0)
+    assert second.metrics["oos_expected_max_sharpe_per_bar"] > 0.0
+    assert second.metrics["oos_deflated_sharpe"] < first.metrics["oos_deflated_sharpe"]
     for key, value in first.metrics.items():
         other = second.metrics[key]
-        assert (math.isnan(value) and math.isnan(other)) or value == other, key
+        if key not in trials:
+            assert (math.isnan(value) and math.isnan(other)) or value == other, key
 
 
 def test_champion_only_on_a_strict_out_of_sample_win(store: Store) -> None:
@@ -164,6 +171,8 @@ train_size = 500
 test_size = 200
 [model]
 kind = "logistic"
+[null]
+draws = 3
 [tracking]
 experiment = "cli"
 """
@@ -172,6 +181,8 @@ experiment = "cli"
     assert main(["--config", str(config), "--tracking-uri", uri, "--no-progress"]) == 0
     out = capsys.readouterr().out
     run_id = out.strip().splitlines()[-1].removeprefix("MLflow run id: ")
-    assert "model (OOS)" in out and "buy & hold" in out and "shuffled" in out
+    for heading in ("model (OOS)", "buy & hold", "null mean", "holdout", "vs null"):
+        assert heading in out, heading
+    assert "gate: " in out and "deflated Sharpe" in out  # the verdict and its reasons
     assert MlflowClient(tracking_uri=uri).get_run(run_id).info.status == "FINISHED"
     assert (tmp_path / "mlartifacts").is_dir()  # artifacts beside the sqlite file

@@ -1,0 +1,227 @@
+"""Every figure of a run, computed from its predictions table alone (so it can be re-scored).
+
+Prefixes: ``oos_`` the model on the walk-forward test windows, ``bh_`` buy-and-hold on the same
+rows, ``shuffled_`` the mean of the null draws (``_std`` their spread), ``oos_<m>_z`` /
+``oos_<m>_p`` the model against the null, ``oos_<m>_seed_std`` / ``oos_<m>_fold_std`` error bars
+across seeds and folds; the same with ``holdout_`` for the final holdout (``holdout_bh_``,
+``holdout_shuffled_``). Trading figures are after fees, spread and slippage.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from src.core.instruments import Instrument
+from src.ml.backtest import BacktestResult, CostModel, run_backtest, signals_to_positions
+from src.ml.config import ExperimentConfig
+from src.ml.labels import FWD_RETURN, LABEL
+from src.ml.metrics import trading_metrics
+from src.ml.nulls import p_value, z_score
+from src.ml.pipeline import HOLDOUT, OOS, SCORE, prediction_metrics, target_of
+
+#: Figures given against the null and with error bars (all: higher is better).
+KEY_METRICS = ("auc", "rank_ic", "hit_rate", "sharpe", "total_return")
+FOLD_TRADING = ("total_return", "sharpe", "max_drawdown", "n_trades")
+
+
+@dataclass
+class Evaluation:
+    """Metrics of a run plus the backtests behind the plots.
+
+    Attributes:
+        metrics: Flat figures (see the module docstring).
+        fold_metrics: Per walk-forward fold: prediction figures and ``oos_``/``bh_`` trading.
+        backtests: ``oos``, ``bh``, ``shuffled`` (first null draw), ``holdout``,
+            ``holdout_bh`` where present.
+    """
+
+    metrics: dict[str, float] = field(default_factory=dict)
+    fold_metrics: list[dict[str, float]] = field(default_factory=list)
+    backtests: dict[str, BacktestResult] = field(default_factory=dict)
+
+
+def _by_pair(rows: pl.DataFrame) -> pl.DataFrame:
+    return rows.sort("pair", "timestamp")
+
+
+def _weights(rows: pl.DataFrame, column: str, config: ExperimentConfig) -> pl.DataFrame:
+    strat = config.strategy
+    parts = []
+    for pair in rows["pair"].unique(maintain_order=True).to_list():
+        part = rows.filter(pl.col("pair") == pair)
+        weight = signals_to_positions(
+            part[column].to_numpy(),
+            strat.long_threshold,
+            strat.short_threshold,
+            allow_short=strat.allow_short,
+        )
+        parts.append(part.with_columns(pl.Series("target", weight)))
+    return pl.concat(parts)
+
+
+def _backtest(
+    rows: pl.DataFrame,
+    column: str | None,
+    config: ExperimentConfig,
+    instruments: dict[str, Instrument] | None,
+) -> BacktestResult:
+    """Trade ``column``'s scores (None: hold every pair) on rows sorted by pair and time."""
+    frame = rows.with_columns(pl.lit(1.0).alias("target")) if column is None else None
+    return run_backtest(
+        frame if frame is not None else _weights(rows, str(column), config),
+        costs=CostModel.from_config(config.costs),
+        instruments=instruments,
+        initial_cash=config.strategy.initial_cash,
+    )
+
+
+class _Scorer:
+    """Prediction and trading figures of any score column on one slice of the table."""
+
+    def __init__(
+        self,
+        rows: pl.DataFrame,
+        config: ExperimentConfig,
+        instruments: dict[str, Instrument] | None,
+    ) -> None:
+        self.rows, self.config, self.instruments = _by_pair(rows), config, instruments
+        label = self.rows[LABEL].fill_null(np.nan).to_numpy().astype(float)
+        self.labeled = np.isfinite(label)
+        self.y = target_of(label, config)[self.labeled]
+        self.fwd = self.rows[FWD_RETURN].fill_null(np.nan).to_numpy().astype(float)[self.labeled]
+
+    def backtest(self, column: str | None) -> BacktestResult:
+        result = _backtest(self.rows, column, self.config, self.instruments)
+        result.metrics = trading_metrics(result, self.config.data.interval_minutes)
+        return result
+
+    def figures(self, column: str) -> tuple[dict[str, float], BacktestResult]:
+        score = self.rows[column].to_numpy().astype(float)[self.labeled]
+        out = prediction_metrics(self.config, self.y, score, self.fwd)
+        result = self.backtest(column)
+        out.update(result.metrics)
+        return out, result
+
+
+def _columns(table: pl.DataFrame, prefix: str) -> list[str]:
+    return sorted(
+        (c for c in table.columns if c.startswith(prefix)), key=lambda c: int(c[len(prefix) :])
+    )
+
+
+def _stats(draws: list[dict[str, float]], prefix: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for key in draws[0]:
+        values = np.asarray([d[key] for d in draws], dtype=float)
+        finite = values[np.isfinite(values)]
+        out[f"{prefix}_{key}"] = float(np.mean(finite)) if len(finite) else math.nan
+        out[f"{prefix}_{key}_std"] = float(np.std(finite, ddof=1)) if len(finite) > 1 else math.nan
+    return out
+
+
+def _split_metrics(
+    scorer: _Scorer, table: pl.DataFrame, prefix: str, bh: str, shuffled: str
+) -> tuple[dict[str, float], dict[str, BacktestResult]]:
+    model, model_bt = scorer.figures(SCORE)
+    out = {f"{prefix}_{k}": v for k, v in model.items()}
+    hold = scorer.backtest(None)
+    out.update({f"{bh}_{k}": v for k, v in hold.metrics.items()})
+    seeds = [model] + [scorer.figures(c)[0] for c in _columns(table, "score_seed")]
+    nulls, null_bts = [], []
+    for column in _columns(table, "null"):
+        figures, result = scorer.figures(column)
+        nulls.append(figures)
+        null_bts.append(result)
+    out.update(_stats(nulls, shuffled))
+    out[f"{shuffled}_traded_share"] = float(np.mean([d["n_trades"] > 0 for d in nulls]))
+    for key in KEY_METRICS:
+        if key not in model:
+            continue
+        values = [d[key] for d in nulls]
+        out[f"{prefix}_{key}_z"] = z_score(model[key], values)
+        out[f"{prefix}_{key}_p"] = p_value(model[key], values)
+        spread = [d[key] for d in seeds]
+        out[f"{prefix}_{key}_seed_std"] = float(np.std(spread, ddof=1)) if len(seeds) > 1 else 0.0
+    out[f"{prefix}_rows"] = float(scorer.rows.height)
+    bts = {prefix: model_bt, bh: hold, shuffled: null_bts[0]}
+    return out, bts
+
+
+def _fold_metrics(
+    table: pl.DataFrame, config: ExperimentConfig, instruments: dict[str, Instrument] | None
+) -> list[dict[str, float]]:
+    out = []
+    for fold in sorted(table["fold"].unique().to_list()):
+        scorer = _Scorer(table.filter(pl.col("fold") == fold), config, instruments)
+        score = scorer.rows[SCORE].to_numpy().astype(float)[scorer.labeled]
+        row = prediction_metrics(config, scorer.y, score, scorer.fwd)
+        for prefix, column in (("oos", SCORE), ("bh", None)):
+            metrics = scorer.backtest(column).metrics
+            row.update({f"{prefix}_{k}": metrics[k] for k in FOLD_TRADING})
+        row["test_rows"] = float(scorer.rows.height)
+        out.append(row)
+    return out
+
+
+def evaluate(
+    table: pl.DataFrame, config: ExperimentConfig, instruments: dict[str, Instrument] | None
+) -> Evaluation:
+    """All figures of a run from its predictions table (see :func:`src.ml.pipeline.walk_forward`).
+
+    Args:
+        table: The predictions table.
+        config: The run's config (labels, costs, strategy thresholds, interval).
+        instruments: Tick, lot and minimum rules per pair for the backtests.
+    """
+    result = Evaluation()
+    oos = table.filter(pl.col("split") == OOS)
+    metrics, bts = _split_metrics(_Scorer(oos, config, instruments), oos, "oos", "bh", "shuffled")
+    result.metrics.update(metrics)
+    result.backtests.update(bts)
+    result.fold_metrics = _fold_metrics(oos, config, instruments)
+    for key in KEY_METRICS:
+        # Prediction figures sit in a fold's row as they are, trading ones with ``oos_``.
+        name = key if key in result.fold_metrics[0] else f"oos_{key}"
+        values = [f[name] for f in result.fold_metrics if name in f]
+        if len(values) > 1:
+            result.metrics[f"oos_{key}_fold_std"] = float(np.nanstd(values, ddof=1))
+    hold = table.filter(pl.col("split") == HOLDOUT)
+    if hold.height:
+        scorer = _Scorer(hold, config, instruments)
+        metrics, bts = _split_metrics(scorer, hold, HOLDOUT, "holdout_bh", "holdout_shuffled")
+        result.metrics.update(metrics)
+        result.backtests.update(bts)
+    return result
+
+
+def shuffled_warnings(metrics: dict[str, float], config: ExperimentConfig) -> list[str]:
+    """Reasons why the null (mean of the draws) looks too good, a sign of leakage, if any."""
+    reasons = []
+    # Overlapping label windows make neighbouring rows near-duplicates: count independent ones.
+    n = max(metrics.get("oos_rows", 0.0) / config.label.horizon, 1.0)
+    auc = metrics.get("shuffled_auc", math.nan)
+    if math.isfinite(auc) and auc > 0.5 + 3.0 * math.sqrt(1.0 / (3.0 * n)):
+        reasons.append(f"shuffled-label AUC {auc:.3f} is well above 0.5")
+    ic = metrics.get("shuffled_rank_ic", math.nan)
+    if math.isfinite(ic) and ic > 3.0 / math.sqrt(n):
+        reasons.append(
+            f"shuffled-label rank IC {ic:.3f} exceeds 3/sqrt(n_eff)={3.0 / math.sqrt(n):.3f}"
+        )
+    sharpe = metrics.get("shuffled_sharpe", math.nan)
+    bh = metrics.get("bh_sharpe", math.nan)
+    if math.isfinite(sharpe) and sharpe > 1.0 and (not math.isfinite(bh) or sharpe > bh):
+        reasons.append(f"shuffled-label Sharpe after costs {sharpe:.2f} > 1 and beats buy-and-hold")
+    return reasons
+
+
+def predictions_schema(table: pl.DataFrame) -> dict[str, Any]:
+    """Column names and types of a predictions table (logged next to it)."""
+    return {name: str(dtype) for name, dtype in table.schema.items()}
+
+
+__all__ = ["KEY_METRICS", "Evaluation", "evaluate", "predictions_schema", "shuffled_warnings"]
