@@ -319,6 +319,7 @@ class PaperExchange:
         await self.source.aclose()
         self.persist()
         if self.store:
+            self._time_ceiling = math.inf  # the file is closed: no more leases to write
             self.store.close()
 
     async def __aenter__(self) -> Self:
