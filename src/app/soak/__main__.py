@@ -28,6 +28,7 @@ def parse_args(argv: list[str] | None = None) -> SoakConfig:
     p.add_argument("--no-faults", action="store_true", help="no proxy faults, no kills")
     p.add_argument("--fault-scale", type=float, default=d.fault_scale)
     p.add_argument("--interval", type=int, default=d.interval_minutes, help="candle minutes")
+    p.add_argument("--reconcile", type=float, default=d.reconcile_seconds, help="real seconds")
     p.add_argument("--tier", choices=["starter", "intermediate", "pro"], default=d.tier)
     a = p.parse_args(argv)
     if len(a.pairs) < 1 or a.days <= 0 or a.speed <= 0:
@@ -35,7 +36,7 @@ def parse_args(argv: list[str] | None = None) -> SoakConfig:
     return SoakConfig(
         days=a.days, seed=a.seed, pairs=tuple(a.pairs), speed=a.speed, workdir=a.workdir,
         faults=not a.no_faults, fault_scale=a.fault_scale, interval_minutes=a.interval,
-        tier=a.tier,
+        tier=a.tier, reconcile_seconds=a.reconcile,
     )  # fmt: skip
 
 

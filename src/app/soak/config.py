@@ -38,7 +38,7 @@ class SoakConfig:
     speed: float = 1800.0
     workdir: Path = field(default_factory=lambda: Path("soak-run"))
     faults: bool = True
-    interval_minutes: int = 30
+    interval_minutes: int = 15
     heartbeat_seconds: float = 4.0
     dead_man_real_seconds: float = 24.0
     reconcile_seconds: float = 10.0

@@ -47,9 +47,12 @@ from src.brokers.kraken.limits.counters import KrakenRateLimits
 from src.brokers.kraken.rest.client import KrakenRestClient
 from src.brokers.kraken.settings import KrakenSettings
 from src.core.errors import BrokerError
+from src.core.execution import OrderStatus
 
 #: Real seconds a restarted runtime gets to send its first order before it counts as stuck.
 TRADE_AGAIN_TIMEOUT = 120.0
+#: Real seconds the wind-down waits for unknown orders to resolve (grace 30 s + a reconcile).
+SETTLE_TIMEOUT = 60.0
 #: RSS readings per simulated day.
 SAMPLES_PER_DAY = 8
 
@@ -247,6 +250,10 @@ class SoakRun:
         assert self.audit_client is not None
         self._sample()
         self.say(progress_line(self.state, self._counts(), self.proxy))
+        # The stop itself is clean: faults off, and the runtime's unknown orders resolved
+        # (its lost-reply grace period), so the end state is one every check can judge.
+        self.proxy.enabled = False
+        await self._settle(SETTLE_TIMEOUT)
         status = await self.worker.terminate(timeout=180)
         if status != 0:
             self.state.unexpected_exits.append(f"runtime clean stop exited {status}")
@@ -256,6 +263,18 @@ class SoakRun:
             self.proxy.record, self.state, self.layout.workdir,
         )  # fmt: skip
         self.state.audits.append(result)
+
+    async def _settle(self, timeout: float) -> None:
+        """Wait until the database holds no order whose outcome is unknown."""
+        assert self.layout is not None
+        unsettled = {OrderStatus.UNKNOWN, OrderStatus.PENDING, OrderStatus.NEW}
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with contextlib.suppress(Exception):
+                rt = read_runtime(self.layout.runtime_db)
+                if not any(o.status in unsettled for o in rt.orders):
+                    return
+            await asyncio.sleep(1.0)
 
     async def _teardown(self) -> None:
         if self.worker is not None:

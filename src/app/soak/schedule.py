@@ -12,7 +12,7 @@ EXCHANGE_KILL = "exchange_kill9"
 EXCHANGE_TERM = "exchange_restart"
 PROCESS_EVENTS = (RUNTIME_KILL, EXCHANGE_KILL, EXCHANGE_TERM)
 #: Real seconds kept clear between two process events, so each restart's audit can finish.
-MIN_GAP_REAL = 25.0
+MIN_GAP_REAL = 12.0
 
 
 @dataclass(frozen=True)

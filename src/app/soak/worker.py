@@ -25,6 +25,7 @@ from src.app.session import SessionSettings, remote_paper_venue
 from src.app.soak.churn import ChurnStrategy, OrderMix
 from src.brokers.kraken.settings import KrakenSettings
 from src.core.risk import RiskLimits
+from src.core.working_orders import WorkingOrderConfig
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -47,6 +48,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--dead-man-timeout", type=int, required=True, help="exchange seconds")
     p.add_argument("--heartbeat", type=float, default=4.0, help="real seconds")
     p.add_argument("--reconcile", type=float, default=10.0, help="real seconds")
+    p.add_argument("--reprice-after", type=float, default=1.0, help="real seconds")
+    p.add_argument("--cancel-after", type=float, default=5.0, help="real seconds")
     return p.parse_args(argv)
 
 
@@ -60,6 +63,13 @@ def plan(args: argparse.Namespace) -> SessionPlan:
         reconcile_seconds=args.reconcile,
         heartbeat_seconds=args.heartbeat,
         cancel_orphans=False,  # as on live: an order the database does not know is a finding
+        working_orders=WorkingOrderConfig(
+            reprice_after_seconds=args.reprice_after,
+            reprice_threshold_bps=Decimal(8),
+            max_reprices=2,
+            cancel_after_seconds=args.cancel_after,
+            cancel_on_flip=True,
+        ),
     )
     return SessionPlan(
         strategy=strategy,
