@@ -142,22 +142,27 @@ class BookRecovery:
         task = asyncio.get_running_loop().create_task(self._recover(live, wait_first), name=name)
         self._tasks[live.symbol] = task
 
+    def _current(self, live: LiveBook) -> bool:
+        # A forgotten recovery stops at its next step even if a cancel was lost in a race.
+        return self._tasks.get(live.symbol) is asyncio.current_task()
+
     async def _recover(self, live: LiveBook, wait_first: bool) -> None:
         state = self._state(live.symbol)
         if wait_first:  # e.g. the reconnect's replayed subscription is bringing a snapshot
             await self._await_snapshot(state)
-        while live.stale:
+        while live.stale and self._current(live):
             if state.attempts >= self.budget:
                 await self._reconnect(live, state)
                 continue
             await self._clock.sleep(state.backoff.next_delay())
-            if not live.stale:  # repaired meanwhile (a reconnect for another book)
+            if not (live.stale and self._current(live)):  # repaired meanwhile, or forgotten
                 break
             state.attempts += 1
             live.resubscribes += 1
             log.info("book %s: resubscribing (attempt %d)", live.symbol, state.attempts)
             await self._resubscribe(live, state)
-        log.info("book %s: valid again", live.symbol)
+        if live.valid:
+            log.info("book %s: valid again", live.symbol)
 
     async def _reconnect(self, live: LiveBook, state: _Attempts) -> None:
         state.attempts = 0
@@ -205,8 +210,11 @@ class BookRecovery:
         return reply.success
 
     async def _await_snapshot(self, state: _Attempts) -> None:
+        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that races the
+        # event being set, which would leave a forgotten recovery running
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(state.arrived.wait(), self.snapshot_timeout)
+            async with asyncio.timeout(self.snapshot_timeout):
+                await state.arrived.wait()
 
 
 def _params(live: LiveBook) -> dict[str, Any]:

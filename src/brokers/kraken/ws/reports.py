@@ -55,19 +55,23 @@ def order_status(value: Any, default: OrderStatus = OrderStatus.UNKNOWN) -> Orde
 
 
 _TEXT_FIELDS = ("symbol", "side", "order_type", "cl_ord_id", "liquidity_ind")
-_QTY_FIELDS = ("order_qty", "cum_qty", "display_qty")  # never negative
-_PRICE_FIELDS = ("limit_price", "avg_price", "cum_cost", "last_price", "cost", "fee_usd_equiv")
+_NON_EMPTY = frozenset({"symbol", "order_type", "cl_ord_id"})  # identifiers: "" names nothing
+# never negative; limit_price is only checked to be a number (it may be an offset)
+_NON_NEGATIVE = ("order_qty", "cum_qty", "display_qty", "avg_price", "cum_cost", "cost",
+                 "fee_usd_equiv")  # fmt: skip
+_ANY_NUMBER = ("limit_price",)
 Check = Callable[[Mapping[str, Any]], "str | None"]
 
 
-def _number_problem(value: Any, field: str, *, least: Decimal | None = None) -> str | None:
+def _number_problem(value: Any, field: str, *, sign: str = "any") -> str | None:
+    """What is wrong with a number; ``sign`` is "any", "non-negative" or "positive"."""
     if isinstance(value, bool) or not isinstance(value, Decimal | int | float):
         return f"{field}: expected a number, got {value!r}"
     number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     if not number.is_finite():
         return f"{field}: not a finite number: {value!r}"
-    if least is not None and number < least:
-        return f"{field}: must be at least {least}, got {value!r}"
+    if (sign == "non-negative" and number < 0) or (sign == "positive" and number <= 0):
+        return f"{field}: must be {sign}, got {value!r}"
     return None
 
 
@@ -75,18 +79,22 @@ def _ids(report: Mapping[str, Any]) -> str | None:
     order_id = report.get("order_id")
     if not isinstance(order_id, str) or not order_id:
         return f"order_id: expected the order id as text, got {order_id!r}"
-    if report.get("exec_type") not in EXEC_TYPES:
-        return f"exec_type: unknown value {report.get('exec_type')!r}"
+    exec_type = report.get("exec_type")
+    if not isinstance(exec_type, str) or exec_type not in EXEC_TYPES:
+        return f"exec_type: unknown value {exec_type!r}"
     status = report.get("order_status")
-    if status is not None and status not in _STATUS:
+    if status is not None and (not isinstance(status, str) or status not in _STATUS):
         return f"order_status: unknown value {status!r}"
     return None
 
 
 def _texts(report: Mapping[str, Any]) -> str | None:
     for field in _TEXT_FIELDS:
-        if report.get(field) is not None and not isinstance(report[field], str):
-            return f"{field}: expected text, got {report[field]!r}"
+        value = report.get(field)
+        if value is not None and (
+            not isinstance(value, str) or (field in _NON_EMPTY and not value)
+        ):
+            return f"{field}: expected text, got {value!r}"
     if report.get("side") not in (None, "buy", "sell"):
         return f"side: expected buy or sell, got {report['side']!r}"
     stamp = report.get("timestamp")
@@ -99,10 +107,10 @@ def _texts(report: Mapping[str, Any]) -> str | None:
 
 
 def _numbers(report: Mapping[str, Any]) -> str | None:
-    checks = [(f, Decimal(0)) for f in _QTY_FIELDS] + [(f, None) for f in _PRICE_FIELDS]
-    for field, least in checks:
+    checks = [(f, "non-negative") for f in _NON_NEGATIVE] + [(f, "any") for f in _ANY_NUMBER]
+    for field, sign in checks:
         if report.get(field) is not None:
-            problem = _number_problem(report[field], field, least=least)
+            problem = _number_problem(report[field], field, sign=sign)
             if problem is not None:
                 return problem
     return None
@@ -117,7 +125,8 @@ def _fill(report: Mapping[str, Any]) -> str | None:
     missing = [f for f in ("last_qty", "last_price") if f not in report]
     if missing:
         return f"{missing[0]}: missing on a trade"
-    problem = _number_problem(report["last_qty"], "last_qty", least=Decimal(0))
+    problem = _number_problem(report["last_qty"], "last_qty", sign="positive")
+    problem = problem or _number_problem(report["last_price"], "last_price", sign="positive")
     fees = report.get("fees")
     if problem is not None or fees is None:
         return problem
@@ -161,11 +170,14 @@ def fill_from_report(report: dict[str, Any], order: dict[str, Any]) -> Fill:
         str(report.get("liquidity_ind")), Liquidity.UNKNOWN
     )
     stamp = report.get("timestamp") or order.get("timestamp")
+    symbol = report.get("symbol") or order.get("symbol")
+    if not isinstance(symbol, str) or not symbol:  # neither the report nor earlier ones say
+        raise ValueError(f"symbol: not reported for order {report.get('order_id')!r}")
     return Fill(
         fill_id=str(report["exec_id"]),
         order_id=str(report["order_id"]),
         client_order_id=order.get("cl_ord_id"),
-        symbol=str(report.get("symbol") or order["symbol"]),
+        symbol=symbol,
         side=Side(str(report.get("side") or order["side"])),
         quantity=_dec(report.get("last_qty"), "last_qty"),
         price=_dec(report.get("last_price"), "last_price"),
