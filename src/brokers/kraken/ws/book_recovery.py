@@ -151,18 +151,27 @@ class BookRecovery:
         if wait_first:  # e.g. the reconnect's replayed subscription is bringing a snapshot
             await self._await_snapshot(state)
         while live.stale and self._current(live):
-            if state.attempts >= self.budget:
-                await self._reconnect(live, state)
-                continue
-            await self._clock.sleep(state.backoff.next_delay())
-            if not (live.stale and self._current(live)):  # repaired meanwhile, or forgotten
-                break
-            state.attempts += 1
-            live.resubscribes += 1
-            log.info("book %s: resubscribing (attempt %d)", live.symbol, state.attempts)
-            await self._resubscribe(live, state)
+            try:
+                await self._step(live, state)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a surprise must not end the recovery: the book would stay stale
+                log.exception("book %s: recovery step failed; trying again", live.symbol)
+                await self._clock.sleep(state.backoff.next_delay())
         if live.valid:
             log.info("book %s: valid again", live.symbol)
+
+    async def _step(self, live: LiveBook, state: _Attempts) -> None:
+        if state.attempts >= self.budget:
+            await self._reconnect(live, state)
+            return
+        await self._clock.sleep(state.backoff.next_delay())
+        if not (live.stale and self._current(live)):  # repaired meanwhile, or forgotten
+            return
+        state.attempts += 1
+        live.resubscribes += 1
+        log.info("book %s: resubscribing (attempt %d)", live.symbol, state.attempts)
+        await self._resubscribe(live, state)
 
     async def _reconnect(self, live: LiveBook, state: _Attempts) -> None:
         state.attempts = 0

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 
 from src.brokers.kraken.ws.backoff import Backoff
 from src.core.clock import Clock
+from src.core.errors import BrokerError
 
 __all__ = ["GapHook", "GapReconciler"]
 
@@ -30,8 +31,10 @@ class GapReconciler:
     """Runs reconcile hooks after each gap, one run at a time, each hook until it succeeds.
 
     Gaps that open while a run is under way are served by one more run after it, so a burst of
-    bad frames costs two runs, not one per frame. A hook that raises is retried with backoff
-    until it succeeds or the stream closes; the gap stays open meanwhile (``pending``). A gap
+    bad frames costs two runs, not one per frame. A hook that raises ``BrokerError`` (REST could
+    not be read) is retried with backoff until it succeeds or the stream closes; the gap stays
+    open meanwhile (``pending``). Any other exception is a bug: it is logged with its traceback
+    and that hook is skipped for this run, so it cannot block the other hooks. A gap
     opened by an unreadable frame (``late=True``) gets one more run ``recheck`` seconds later,
     because REST may list a fill a moment after the WebSocket reported it.
 
@@ -69,7 +72,7 @@ class GapReconciler:
         return self._task is not None and not self._task.done()
 
     def add(self, hook: GapHook) -> None:
-        """Run ``hook`` after every gap (it should raise when it could not reconcile)."""
+        """Run ``hook`` after every gap (it raises ``BrokerError`` when it could not reconcile)."""
         self._hooks.append(hook)
 
     def open(self, reason: str, *, late: bool = False) -> None:
@@ -107,7 +110,7 @@ class GapReconciler:
                 return
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # the gap stays open: every failure is retried
+            except BrokerError as exc:  # the gap stays open: a venue failure is retried
                 self.failures += 1
                 delay = backoff.next_delay()
                 log.warning(
@@ -117,3 +120,7 @@ class GapReconciler:
                     delay,
                 )
                 await self._clock.sleep(delay)
+            except Exception:
+                self.failures += 1
+                log.exception("%s: reconcile hook %r failed; skipped this time", self.name, hook)
+                return

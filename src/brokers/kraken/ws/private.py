@@ -142,8 +142,8 @@ class KrakenPrivateStream:
     def add_gap_hook(self, hook: GapHook) -> None:
         """Run ``hook`` after every gap: each reconnect and each unreadable executions frame.
 
-        The hook reconciles over REST (fills, orders) and should raise when it could not: it
-        is then retried with backoff. Hooks run one after another, one gap run at a time.
+        The hook reconciles over REST (fills, orders) and raises ``BrokerError`` when it could
+        not: it is then retried with backoff. Hooks run one after another, one run at a time.
         """
         self.gaps.add(hook)
 

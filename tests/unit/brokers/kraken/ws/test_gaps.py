@@ -90,3 +90,21 @@ async def test_every_hook_runs_in_order_and_close_stops_a_retrying_one() -> None
     assert order[:2] == ["fills", "orders"] and gaps.pending
     await gaps.close()
     assert not gaps.pending
+
+
+async def test_a_hook_with_a_bug_is_skipped_and_does_not_block_the_others() -> None:
+    gaps, _ = _gaps(recheck=None)
+    ran: list[str] = []
+
+    async def broken() -> None:
+        ran.append("broken")
+        raise TypeError("a bug, not the venue")
+
+    async def fills() -> None:
+        ran.append("fills")
+
+    gaps.add(broken)
+    gaps.add(fills)
+    gaps.open("reconnected")
+    await eventually(lambda: not gaps.pending)
+    assert ran == ["broken", "fills"] and gaps.failures == 1

@@ -36,6 +36,7 @@ class ScriptedVenue:
         self.recovery: BookRecovery | None = None
         self.live: LiveBook | None = None
         self.muted = False  # the book was unsubscribed: the reader reports nothing more
+        self.surprises = 0  # reconnects that raise something unexpected first
 
     def is_subscribed(self, params: dict[str, Any]) -> bool:
         return str(params["symbol"][0]) in self.subscribed
@@ -50,6 +51,9 @@ class ScriptedVenue:
         return ResponseFrame("subscribe", True)
 
     async def reconnect(self, timeout: float) -> bool:
+        if self.surprises:
+            self.surprises -= 1
+            raise RuntimeError("something nobody expected")
         self.connects += 1
         if self.subscribed:
             self.snapshot()  # the replayed subscription's snapshot
@@ -148,3 +152,11 @@ def test_live_book_staleness_flags() -> None:
     live.mark_stale("connection lost; waiting for a fresh snapshot", datetime.now(UTC))
     assert live.stale_since == first  # the spell's start is kept
     assert live.stale_reason == "connection lost; waiting for a fresh snapshot"  # the latest
+
+
+async def test_a_surprise_during_recovery_does_not_end_it() -> None:
+    venue, live = _setup(bad=3, budget=1)
+    venue.surprises = 1
+    venue.snapshot()
+    await eventually(lambda: live.valid)
+    assert venue.connects >= 2 and live.reconnects >= 2  # the failed one, then a real one
