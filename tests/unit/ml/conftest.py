@@ -10,6 +10,8 @@ import pytest
 
 from src.ml.config import ExperimentConfig
 from src.ml.data import read_kraken_ohlcvt_csv
+from src.ml.tracking import MLflowTracker
+from src.ml.train import TrainResult, train
 from tests.support.paths import MARKET_DATA, ROOT
 
 REPO = ROOT
@@ -55,6 +57,20 @@ ConfigFactory = Callable[..., ExperimentConfig]
 def small_config() -> ConfigFactory:
     """Factory ``small_config(tracking_uri, **overrides)`` for a fast training config."""
     return make_small_config
+
+
+Store = tuple[str, TrainResult, TrainResult]
+
+
+@pytest.fixture(scope="session")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """Two identical small runs into one temporary MLflow store (shared by the test files)."""
+    folder = tmp_path_factory.mktemp("mlflow")
+    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    config = make_small_config(uri)
+    first = train(config, MLflowTracker(uri), progress=False)
+    second = train(config, MLflowTracker(uri), progress=False)
+    return uri, first, second
 
 
 @pytest.fixture

@@ -13,9 +13,8 @@ from mlflow.tracking import MlflowClient
 from src.ml.config import ExperimentConfig
 from src.ml.dataset import build_dataset, load_candles, resolve_spec
 from src.ml.registry import load_champion
-from src.ml.tracking import MLflowTracker
-from src.ml.train import TrainResult, train
 from tests.support.paths import MARKET_DATA
+from tests.unit.ml.conftest import Store
 
 PREFIXES = ("oos_", "bh_", "shuffled_")
 TRADING = (
@@ -27,22 +26,6 @@ TRADING = (
     "turnover",
     "n_trades",
 )
-
-
-Store = tuple[str, TrainResult, TrainResult]
-
-
-@pytest.fixture(scope="module")
-def store(
-    tmp_path_factory: pytest.TempPathFactory, small_config: Callable[..., ExperimentConfig]
-) -> tuple[str, TrainResult, TrainResult]:
-    """Two identical runs into one temporary store."""
-    folder = tmp_path_factory.mktemp("mlflow")
-    uri = f"sqlite:///{folder / 'mlflow.db'}"
-    config = small_config(uri)
-    first = train(config, MLflowTracker(uri), progress=False)
-    second = train(config, MLflowTracker(uri), progress=False)
-    return uri, first, second
 
 
 def _artifacts(client: MlflowClient, run_id: str, path: str = "") -> set[str]:
@@ -70,6 +53,16 @@ def test_run_logs_params_data_range_hash_and_every_artifact(store: Store) -> Non
         "model/artifacts/feature_spec.json",
         "model/artifacts/native/model.lgb.txt",
         "model/artifacts/native/model_meta.json",
+        "plots/holdout_equity.png",
+        "config.json",
+        "predictions/predictions.parquet",
+        "predictions/schema.json",
+        "lineage/code.json",
+        "lineage/data.json",
+        "environment/requirements.txt",
+        "environment/environment.json",
+        "checks/causality.json",
+        "gate/decision.json",
     ):
         assert needed in files, needed
     local = Path(client.download_artifacts(first.run_id, "model"))
