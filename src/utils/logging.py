@@ -7,6 +7,7 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 import structlog
@@ -78,10 +79,49 @@ def _renderer(json: bool) -> Any:
     return structlog.dev.ConsoleRenderer(colors=False)
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("console", "json")
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    """What ``LOG_LEVEL`` and ``LOG_FORMAT`` ask for.
+
+    Attributes:
+        level: minimum level name (``INFO`` when ``LOG_LEVEL`` is unset).
+        json: True for ``LOG_FORMAT=json``; False for ``console`` (the default).
+        format_given: whether ``LOG_FORMAT`` was set at all (a program may pick its own
+            default, e.g. JSON for a log file, when it was not).
+    """
+
+    level: str = "INFO"
+    json: bool = False
+    format_given: bool = False
+
+
+def log_settings_from_env(environ: Mapping[str, str] | None = None) -> LogSettings:
+    """Read and check ``LOG_LEVEL`` and ``LOG_FORMAT``: the one place that reads them.
+
+    Args:
+        environ: the variables to read (default ``os.environ``).
+
+    Raises:
+        ValueError: an unknown format or level, naming the variable and the values allowed.
+    """
+    env = os.environ if environ is None else environ
+    raw_format = env.get("LOG_FORMAT", "").strip().lower()
+    level = env.get("LOG_LEVEL", "").strip().upper() or "INFO"
+    if raw_format not in ("", *LOG_FORMATS):
+        raise ValueError(f"LOG_FORMAT={raw_format!r}: use console or json")
+    if level not in LOG_LEVELS:
+        raise ValueError(f"LOG_LEVEL={level!r}: use DEBUG, INFO, WARNING or ERROR")
+    return LogSettings(level=level, json=raw_format == "json", format_given=bool(raw_format))
+
+
 def configure_logging(
     *,
-    json: bool = False,
-    level: str = "INFO",
+    json: bool | None = None,
+    level: str | None = None,
     secrets: Iterable[str] = (),
     stream: TextIO | None = None,
     force: bool = False,
@@ -89,17 +129,30 @@ def configure_logging(
     """Configure structlog and stdlib logging once (call again with ``force=True`` to change).
 
     Args:
-        json: one JSON object per line instead of the readable console format.
-        level: minimum level name.
+        json: one JSON object per line instead of the readable console format; None follows
+            ``LOG_FORMAT`` (console when unset).
+        level: minimum level name; None follows ``LOG_LEVEL`` (INFO when unset).
         secrets: values to redact from every line (the adapter also registers its own).
         stream: where lines go (default stderr).
         force: reconfigure even if already configured.
+
+    An invalid ``LOG_LEVEL``/``LOG_FORMAT`` falls back to INFO/console here and is logged as
+    ``logging.bad_environment`` (a program should not die for its log format); programs that
+    want to refuse it call :func:`log_settings_from_env` first, as ``ktrade`` does.
     """
     global _configured
     for secret in secrets:
         register_secret(secret)
     if _configured and not force:
         return
+    problem = None
+    if json is None or level is None:
+        try:
+            env = log_settings_from_env()
+        except ValueError as exc:
+            env, problem = LogSettings(), str(exc)
+        json = env.json if json is None else json
+        level = env.level if level is None else level
     pre_chain: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -129,6 +182,8 @@ def configure_logging(
     # httpx logs every request at INFO; keep that for DEBUG runs only.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))
     _configured = True
+    if problem is not None:
+        get_logger(__name__).warning("logging.bad_environment", problem=problem)
 
 
 def configure_logging_from_env(
@@ -139,13 +194,8 @@ def configure_logging_from_env(
     Raises:
         ValueError: an unknown format or level, naming the variable.
     """
-    fmt = os.environ.get("LOG_FORMAT", "console").strip().lower() or "console"
-    level = os.environ.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
-    if fmt not in ("console", "json"):
-        raise ValueError(f"LOG_FORMAT={fmt!r}: use console or json")
-    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-        raise ValueError(f"LOG_LEVEL={level!r}: use DEBUG, INFO, WARNING or ERROR")
-    configure_logging(json=fmt == "json", level=level, secrets=secrets, stream=stream, force=force)
+    env = log_settings_from_env()
+    configure_logging(json=env.json, level=env.level, secrets=secrets, stream=stream, force=force)
 
 
 def get_logger(name: str | None = None) -> Any:

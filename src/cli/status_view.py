@@ -1,0 +1,265 @@
+"""``ktrade status``: what a bot is doing, read from its runtime database (never the exchange).
+
+The database is the runtime's ``OrderStore`` (SQLite in WAL mode, so reading it while the bot
+writes blocks neither). Prices are not stored, so open positions are marked at their last
+fill's price and the output says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from src.cli.table import cell, table
+from src.core.execution import Fill
+from src.core.order_state import ManagedOrder
+from src.core.order_store import OrderStore
+from src.core.portfolio import PositionState
+
+ZERO = Decimal(0)
+
+
+@dataclass
+class BotStatus:
+    """Everything ``status`` shows, read from one database."""
+
+    path: Path
+    modified: datetime
+    positions: dict[str, PositionState]
+    open_orders: list[ManagedOrder]
+    fills: list[Fill]
+    marks: dict[str, Decimal]
+    balance_changes: dict[str, Decimal]
+    risk_state: dict[str, Any]
+    kill: dict[str, Any] | None
+    kill_file: Path | None
+    last_status: str | None
+    unknown_orders: list[ManagedOrder] = field(default_factory=list)
+
+    @property
+    def realized(self) -> Decimal:
+        """Realized PnL over every pair (quote currency)."""
+        return sum((p.realized_pnl for p in self.positions.values()), ZERO)
+
+    @property
+    def fees(self) -> Decimal:
+        """Fees paid over every pair."""
+        return sum((p.fees for p in self.positions.values()), ZERO)
+
+    @property
+    def unrealized(self) -> Decimal:
+        """Open positions' PnL at their last fill price (prices are not stored)."""
+        return sum((p.unrealized_pnl(self.marks.get(s)) for s, p in self.positions.items()), ZERO)
+
+    def kill_line(self) -> str:
+        """The kill switch, as far as the database and the kill file tell."""
+        if self.kill:
+            return f"TRIPPED: {self.kill.get('reason')} (at {self.kill.get('at', '?')})"
+        if self.kill_file is not None and self.kill_file.exists():
+            return f"kill file {self.kill_file} is PRESENT: the bot trips it on its next step"
+        where = f"; touch {self.kill_file} to trip it" if self.kill_file else ""
+        return f"not tripped (as recorded){where}"
+
+
+def read_status(path: Path, kill_file: Path | None) -> BotStatus:
+    """Read ``path`` (an existing runtime database)."""
+    store = OrderStore(path)
+    try:
+        fills = store.fills()
+        marks: dict[str, Decimal] = {}
+        for fill in fills:  # oldest first: the last one per pair wins
+            marks[fill.symbol] = fill.price
+        baseline = {k: Decimal(v) for k, v in (store.get("baseline_balances") or {}).items()}
+        expected = {k: Decimal(v) for k, v in (store.get("expected_balances") or {}).items()}
+        changes = {
+            asset: expected.get(asset, ZERO) - baseline.get(asset, ZERO)
+            for asset in sorted(set(baseline) | set(expected))
+            if expected.get(asset, ZERO) != baseline.get(asset, ZERO)
+        }
+        live = store.orders(live_only=True)
+        wal = path.with_name(path.name + "-wal")
+        stamp = max(p.stat().st_mtime for p in (path, wal) if p.exists())
+        return BotStatus(
+            path=path,
+            modified=datetime.fromtimestamp(stamp, UTC),
+            positions=store.positions(),
+            open_orders=[o for o in live if o.status.value != "unknown"],
+            unknown_orders=[o for o in live if o.status.value == "unknown"],
+            fills=fills,
+            marks=marks,
+            balance_changes=changes,
+            risk_state=store.get("risk_state") or {},
+            kill=store.get("kill_switch"),
+            kill_file=kill_file,
+            last_status=store.get("status_line"),
+        )
+    finally:
+        store.close()
+
+
+def _ago(then: datetime, now: datetime) -> str:
+    seconds = max(0, int((now - then).total_seconds()))
+    if seconds < 120:
+        return f"{seconds} s ago"
+    if seconds < 7200:
+        return f"{seconds // 60} min ago"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} h ago"
+    return f"{seconds // 86400} days ago"
+
+
+def render(status: BotStatus, *, recent_fills: int = 5, now: datetime | None = None) -> list[str]:
+    """The status as lines for a terminal."""
+    now = now or datetime.now(UTC)
+    held = [p for p in status.positions.values() if p.quantity]
+    lines = [
+        f"database     {status.path} (last write {_ago(status.modified, now)})",
+        f"kill switch  {status.kill_line()}",
+    ]
+    if status.last_status:
+        lines.append(f"last status  {status.last_status}")
+    lines += ["", f"positions ({len(held)} open)"]
+    lines.append(
+        table(
+            [
+                "pair",
+                "quantity",
+                "avg price",
+                "last fill",
+                "unrealized",
+                "realized",
+                "fees",
+                "fills",
+            ],
+            [
+                [
+                    p.symbol,
+                    p.quantity,
+                    p.average_price,
+                    status.marks.get(p.symbol),
+                    cell(p.unrealized_pnl(status.marks.get(p.symbol)), 2),
+                    cell(p.realized_pnl, 2),
+                    cell(p.fees, 2),
+                    p.trades,
+                ]
+                for p in sorted(status.positions.values(), key=lambda p: p.symbol)
+            ],
+        )
+    )
+    lines += ["", f"open orders ({len(status.open_orders)})"]
+    lines.append(
+        table(
+            [
+                "client order id",
+                "pair",
+                "side",
+                "type",
+                "quantity",
+                "filled",
+                "limit",
+                "status",
+                "age",
+            ],
+            [
+                [
+                    o.client_order_id,
+                    o.symbol,
+                    o.side.value,
+                    o.order_type.value,
+                    o.quantity,
+                    o.filled_quantity,
+                    o.limit_price,
+                    o.status.value,
+                    _ago(o.created_at, now),
+                ]
+                for o in status.open_orders
+            ],
+        )
+    )
+    if status.unknown_orders:
+        lines.append(
+            f"  !! {len(status.unknown_orders)} order(s) with an UNKNOWN outcome block their pair "
+            "until the exchange answers: "
+            + ", ".join(o.client_order_id for o in status.unknown_orders)
+        )
+    net = status.realized + status.unrealized - status.fees
+    lines += [
+        "",
+        f"PnL          realized {cell(status.realized, 2)}, unrealized {cell(status.unrealized, 2)}"
+        f" (at last fill prices), fees {cell(status.fees, 2)}, net {cell(net, 2)}",
+    ]
+    if status.balance_changes:
+        shown = ", ".join(f"{a} {v:+f}" for a, v in status.balance_changes.items())
+        lines.append(f"balances     change since the bot's start: {shown}")
+    risk = status.risk_state
+    if risk.get("peak") not in (None, "None"):
+        lines.append(
+            f"risk         equity peak {cell(Decimal(risk['peak']), 2)}, day {risk.get('day')} "
+            f"started at {cell(Decimal(risk['day_start']), 2)}"
+        )
+    if status.fills:
+        last = status.fills[-1]
+        lines += [
+            "",
+            f"last fills ({len(status.fills)} in all, newest {_ago(last.timestamp, now)})",
+        ]
+        lines.append(
+            table(
+                ["time", "pair", "side", "quantity", "price", "fee"],
+                [
+                    [
+                        f"{f.timestamp:%Y-%m-%d %H:%M:%S}",
+                        f.symbol,
+                        f.side.value,
+                        f.quantity,
+                        f.price,
+                        f.fee,
+                    ]
+                    for f in status.fills[-recent_fills:]
+                ],
+            )
+        )
+    return lines
+
+
+def as_dict(status: BotStatus) -> dict[str, Any]:
+    """The status as JSON-ready data (``status --json``)."""
+    return {
+        "database": str(status.path),
+        "modified": status.modified.isoformat(),
+        "kill_switch": status.kill,
+        "kill_file_present": bool(status.kill_file and status.kill_file.exists()),
+        "positions": {
+            s: {
+                "quantity": str(p.quantity),
+                "average_price": str(p.average_price),
+                "realized_pnl": str(p.realized_pnl),
+                "fees": str(p.fees),
+                "fills": p.trades,
+            }
+            for s, p in status.positions.items()
+        },
+        "open_orders": [
+            {
+                "client_order_id": o.client_order_id,
+                "order_id": o.order_id,
+                "symbol": o.symbol,
+                "side": o.side.value,
+                "quantity": str(o.quantity),
+                "status": o.status.value,
+                "filled": str(o.filled_quantity),
+            }
+            for o in status.open_orders + status.unknown_orders
+        ],
+        "pnl": {
+            "realized": str(status.realized),
+            "unrealized_at_last_fill": str(status.unrealized),
+            "fees": str(status.fees),
+        },
+        "balance_changes": {a: str(v) for a, v in status.balance_changes.items()},
+        "fills": len(status.fills),
+        "risk_state": status.risk_state,
+    }

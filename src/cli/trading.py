@@ -1,0 +1,188 @@
+"""``ktrade paper`` and ``ktrade live``: the live example's session, with the CLI's config.
+
+The session itself (key check, runtime, dead man's switch, signals, summary) is
+``examples/live_trading_kraken.py``'s ``trade``; this module chooses the venue, strategy,
+limits and database from the config and command line, prints the banner, applies the paper
+gate and the typed confirmation for live, and records how the session ended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from src.cli import sessions
+from src.cli.banner import banner_lines
+from src.cli.context import Context
+from src.cli.errors import CliError
+from src.cli.examples import LIVE_TRADING, load_example
+from src.cli.strategies import Resolved, resolve, strategy_choice
+from src.core.risk import RiskLimits
+
+
+@dataclass
+class Session:
+    """What a session runs with, decided before anything connects."""
+
+    mode: str
+    resolved: Resolved
+    limits: RiskLimits
+    capital: Decimal
+    db: Path
+    runtime_dir: Path
+    log_path: Path
+    settings: Any  # KrakenSettings (imported lazily)
+
+
+def prepare(ctx: Context, mode: str) -> Session:
+    """Read the config and command line into a ``Session``; set up the session's log file.
+
+    Raises:
+        CliError: a bad value, or a capital outside the risk limits.
+    """
+    from src.brokers.kraken.settings import KrakenSettings
+
+    config = ctx.config()
+    choice = strategy_choice(ctx.args, config)
+    capital = ctx.args.capital_per_pair or config.trading.capital_per_pair
+    if capital <= 0:
+        raise CliError(
+            f"--capital-per-pair {capital}: must be above 0", "e.g. --capital-per-pair 200"
+        )
+    limits = config.risk.limits(choice.pairs)
+    tier = config.trading.tier
+    settings = KrakenSettings(tier=tier) if tier else KrakenSettings()
+    runtime_dir = config.data_dir() / "runtime"
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    log_path = config.data_dir() / "logs" / f"trading_{mode}_{stamp}.jsonl"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    ctx.start_logging(log_path.open("a", encoding="utf-8"), to_file=True)
+    resolved = resolve(choice, config)
+    for warning in resolved.warnings:
+        ctx.err.write(f"\n!!!!! WARNING: {warning} !!!!!\n\n")
+    db = ctx.args.db or runtime_dir / f"{mode}.sqlite"
+    return Session(mode, resolved, limits, capital, db, runtime_dir, log_path, settings)
+
+
+def _banner(ctx: Context, session: Session, endpoint: str) -> None:
+    example = load_example(LIVE_TRADING)
+    example.banner(session.mode, ctx.out)
+    strategy = session.resolved.strategy
+    lines = banner_lines(
+        mode=session.mode,
+        endpoint=endpoint,
+        tier=session.settings.tier,
+        pairs=list(strategy.symbols),
+        capital_per_pair=session.capital,
+        strategy=session.resolved.description,
+        limits=session.limits,
+        log_path=str(session.log_path),
+    )
+    ctx.print(*lines)
+    ctx.log(
+        "session.config", mode=session.mode, endpoint=endpoint, tier=session.settings.tier,
+        pairs=list(strategy.symbols), capital_per_pair=str(session.capital),
+        strategy=session.resolved.identity, db=str(session.db),
+        limits=session.limits.model_dump(mode="json"),
+    )  # fmt: skip
+
+
+def live_gate(ctx: Context, session: Session) -> None:
+    """Refuse live trading without a recent clean paper session of the same strategy.
+
+    Raises:
+        CliError: no such session (and no ``--skip-paper-gate``).
+    """
+    trading = ctx.config().trading
+    if ctx.args.skip_paper_gate:
+        ctx.warn("--skip-paper-gate: going live without a recent paper session of this strategy")
+        ctx.log("operator.skip_paper_gate", strategy=session.resolved.identity)
+        return
+    found, why = sessions.paper_gate(
+        session.runtime_dir, session.resolved.identity,
+        hours=trading.paper_gate_hours, minutes=trading.paper_gate_minutes,
+    )  # fmt: skip
+    if found is None:
+        raise CliError(
+            f"live trading needs a recent paper session of the same strategy: {why}",
+            f"run `ktrade paper` with the same strategy options for at least "
+            f"{trading.paper_gate_minutes:g} min first (or pass --skip-paper-gate)",
+        )
+    ctx.print(f"paper gate: passed (paper session ended {found.ended}, {found.seconds:.0f} s)")
+
+
+def _live_venue(ctx: Context, session: Session) -> AbstractAsyncContextManager[Any]:
+    from src.app.session import live_venue
+
+    creds = ctx.credentials()
+    if not creds.has_kraken:
+        raise CliError(
+            "live trading needs your Kraken API key and private key",
+            "run `ktrade setup`, or set KRAKEN_API_KEY and KRAKEN_API_SECRET",
+        )
+    live_gate(ctx, session)
+    example = load_example(LIVE_TRADING)
+    if not example.confirm_live(session.limits, bool(ctx.args.yes)):
+        ctx.log("operator.live_declined")
+        raise CliError("not confirmed; nothing was sent", None, exit_code=1)
+    ctx.log("operator.live_confirmed", assumed=bool(ctx.args.yes))
+    return live_venue(
+        creds.require("kraken_api_key"), creds.require("kraken_api_secret"),
+        settings=session.settings,
+    )  # fmt: skip
+
+
+async def _trade(ctx: Context, session: Session, venue_cm: AbstractAsyncContextManager[Any]) -> int:
+    from src.app.session import SessionSettings
+
+    example = load_example(LIVE_TRADING)
+    runtimes: list[Any] = []
+    settings = SessionSettings(
+        db_path=session.db, limits=session.limits, capital_per_pair=session.capital,
+        cancel_orphans=session.mode != "live",
+    )  # fmt: skip
+    plan = example.SessionPlan(
+        strategy=session.resolved.strategy,
+        settings=settings,
+        duration=ctx.args.duration,
+        fresh_db=session.mode != "live",  # the local exchange starts empty: so do its books
+        dead_man_timeout=60 if session.mode in ("live", "mirror") else None,
+        on_runtime=runtimes.append,
+    )
+    started = datetime.now(UTC)
+    async with venue_cm as venue:
+        if session.mode == "live":
+            endpoint = str(venue.adapter.base_url)
+        else:
+            endpoint = f"{venue.adapter.base_url} (in-process paper exchange)"
+        _banner(ctx, session, endpoint)
+        ctx.log("session.start", mode=session.mode)
+        code = int(await example.trade(venue, plan))
+    ended = datetime.now(UTC)
+    runtime = runtimes[0] if runtimes else None
+    kill = runtime.risk.kill_switch.reason if runtime is not None else None
+    rec = sessions.SessionRecord(
+        mode=session.mode, identity=session.resolved.identity, started=started.isoformat(),
+        ended=ended.isoformat(), seconds=(ended - started).total_seconds(), exit_code=code,
+        kill_reason=kill, fills=runtime.portfolio.trades if runtime is not None else 0,
+    )  # fmt: skip
+    sessions.record(session.runtime_dir, rec)
+    ctx.log("session.stop", mode=session.mode, exit_code=code, kill_reason=kill, fills=rec.fills)
+    return code
+
+
+def run_session(ctx: Context, mode: str) -> int:
+    """Run one paper (or mirror) or live session; the exit status of the example's ``trade``."""
+    session = prepare(ctx, mode)
+    if mode == "live":
+        venue_cm = _live_venue(ctx, session)
+    else:
+        from src.app.session import paper_venue
+
+        venue_cm = paper_venue(mirror=mode == "mirror", settings=session.settings)
+    return asyncio.run(_trade(ctx, session, venue_cm))

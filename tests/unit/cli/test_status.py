@@ -1,0 +1,109 @@
+"""``ktrade status`` reads a runtime database: positions, open orders, PnL, the kill switch."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from src.core.execution import Fill, OrderStatus, OrderType, Side
+from src.core.order_state import ManagedOrder
+from src.core.order_store import OrderStore
+from src.core.portfolio import PositionState
+from tests.unit.cli.cli_support import Home, Result
+
+T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+
+
+def _order(cloid: str, status: OrderStatus, **extra: object) -> ManagedOrder:
+    return ManagedOrder(
+        client_order_id=cloid, symbol="BTC/USD", side=Side.BUY, order_type=OrderType.LIMIT,
+        quantity=Decimal("0.01"), status=status, created_at=T0, updated_at=T0,
+        limit_price=Decimal("40000"), order_id=f"O-{cloid}", **extra,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def _bot_db(path: Path) -> Path:
+    store = OrderStore(path)
+    store.put("baseline_balances", {"USD": "1000", "BTC": "0"})
+    filled = _order("filled-1", OrderStatus.FILLED, filled_quantity=Decimal("0.01"))
+    store.save_order(filled)
+    fill = Fill(
+        fill_id="T1", order_id="O-filled-1", client_order_id="filled-1", symbol="BTC/USD",
+        side=Side.BUY, quantity=Decimal("0.01"), price=Decimal("40000"), fee=Decimal("1.04"),
+        fee_currency="USD", timestamp=T0,
+    )  # fmt: skip
+    position = PositionState("BTC/USD", Decimal("0.01"), Decimal("40000"), Decimal("12.5"),
+                             Decimal("1.04"), 3)  # fmt: skip
+    store.record_fill(fill, filled, position, {"USD": "598.96", "BTC": "0.01"})  # type: ignore[dict-item]
+    store.save_order(_order("resting-2", OrderStatus.OPEN))
+    store.save_order(_order("lost-3", OrderStatus.UNKNOWN))
+    store.put("risk_state", {"day": "2026-01-05", "day_start": "1000", "peak": "1012.5"})
+    store.close()
+    return path
+
+
+def test_status_shows_positions_orders_and_pnl(home: Home, ktrade: Callable[..., Result]) -> None:
+    db = _bot_db(home.data / "runtime" / "paper.sqlite")
+    result = ktrade("status")
+    assert result.code == 0, result.err
+    out = result.out
+    assert f"database     {db}" in out
+    assert "positions (1 open)" in out
+    assert "BTC/USD      0.01      40000      40000        0.00     12.50  1.04      3" in out
+    assert "open orders (1)" in out and "resting-2" in out
+    assert "UNKNOWN outcome block their pair" in out and "lost-3" in out
+    assert "PnL          realized 12.50, unrealized 0.00 (at last fill prices), fees 1.04" in out
+    assert "net 11.46" in out
+    assert "BTC +0.01" in out and "USD -401.04" in out
+    assert "equity peak 1,012.50" in out
+    assert "kill switch  not tripped (as recorded); touch KILL to trip it" in out
+
+
+def test_status_reports_a_tripped_kill_switch_and_a_kill_file(
+    home: Home, ktrade: Callable[..., Result]
+) -> None:
+    db = _bot_db(home.root / "bot.sqlite")
+    (home.root / "KILL").touch()
+    assert "kill file KILL is PRESENT" in ktrade("status", "--db", str(db)).out
+    store = OrderStore(db)
+    store.put("kill_switch", {"reason": "drawdown 10.2% reached the limit 10%", "at": "12:00"})
+    store.close()
+    out = ktrade("status", "--db", str(db)).out
+    assert "kill switch  TRIPPED: drawdown 10.2% reached the limit 10% (at 12:00)" in out
+
+
+def test_status_json_is_machine_readable(home: Home, ktrade: Callable[..., Result]) -> None:
+    db = _bot_db(home.root / "bot.sqlite")
+    doc = json.loads(ktrade("status", "--db", str(db), "--json").out)
+    assert doc["positions"]["BTC/USD"]["quantity"] == "0.01"
+    assert {o["client_order_id"] for o in doc["open_orders"]} == {"resting-2", "lost-3"}
+    assert doc["pnl"]["realized"] == "12.5" and doc["fills"] == 1
+
+
+def test_status_picks_the_newest_database(
+    home: Home, ktrade: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    paper = _bot_db(home.data / "runtime" / "paper.sqlite")
+    live = _bot_db(home.data / "runtime" / "live.sqlite")
+    old = (T0 - timedelta(days=1)).timestamp()
+    for path in (paper, paper.with_name("paper.sqlite-wal")):
+        if path.exists():
+            os.utime(path, (old, old))
+    assert f"database     {live}" in ktrade("status").out
+    assert f"database     {paper}" in ktrade("status", "--mode", "paper").out
+
+
+def test_status_without_any_database_says_how_to_get_one(
+    home: Home, ktrade: Callable[..., Result]
+) -> None:
+    result = ktrade("status")
+    assert result.code == 2
+    assert "error: no runtime database in" in result.err
+    assert "fix: start a bot with `ktrade paper`" in result.err
