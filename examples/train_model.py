@@ -16,18 +16,28 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from src.ml.config import DEFAULT_CONFIG_PATH, load_config
 from src.ml.dataset import load_candles
 from src.ml.features import build_features
+from src.ml.leakage import LeakageError
 from src.ml.registry import load_champion
-from src.ml.train import summary_table, train
+from src.ml.train import gate_report, summary_table, train
 
 
 def main() -> int:
-    """Train, print the summary, then score the latest candles with the champion (if any)."""
+    """Train, print the summary and the gate, then score the latest candles with the champion.
+
+    Returns:
+        0, or 2 when a leakage check stopped the run.
+    """
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--config", default=str(DEFAULT_CONFIG_PATH))
     config = load_config(parser.parse_args().config)
 
-    result = train(config)
+    try:
+        result = train(config)
+    except LeakageError as exc:  # a feature reads the future: nothing was fitted or promoted
+        print(f"LEAKAGE: {exc}", file=sys.stderr)
+        return 2
     print(summary_table(result.metrics))
+    print(gate_report(result))  # why the run was (not) promoted, one line per check
     print(f"MLflow run id: {result.run_id}  registered as champion: {result.registered}")
 
     try:

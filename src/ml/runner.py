@@ -86,7 +86,7 @@ def _check_features(
     candles: pl.DataFrame,
     spec: FeatureSpec,
 ) -> None:
-    """Causality of every feature, and (for the live builder) the live warm-up, or raise."""
+    """Causality of every feature, then the live window's equality with batch, or raise."""
     checks = config.checks
     record: dict[str, Any] = {"causality": "skipped (checks.causality = false)"}
     if checks.causality:
@@ -99,21 +99,37 @@ def _check_features(
         }
         log_json(tracker, record, "causality.json", "checks")
         report.raise_if_failed()
-    if features is build_features:
-        lookback = required_lookback(spec, config.data.interval_minutes, checks.lookback_tolerance)
-        times = candles["timestamp"].unique().sort()
-        ends = [times[i] for i in (lookback, len(times) // 2, len(times) - 1) if i < len(times)]
-        found = lookback_mismatches(
-            features, candles, spec, lookback, checks.lookback_tolerance, ends
+    _check_live_window(tracker, config, features, candles, spec)
+
+
+def _check_live_window(
+    tracker: Tracker,
+    config: ExperimentConfig,
+    features: FeatureFn,
+    candles: pl.DataFrame,
+    spec: FeatureSpec,
+) -> None:
+    """The live strategy's window (the spec's lookback) must reproduce the batch features."""
+    if features is not build_features:
+        # The logged model carries the spec, not this function: live trading cannot rebuild
+        # the features, so say so on the run rather than let ModelStrategy fail later.
+        name = f"{getattr(features, '__module__', '?')}.{getattr(features, '__qualname__', '?')}"
+        tracker.set_tags({"feature_builder": name, "live_tradable": "no"})
+        log.warning("custom feature builder %s: ModelStrategy cannot reproduce it live", name)
+        return
+    tolerance = config.checks.lookback_tolerance
+    lookback = required_lookback(spec, config.data.interval_minutes, tolerance)
+    times = candles["timestamp"].unique().sort()
+    ends = [times[i] for i in (lookback, len(times) // 2, len(times) - 1) if i < len(times)]
+    found = lookback_mismatches(features, candles, spec, lookback, tolerance, ends)
+    if found:
+        names = sorted({m.feature for m in found})
+        raise LeakageError(
+            f"features {names} differ between a live window of {lookback} bars and the "
+            f"batch pipeline (e.g. {found[0].feature} at {found[0].at}: batch "
+            f"{found[0].batch}, live {found[0].live}); a live strategy cannot reproduce them",
+            names,
         )
-        if found:
-            names = sorted({m.feature for m in found})
-            raise LeakageError(
-                f"features {names} differ between a live window of {lookback} bars and the "
-                f"batch pipeline (e.g. {found[0].feature} at {found[0].at}: batch "
-                f"{found[0].batch}, live {found[0].live}); a live strategy cannot reproduce them",
-                names,
-            )
 
 
 def _check_feature_ic(ds: Dataset, layout: Layout, config: ExperimentConfig) -> None:

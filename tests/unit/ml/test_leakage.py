@@ -150,6 +150,7 @@ def test_with_both_feature_checks_off_the_oos_bound_stops_the_final_fit_and_the_
     walk_forward_fits = (2 + 1) * (2 + 3)  # (folds + holdout) x (seeds + null draws)
     assert len(fits) == walk_forward_fits  # no final model
     assert tracker.registered == [] and "gate" not in tracker.tags
+    assert tracker.tags["live_tradable"] == "no"  # a custom builder cannot run live
     assert tracker.metrics["oos_auc"] > 0.9  # the figures stay recorded for a post-mortem
 
 
