@@ -171,8 +171,6 @@ async def trade(venue: Venue, plan: SessionPlan) -> int:
     Returns:
         The exit status: 0 after a session, 2 if the key check fails.
     """
-    if not await preflight(venue):
-        return 2
     db = plan.settings.db_path
     if plan.fresh_db:
         db.unlink(missing_ok=True)
@@ -188,6 +186,10 @@ async def trade(venue: Venue, plan: SessionPlan) -> int:
         dead_man.on_lost = runtime.risk.kill_switch.trip
     if plan.on_runtime is not None:
         plan.on_runtime(runtime)
+    # After build_runtime, which resumes the rate-limit counters the last session left: the
+    # key check's calls then count against what Kraken still remembers of a crashed session.
+    if not await preflight(venue):
+        return 2
     install_signals(runtime)
     try:
         await runtime.run(plan.duration)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from src.app.clocks import ScaledClock
+from src.app.rest_budget import GateMemory, reconcile_interval
 from src.app.venue import KrakenQuotes, with_order_transport
 from src.brokers.kraken.limits.counters import KrakenRateLimits
 from src.brokers.kraken.settings import KrakenSettings
@@ -172,8 +173,21 @@ def build_runtime(
     status_sink: Callable[[str], None] | None = None,
     clock: Clock | None = None,
 ) -> TradingRuntime:
-    """A TradingRuntime on ``venue`` with the settings' store, limits and timings."""
+    """A TradingRuntime on ``venue`` with the settings' store, limits and timings.
+
+    The reconcile period is stretched to what the venue's REST budget affords, and the
+    adapter's rate-limit counters are resumed from the last session's database and saved on
+    every heartbeat (``src.app.rest_budget``), so a restart does not spend at once what the
+    exchange still counts.
+    """
     clock = clock or SystemClock()
+    store = OrderStore(settings.db_path)
+    memory = GateMemory(venue.adapter.gate, store, unseen_seconds=1.0)
+    memory.restore()
+    # Gate-clock seconds per runtime second: a replayed paper exchange drains its counters faster.
+    factor = (
+        1.0 if not isinstance(clock, SystemClock) else getattr(venue.exchange_clock, "factor", 1.0)
+    )
     kill_file = Path(settings.limits.kill_file) if settings.limits.kill_file else None
     risk = RiskManager(settings.limits, clock, KillSwitch(kill_file))
     config = RuntimeConfig(
@@ -182,7 +196,9 @@ def build_runtime(
         ),
         poll_seconds=settings.poll_seconds,
         status_seconds=settings.status_seconds,
-        reconcile_seconds=settings.reconcile_seconds,
+        reconcile_seconds=reconcile_interval(
+            settings.reconcile_seconds, venue.adapter.gate, float(factor)
+        ),
         heartbeat_seconds=settings.heartbeat_seconds,
         working_orders=settings.working_orders,
         history_candles=max(strategy.warmup_candles * 2, 60),
@@ -190,13 +206,13 @@ def build_runtime(
     return TradingRuntime(
         venue.adapter,
         strategy,
-        store=OrderStore(settings.db_path),
+        store=store,
         risk=risk,
         clock=clock,
         candles=venue.adapter,
         quotes=KrakenQuotes(venue.adapter),
         config=config,
-        heartbeats=heartbeats,
+        heartbeats=[*heartbeats, memory],
         status_sink=with_order_transport(status_sink, venue.adapter),
         cancel_orphans=settings.cancel_orphans,
     )

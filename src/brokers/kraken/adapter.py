@@ -30,6 +30,7 @@ from src.brokers.kraken.streams.order_updates import order_update_source
 from src.brokers.kraken.symbols import SymbolMap, resolve_refreshing
 from src.brokers.kraken.ws.private import KrakenPrivateStream, token_text
 from src.brokers.kraken.ws.reports import FINAL_ORDER_STATUSES, order_update
+from src.brokers.kraken.ws.token import WsTokenCache
 from src.core.clock import Clock
 from src.core.errors import ConfigurationError, PermissionDeniedError
 from src.core.execution import AccountBalances, Fill, Order, OrderAck, OrderUpdate, Position
@@ -109,6 +110,8 @@ class KrakenAdapter(AccountQueries):
         self._ws_orders: KrakenOrderManager | None = None
         self._fill_orders: list[KrakenOrderManager] = []
         self._ws_lock = asyncio.Lock()  # concurrent first orders open one connection, not two
+        self.websocket_token = WsTokenCache(self._fresh_websocket_token)
+        """The token every private connection of this adapter connects with (shared 60 s)."""
 
     @cached_property
     def _desk(self) -> OrderDesk:
@@ -185,13 +188,14 @@ class KrakenAdapter(AccountQueries):
         """``"rest"`` or ``"websocket"``: how the most recent order call was sent."""
         return self._desk.last_transport
 
+    async def _fresh_websocket_token(self) -> str:
+        return token_text(await self.get_websockets_token())
+
     def private_stream(self, **options: Any) -> KrakenPrivateStream:
         """A new private WS v2 stream on this account whose order reports feed ``open_orders``."""
-
-        async def token() -> str:
-            return token_text(await self.get_websockets_token())
-
-        stream = KrakenPrivateStream(self.ws_auth_url, token, **{**self.ws_options, **options})
+        stream = KrakenPrivateStream(
+            self.ws_auth_url, self.websocket_token, **{**self.ws_options, **options}
+        )
         stream.add_order_listener(self._on_stream_order)
         return stream
 

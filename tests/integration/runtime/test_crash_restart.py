@@ -46,8 +46,13 @@ async def _worker(
         *args, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
     )
     assert proc.stdout is not None
-    line = await asyncio.wait_for(proc.stdout.readline(), timeout=30)
-    assert line.strip() == b"READY"
+
+    async def ready() -> None:  # log lines may come first
+        while (line := await proc.stdout.readline()) and line.strip() != b"READY":  # type: ignore[union-attr]
+            pass
+        assert line.strip() == b"READY"
+
+    await asyncio.wait_for(ready(), timeout=30)
     return proc
 
 

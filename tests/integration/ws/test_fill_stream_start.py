@@ -100,11 +100,12 @@ async def test_websocket_stream_starts_at_start_and_keeps_each_later_fill_once(
     old = await _market_buy(adapter, exchange)  # before start: baseline, never streamed
     expected: set[str] = set()
     # Fill inside the start race: after iteration began, while the stream is connecting
-    # (its token is fetched on connect), so it is in the first trade snapshot.
+    # (it asks for the adapter's shared token on connect, after its permission probe), so it
+    # is in the first trade snapshot.
     token, calls = _hook_once(
-        adapter.get_websockets_token, 2, lambda: expected.update(_fill_at(exchange, prices[0]))
+        adapter.websocket_token, 2, lambda: expected.update(_fill_at(exchange, prices[0]))
     )
-    adapter.get_websockets_token = token  # type: ignore[assignment]
+    adapter.websocket_token = token  # type: ignore[assignment]
     fills: list[Fill] = []
     task = _consume(adapter, fills)
     try:

@@ -87,3 +87,17 @@ def test_a_foreign_or_missing_snapshot_changes_nothing() -> None:
     assert not GateMemory(gate, store, 20).restore()
     assert gate.rest_counter.value == 0
     assert not GateMemory(NullGate(), store, 20).restore()
+
+
+async def test_every_counted_call_is_saved_before_it_is_sent() -> None:
+    clock = ManualClock()
+    store = _store()
+    gate = KrakenRateLimits("starter", clock=clock)
+    GateMemory(gate, store, unseen_seconds=0)
+    await gate.before_rest("TradesHistory")
+    await gate.before_rest("Balance")
+    assert store.get(GateMemory.KEY)["rest"] == pytest.approx(3)
+    # The crash comes now, before any heartbeat: the next session still knows both calls.
+    fresh = KrakenRateLimits("starter", clock=clock)
+    assert GateMemory(fresh, store, unseen_seconds=0).restore()
+    assert fresh.rest_counter.value == pytest.approx(3)

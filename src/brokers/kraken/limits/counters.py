@@ -117,6 +117,7 @@ class KrakenRateLimits:
         self._all_blocked_until = float("-inf")
         self._rest_lock = asyncio.Lock()
         self._trade_locks: dict[str, asyncio.Lock] = {}
+        self._listeners: list[Callable[[], object]] = []
 
     @classmethod
     def from_env(
@@ -279,12 +280,26 @@ class KrakenRateLimits:
                 self.trading_counter(name).saturate()
                 previous = self._pair_blocked_until.get(name, float("-inf"))
                 self._pair_blocked_until[name] = max(previous, until)
+            self._changed()
             return
         self.rest_counter.saturate()
         self._rest_blocked_until = max(self._rest_blocked_until, until)
         if "Throttled" in text:
             # Too many concurrent requests: nothing at all goes out before the venue's time.
             self._all_blocked_until = max(self._all_blocked_until, until)
+        self._changed()
+
+    def add_listener(self, listener: Callable[[], object]) -> None:
+        """Call ``listener()`` after every change of a counter (a call let through, a refusal).
+
+        The call is counted before it is sent, so a listener that records the levels (see
+        ``src.app.rest_budget.GateMemory``) never misses a call a crash interrupted.
+        """
+        self._listeners.append(listener)
+
+    def _changed(self) -> None:
+        for listener in self._listeners:
+            listener()
 
     def __repr__(self) -> str:
         return (
@@ -344,6 +359,7 @@ class KrakenRateLimits:
                     retry_after=seconds,
                 )
             counter.add(cost())
+            self._changed()
             return
         # One waiter per counter at a time, first come first served; the others queue on the
         # lock. The wait is recomputed after each sleep because a venue rejection may have
@@ -352,3 +368,4 @@ class KrakenRateLimits:
             while (seconds := wait()) > 0:
                 await self._clock.sleep(seconds)
             counter.add(cost())
+            self._changed()

@@ -66,7 +66,9 @@ class WsFillSource:
             async def token() -> str:
                 return token_text(await adapter.get_websockets_token())
 
-            self._token = token  # probed first: a key without WS permission polls instead
+            # Probed first: a key without WS permission polls instead. An adapter's shared
+            # token saves a REST call per connection.
+            self._token = getattr(adapter, "websocket_token", None) or token
         if stream is None:
             if adapter is None or self._token is None:
                 raise ValueError("WsFillSource: give an adapter or a stream")

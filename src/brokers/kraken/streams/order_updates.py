@@ -166,6 +166,9 @@ class WsOrderUpdateSource:
         self.reconciled = 0
 
     async def _token(self) -> str:
+        shared = getattr(self._adapter, "websocket_token", None)  # the adapter's, if it has one
+        if shared is not None:
+            return str(await shared())
         return token_text(await self._adapter.get_websockets_token())
 
     async def reconcile(self) -> int:
