@@ -105,6 +105,11 @@ class ModelStrategy:
                 "warm-up the feature spec needs"
             )
         self._references = [ref.pair for ref in spec.cross_pairs]
+        missing = [pair for pair in self._references if pair not in self.symbols]
+        if missing:
+            # Without the reference pair's candles its features are never defined: say so now
+            # rather than never trading.
+            raise ValueError(f"symbols: the spec's cross-pair features need {missing} too")
         self._bars: dict[str, OrderedDict[datetime, _Bar]] = {s: OrderedDict() for s in symbols}
         self.weights: dict[str, Decimal] = dict.fromkeys(self.symbols, Decimal(0))
         self.last_score: dict[str, float] = {}

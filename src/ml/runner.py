@@ -88,8 +88,10 @@ def _check_features(
 ) -> None:
     """Causality of every feature, then the live window's equality with batch, or raise."""
     checks = config.checks
-    record: dict[str, Any] = {"causality": "skipped (checks.causality = false)"}
-    if checks.causality:
+    if not checks.causality:
+        skipped = {"causality": "skipped (checks.causality = false)"}
+        log_json(tracker, skipped, "causality.json", "checks")
+    else:
         report = check_causality(features, candles, spec, checks, config.seed)
         record = {
             "cuts": [str(c) for c in report.cuts],

@@ -162,3 +162,8 @@ def test_training_refuses_a_feature_no_live_window_can_reproduce(
     spec = {"features": [{"kind": "rsi"}, {"kind": "expanding"}]}
     with pytest.raises(LeakageError, match=r"\['close_vs_all_time'\] differ between a live"):
         train(small_config("sqlite://", features=spec), RecordingTracker())
+
+
+def test_a_cross_pair_reference_outside_the_symbols_is_refused(model: Model) -> None:
+    with pytest.raises(ValueError, match=r"need \['BTC/USD'\]"):
+        ModelStrategy(["ETH/USD"], model, SPEC, SPEC.column_names())
