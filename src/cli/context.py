@@ -97,6 +97,18 @@ class Context:
             "cli.start", command=self.command, argv=sys.argv[1:], config=str(self.config_path)
         )
 
+    def log_to_file(self, folder: Path, name: str) -> Path:
+        """Send the run's logs to a new JSON file ``folder/name_<UTC stamp>.jsonl`` (returned).
+
+        Used by the long-running commands, whose per-order log lines would bury their output.
+        """
+        from datetime import UTC, datetime
+
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}_{datetime.now(UTC):%Y%m%dT%H%M%SZ}.jsonl"
+        self.start_logging(path.open("a", encoding="utf-8"), to_file=True)
+        return path
+
     def log(self, event: str, **fields: Any) -> None:
         """Record an event (operator actions, the config in force) in the log."""
         from src.utils.logging import get_logger

@@ -18,6 +18,7 @@ from src.core.strategy import MovingAverageCross, Strategy
 
 if TYPE_CHECKING:
     from src.cli.config import UserConfig
+    from src.ml.live_strategy import ModelStrategy
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,6 @@ def resolve(choice: StrategyChoice, config: UserConfig) -> Resolved:
 
 
 def _model(choice: StrategyChoice, config: UserConfig) -> Resolved:
-    from src.ml.live_strategy import ModelStrategy
     from src.ml.tracking import quiet_mlflow
 
     quiet_mlflow()
@@ -126,7 +126,13 @@ def _model(choice: StrategyChoice, config: UserConfig) -> Resolved:
     if "@" in choice.model:
         name, _, alias = choice.model.partition("@")
         name = name or registered
-        run_id = alias_run_id(uri, name, alias or "champion")
+        alias = alias or "champion"
+        run_id = alias_run_id(uri, name, alias)
+        if run_id is None and alias != "champion":
+            raise CliError(
+                f"no model aliased {alias!r} under {name!r} in the MLflow registry",
+                f"use {name}@champion, or a run id (`mlflow ui` lists them)",
+            )
         if run_id is None:
             run_id, run_name = newest_model_run(uri, experiment)
             warnings.append(
@@ -139,14 +145,29 @@ def _model(choice: StrategyChoice, config: UserConfig) -> Resolved:
     else:
         run_id, text = choice.model, f"model of run {choice.model}"
     # The champion is loaded through its run: the same artifacts, and the run id names it.
-    strategy = ModelStrategy.from_run(choice.pairs, run_id, tracking_uri=uri)
+    strategy = _from_run(choice.pairs, run_id, uri)
     if strategy.interval_minutes != choice.interval_minutes:
         warnings.append(
             f"the model was trained on {strategy.interval_minutes}-minute candles: trading those"
         )
     identity = f"model run={run_id} {','.join(choice.pairs)}"
-    return Resolved(strategy, identity, f"{text} on {strategy.interval_minutes}-minute candles",
-                    warnings)  # fmt: skip
+    return Resolved(
+        strategy, identity, f"{text} on {strategy.interval_minutes}-minute candles", warnings
+    )
+
+
+def _from_run(pairs: list[str], run_id: str, uri: str | None) -> ModelStrategy:
+    from mlflow.exceptions import MlflowException
+
+    from src.ml.live_strategy import ModelStrategy
+
+    try:
+        return ModelStrategy.from_run(pairs, run_id, tracking_uri=uri)
+    except MlflowException as exc:
+        raise CliError(
+            f"cannot load the model of run {run_id}: {exc.message}",
+            "check the run id (`mlflow ui` lists runs), or use kraken-signal@champion",
+        ) from None
 
 
 def alias_run_id(tracking_uri: str | None, name: str, alias: str) -> str | None:

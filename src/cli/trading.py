@@ -58,10 +58,7 @@ def prepare(ctx: Context, mode: str) -> Session:
     tier = config.trading.tier
     settings = KrakenSettings(tier=tier) if tier else KrakenSettings()
     runtime_dir = config.data_dir() / "runtime"
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    log_path = config.data_dir() / "logs" / f"trading_{mode}_{stamp}.jsonl"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    ctx.start_logging(log_path.open("a", encoding="utf-8"), to_file=True)
+    log_path = ctx.log_to_file(config.data_dir() / "logs", f"trading_{mode}")
     resolved = resolve(choice, config)
     for warning in resolved.warnings:
         ctx.err.write(f"\n!!!!! WARNING: {warning} !!!!!\n\n")
@@ -85,11 +82,16 @@ def _banner(ctx: Context, session: Session, endpoint: str) -> None:
     )
     ctx.print(*lines)
     ctx.log(
-        "session.config", mode=session.mode, endpoint=endpoint, tier=session.settings.tier,
-        pairs=list(strategy.symbols), capital_per_pair=str(session.capital),
-        strategy=session.resolved.identity, db=str(session.db),
+        "session.config",
+        mode=session.mode,
+        endpoint=endpoint,
+        tier=session.settings.tier,
+        pairs=list(strategy.symbols),
+        capital_per_pair=str(session.capital),
+        strategy=session.resolved.identity,
+        db=str(session.db),
         limits=session.limits.model_dump(mode="json"),
-    )  # fmt: skip
+    )
 
 
 def live_gate(ctx: Context, session: Session) -> None:
@@ -104,9 +106,11 @@ def live_gate(ctx: Context, session: Session) -> None:
         ctx.log("operator.skip_paper_gate", strategy=session.resolved.identity)
         return
     found, why = sessions.paper_gate(
-        session.runtime_dir, session.resolved.identity,
-        hours=trading.paper_gate_hours, minutes=trading.paper_gate_minutes,
-    )  # fmt: skip
+        session.runtime_dir,
+        session.resolved.identity,
+        hours=trading.paper_gate_hours,
+        minutes=trading.paper_gate_minutes,
+    )
     if found is None:
         raise CliError(
             f"live trading needs a recent paper session of the same strategy: {why}",
@@ -132,9 +136,10 @@ def _live_venue(ctx: Context, session: Session) -> AbstractAsyncContextManager[A
         raise CliError("not confirmed; nothing was sent", None, exit_code=1)
     ctx.log("operator.live_confirmed", assumed=bool(ctx.args.yes))
     return live_venue(
-        creds.require("kraken_api_key"), creds.require("kraken_api_secret"),
+        creds.require("kraken_api_key"),
+        creds.require("kraken_api_secret"),
         settings=session.settings,
-    )  # fmt: skip
+    )
 
 
 async def _trade(ctx: Context, session: Session, venue_cm: AbstractAsyncContextManager[Any]) -> int:
@@ -143,9 +148,11 @@ async def _trade(ctx: Context, session: Session, venue_cm: AbstractAsyncContextM
     example = load_example(LIVE_TRADING)
     runtimes: list[Any] = []
     settings = SessionSettings(
-        db_path=session.db, limits=session.limits, capital_per_pair=session.capital,
+        db_path=session.db,
+        limits=session.limits,
+        capital_per_pair=session.capital,
         cancel_orphans=session.mode != "live",
-    )  # fmt: skip
+    )
     plan = example.SessionPlan(
         strategy=session.resolved.strategy,
         settings=settings,
@@ -167,10 +174,15 @@ async def _trade(ctx: Context, session: Session, venue_cm: AbstractAsyncContextM
     runtime = runtimes[0] if runtimes else None
     kill = runtime.risk.kill_switch.reason if runtime is not None else None
     rec = sessions.SessionRecord(
-        mode=session.mode, identity=session.resolved.identity, started=started.isoformat(),
-        ended=ended.isoformat(), seconds=(ended - started).total_seconds(), exit_code=code,
-        kill_reason=kill, fills=runtime.portfolio.trades if runtime is not None else 0,
-    )  # fmt: skip
+        mode=session.mode,
+        identity=session.resolved.identity,
+        started=started.isoformat(),
+        ended=ended.isoformat(),
+        seconds=(ended - started).total_seconds(),
+        exit_code=code,
+        kill_reason=kill,
+        fills=runtime.portfolio.trades if runtime is not None else 0,
+    )
     sessions.record(session.runtime_dir, rec)
     ctx.log("session.stop", mode=session.mode, exit_code=code, kill_reason=kill, fills=rec.fills)
     return code

@@ -17,16 +17,32 @@ import pytest
 from src.cli.main import COMMANDS
 
 ROOT = Path(__file__).resolve().parents[3]
-HEAVY = ("polars", "lightgbm", "mlflow", "httpx", "numpy", "pydantic", "matplotlib", "sklearn",
-         "structlog", "websockets", "aiohttp", "cryptography")  # fmt: skip
+HEAVY = (
+    "polars",
+    "lightgbm",
+    "mlflow",
+    "httpx",
+    "numpy",
+    "pydantic",
+    "matplotlib",
+    "sklearn",
+    "structlog",
+    "websockets",
+    "aiohttp",
+    "cryptography",
+)
 
 
 def _imported(argv: list[str]) -> tuple[set[str], str, float]:
     start = time.perf_counter()
     done = subprocess.run(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-X", "importtime", "-m", "src.cli", *argv],
-        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     elapsed = time.perf_counter() - start
     assert done.returncode == 0, done.stderr[-2000:]
     modules = {

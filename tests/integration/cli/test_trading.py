@@ -17,8 +17,13 @@ from tests.unit.cli.cli_support import Home, Result
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-def _point_at(exchange: ThreadedExchange, monkeypatch: pytest.MonkeyPatch, *,
-              key: str | None = None, secret: str | None = None) -> None:  # fmt: skip
+def _point_at(
+    exchange: ThreadedExchange,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    key: str | None = None,
+    secret: str | None = None,
+) -> None:
     ex = exchange.exchange
     assert ex is not None
     monkeypatch.setenv("KRAKEN_API_URL", ex.rest_url)
@@ -38,9 +43,11 @@ def test_check_without_keys_checks_the_paper_exchange(
 
 
 def test_check_with_keys_checks_them_and_their_permissions(
-    home: Home, ktrade: Callable[..., Result], threaded_exchange: ThreadedExchange,
+    home: Home,
+    ktrade: Callable[..., Result],
+    threaded_exchange: ThreadedExchange,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+) -> None:
     _point_at(threaded_exchange, monkeypatch)
     result = ktrade("check")
     assert result.code == 0, result.out + result.err
@@ -50,9 +57,11 @@ def test_check_with_keys_checks_them_and_their_permissions(
 
 
 def test_check_with_a_refused_key_fails(
-    home: Home, ktrade: Callable[..., Result], threaded_exchange: ThreadedExchange,
+    home: Home,
+    ktrade: Callable[..., Result],
+    threaded_exchange: ThreadedExchange,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+) -> None:
     _point_at(threaded_exchange, monkeypatch, key="not-a-key-the-exchange-knows")
     result = ktrade("check")
     assert result.code == 1
@@ -61,9 +70,11 @@ def test_check_with_a_refused_key_fails(
 
 
 def test_paper_session_unlocks_live_for_the_same_strategy_only(
-    home: Home, ktrade: Callable[..., Result], threaded_exchange: ThreadedExchange,
+    home: Home,
+    ktrade: Callable[..., Result],
+    threaded_exchange: ThreadedExchange,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+) -> None:
     home.write_config("[trading]\npaper_gate_minutes = 0\n")
     paper = ktrade("paper", "--duration", "3")
     assert paper.code == 0, paper.err
@@ -101,17 +112,25 @@ def test_paper_session_unlocks_live_for_the_same_strategy_only(
     assert "ok       query funds" in live.out
     [log] = list((home.data / "logs").glob("trading_live_*.jsonl"))[-1:]
     events = [json.loads(line)["event"] for line in log.open()]
-    for event in ("cli.start", "operator.live_confirmed", "session.config", "session.start",
-                  "session.stop", "cli.stop"):  # fmt: skip
+    for event in (
+        "cli.start",
+        "operator.live_confirmed",
+        "session.config",
+        "session.start",
+        "session.stop",
+        "cli.stop",
+    ):
         assert event in events
     modes = [json.loads(line)["mode"] for line in (home.data / "runtime" / "sessions.jsonl").open()]
     assert modes == ["paper", "live"]
 
 
 def test_skip_paper_gate_is_logged(
-    home: Home, ktrade: Callable[..., Result], threaded_exchange: ThreadedExchange,
+    home: Home,
+    ktrade: Callable[..., Result],
+    threaded_exchange: ThreadedExchange,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+) -> None:
     _point_at(threaded_exchange, monkeypatch)
     monkeypatch.setattr("builtins.input", lambda prompt: "no")
     result = ktrade("live", "--skip-paper-gate", "--duration", "1")

@@ -30,16 +30,22 @@ def _refusal(tmp_path: Path, text: str) -> CliError:
 @pytest.mark.parametrize(
     ("text", "where", "why"),
     [
-        ("[risk]\nmax_drawdown_pct = 150\n", "[risk] max_drawdown_pct = 150",
-         "less than or equal to 100"),
+        (
+            "[risk]\nmax_drawdown_pct = 150\n",
+            "[risk] max_drawdown_pct = 150",
+            "less than or equal to 100",
+        ),
         ("[risk]\nprice_band_bps = -5\n", "[risk] price_band_bps = -5", "greater than 0"),
         ("[trading]\ncapital_per_pair = 0\n", "[trading] capital_per_pair = 0", "greater than 0"),
-        ("[trading]\ninterval_minutes = 7\n", "[trading]",
-         "interval_minutes = 7: use one of Kraken's"),
+        (
+            "[trading]\ninterval_minutes = 7\n",
+            "[trading]",
+            "interval_minutes = 7: use one of Kraken's",
+        ),
         ("[trading]\nfast = 9\nslow = 4\n", "[trading]", "fast = 9 must be below slow = 4"),
-        ("[trading]\nstrategy = \"rsi\"\n", "[trading] strategy = 'rsi'", "'ma' or 'model'"),
+        ('[trading]\nstrategy = "rsi"\n', "[trading] strategy = 'rsi'", "'ma' or 'model'"),
     ],
-)  # fmt: skip
+)
 def test_out_of_range_values_are_refused_naming_the_key(
     tmp_path: Path, text: str, where: str, why: str
 ) -> None:
@@ -84,11 +90,13 @@ def test_environment_moves_the_config(tmp_path: Path, monkeypatch: pytest.Monkey
 
 def test_written_config_reads_back_the_same(tmp_path: Path) -> None:
     config = UserConfig(
-        trading=TradingSection(pairs=["SOL/USD"], capital_per_pair=Decimal("150.5"), fast=4,
-                               slow=12, tier="pro"),
-        risk=RiskSection(max_drawdown_pct=Decimal("7.5"), allowed_pairs=["SOL/USD", "BTC/USD"],
-                         kill_file=""),
-    )  # fmt: skip
+        trading=TradingSection(
+            pairs=["SOL/USD"], capital_per_pair=Decimal("150.5"), fast=4, slow=12, tier="pro"
+        ),
+        risk=RiskSection(
+            max_drawdown_pct=Decimal("7.5"), allowed_pairs=["SOL/USD", "BTC/USD"], kill_file=""
+        ),
+    )
     path = tmp_path / "out" / "config.toml"
     save_config(path, config)
     assert load_config(path, required=True) == config

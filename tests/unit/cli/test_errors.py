@@ -31,31 +31,70 @@ def _printed(exc: BaseException, *, debug: bool = False) -> tuple[int, list[str]
 @pytest.mark.parametrize(
     ("exc", "code", "first", "fix"),
     [
-        (ConfigurationError("risk limits file not found: x.toml"), 2,
-         "error: risk limits file not found: x.toml", None),
-        (MissingCredentialError("KRAKEN_API_KEY is not set"), 2,
-         "error: KRAKEN_API_KEY is not set", "ktrade setup"),
-        (AuthenticationError("EAPI:Invalid key"), 1,
-         "error: Kraken refused the API key: EAPI:Invalid key", "Settings > API"),
-        (PermissionDeniedError("EGeneral:Permission denied"), 1,
-         "error: the API key lacks a permission: EGeneral:Permission denied", "Query Funds"),
-        (NetworkError("Balance transport failed (ConnectError)"), 1,
-         "error: cannot reach the exchange: Balance transport failed (ConnectError)",
-         "KRAKEN_API_URL"),
-        (httpx.ConnectError("[Errno 111] Connection refused"), 1,
-         "error: cannot reach the exchange: [Errno 111] Connection refused", "KRAKEN_API_URL"),
-        (UnknownSymbolError("BTC/USX", suggestions=["BTC/USD"]), 2,
-         "error: unknown symbol 'BTC/USX'; did you mean BTC/USD?", "BASE/QUOTE"),
-        (LocalRateLimitError("REST counter full", retry_after=3.0), 1,
-         "error: rate limited: REST counter full", "wait for 3 s"),
-        (LookupError("no model aliased 'champion' under 'kraken-signal'"), 2,
-         "error: no model aliased 'champion' under 'kraken-signal'", "ktrade train"),
-        (FileNotFoundError(2, "No such file", "data/x.csv"), 2,
-         "error: file not found: data/x.csv", "check the path"),
+        (
+            ConfigurationError("risk limits file not found: x.toml"),
+            2,
+            "error: risk limits file not found: x.toml",
+            None,
+        ),
+        (
+            MissingCredentialError("KRAKEN_API_KEY is not set"),
+            2,
+            "error: KRAKEN_API_KEY is not set",
+            "ktrade setup",
+        ),
+        (
+            AuthenticationError("EAPI:Invalid key"),
+            1,
+            "error: Kraken refused the API key: EAPI:Invalid key",
+            "Settings > API",
+        ),
+        (
+            PermissionDeniedError("EGeneral:Permission denied"),
+            1,
+            "error: the API key lacks a permission: EGeneral:Permission denied",
+            "Query Funds",
+        ),
+        (
+            NetworkError("Balance transport failed (ConnectError)"),
+            1,
+            "error: cannot reach the exchange: Balance transport failed (ConnectError)",
+            "KRAKEN_API_URL",
+        ),
+        (
+            httpx.ConnectError("[Errno 111] Connection refused"),
+            1,
+            "error: cannot reach the exchange: [Errno 111] Connection refused",
+            "KRAKEN_API_URL",
+        ),
+        (
+            UnknownSymbolError("BTC/USX", suggestions=["BTC/USD"]),
+            2,
+            "error: unknown symbol 'BTC/USX'; did you mean BTC/USD?",
+            "BASE/QUOTE",
+        ),
+        (
+            LocalRateLimitError("REST counter full", retry_after=3.0),
+            1,
+            "error: rate limited: REST counter full",
+            "wait for 3 s",
+        ),
+        (
+            LookupError("no model aliased 'champion' under 'kraken-signal'"),
+            2,
+            "error: no model aliased 'champion' under 'kraken-signal'",
+            "ktrade train",
+        ),
+        (
+            FileNotFoundError(2, "No such file", "data/x.csv"),
+            2,
+            "error: file not found: data/x.csv",
+            "check the path",
+        ),
         (KeyboardInterrupt(), 130, "error: interrupted", None),
         (CliError("bad pair", "write BTC/USD", exit_code=2), 2, "error: bad pair", "BTC/USD"),
     ],
-)  # fmt: skip
+)
 def test_expected_failures_are_one_or_two_lines(
     exc: BaseException, code: int, first: str, fix: str | None
 ) -> None:

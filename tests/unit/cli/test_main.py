@@ -16,11 +16,29 @@ def test_help_lists_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None
         main(["--help"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
-    for name in ("setup", "check", "download", "universe", "train", "backtest", "paper", "live",
-                 "status"):  # fmt: skip
+    for name in (
+        "setup",
+        "check",
+        "download",
+        "universe",
+        "train",
+        "backtest",
+        "paper",
+        "live",
+        "status",
+    ):
         assert f"    {name} " in out
-    assert set(COMMANDS) == {"setup", "check", "download", "universe", "train", "backtest",
-                             "paper", "live", "status"}  # fmt: skip
+    assert set(COMMANDS) == {
+        "setup",
+        "check",
+        "download",
+        "universe",
+        "train",
+        "backtest",
+        "paper",
+        "live",
+        "status",
+    }
 
 
 def test_no_subcommand_prints_help_and_fails(ktrade: Callable[..., Result]) -> None:

@@ -14,10 +14,25 @@ NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 MA = "ma fast=3 slow=8 60m BTC/USD"
 
 
-def _session(ended: datetime, *, identity: str = MA, mode: str = "paper", seconds: float = 600,
-             exit_code: int = 0, kill: str | None = None) -> SessionRecord:  # fmt: skip
-    return SessionRecord(mode, identity, (ended - timedelta(seconds=seconds)).isoformat(),
-                         ended.isoformat(), seconds, exit_code, kill, 4)  # fmt: skip
+def _session(
+    ended: datetime,
+    *,
+    identity: str = MA,
+    mode: str = "paper",
+    seconds: float = 600,
+    exit_code: int = 0,
+    kill: str | None = None,
+) -> SessionRecord:
+    return SessionRecord(
+        mode,
+        identity,
+        (ended - timedelta(seconds=seconds)).isoformat(),
+        ended.isoformat(),
+        seconds,
+        exit_code,
+        kill,
+        4,
+    )
 
 
 def _gate(tmp_path: Path) -> tuple[SessionRecord | None, str]:
@@ -78,10 +93,15 @@ def test_limits_in_words() -> None:
 
 def test_banner_names_mode_endpoint_tier_pairs_and_capital() -> None:
     lines = banner_lines(
-        mode="live", endpoint="https://api.kraken.com", tier="intermediate",
-        pairs=["ETH/EUR", "BTC/EUR"], capital_per_pair=Decimal(150), strategy="ma 3/8",
-        limits=RiskLimits(), log_path="/logs/x.jsonl",
-    )  # fmt: skip
+        mode="live",
+        endpoint="https://api.kraken.com",
+        tier="intermediate",
+        pairs=["ETH/EUR", "BTC/EUR"],
+        capital_per_pair=Decimal(150),
+        strategy="ma 3/8",
+        limits=RiskLimits(),
+        log_path="/logs/x.jsonl",
+    )
     text = "\n".join(lines)
     assert "LIVE: real orders on Kraken with real money" in text
     assert "endpoint   https://api.kraken.com" in text

@@ -21,10 +21,18 @@ T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
 def _order(cloid: str, status: OrderStatus, **extra: object) -> ManagedOrder:
     return ManagedOrder(
-        client_order_id=cloid, symbol="BTC/USD", side=Side.BUY, order_type=OrderType.LIMIT,
-        quantity=Decimal("0.01"), status=status, created_at=T0, updated_at=T0,
-        limit_price=Decimal("40000"), order_id=f"O-{cloid}", **extra,  # type: ignore[arg-type]
-    )  # fmt: skip
+        client_order_id=cloid,
+        symbol="BTC/USD",
+        side=Side.BUY,
+        order_type=OrderType.LIMIT,
+        quantity=Decimal("0.01"),
+        status=status,
+        created_at=T0,
+        updated_at=T0,
+        limit_price=Decimal("40000"),
+        order_id=f"O-{cloid}",
+        **extra,  # type: ignore[arg-type]
+    )
 
 
 def _bot_db(path: Path) -> Path:
@@ -33,12 +41,20 @@ def _bot_db(path: Path) -> Path:
     filled = _order("filled-1", OrderStatus.FILLED, filled_quantity=Decimal("0.01"))
     store.save_order(filled)
     fill = Fill(
-        fill_id="T1", order_id="O-filled-1", client_order_id="filled-1", symbol="BTC/USD",
-        side=Side.BUY, quantity=Decimal("0.01"), price=Decimal("40000"), fee=Decimal("1.04"),
-        fee_currency="USD", timestamp=T0,
-    )  # fmt: skip
-    position = PositionState("BTC/USD", Decimal("0.01"), Decimal("40000"), Decimal("12.5"),
-                             Decimal("1.04"), 3)  # fmt: skip
+        fill_id="T1",
+        order_id="O-filled-1",
+        client_order_id="filled-1",
+        symbol="BTC/USD",
+        side=Side.BUY,
+        quantity=Decimal("0.01"),
+        price=Decimal("40000"),
+        fee=Decimal("1.04"),
+        fee_currency="USD",
+        timestamp=T0,
+    )
+    position = PositionState(
+        "BTC/USD", Decimal("0.01"), Decimal("40000"), Decimal("12.5"), Decimal("1.04"), 3
+    )
     store.record_fill(fill, filled, position, {"USD": "598.96", "BTC": "0.01"})  # type: ignore[dict-item]
     store.save_order(_order("resting-2", OrderStatus.OPEN))
     store.save_order(_order("lost-3", OrderStatus.UNKNOWN))
