@@ -59,6 +59,10 @@ class ThreadedExchange:
 
         return asyncio.run_coroutine_threadsafe(job(), self.loop).result(10)
 
+    def run(self, coroutine: Any) -> Any:
+        """Await ``coroutine`` on the exchange's loop and return its result."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(30)
+
     def stop(self) -> None:
         if self._stop is not None:
             self.loop.call_soon_threadsafe(self._stop.set)
