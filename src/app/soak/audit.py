@@ -166,3 +166,25 @@ def check_settled(res: AuditResult, ex: ExchangeRecords, rt: RuntimeRecords) -> 
         and Decimal(str(ex.orders[o.order_id]["vol_exec"])) != o.filled_quantity
     ]  # fmt: skip
     res.add("each order's filled quantity as the exchange has it", not differ, _sample(differ))
+
+
+#: Share of the runtime's orders the exchange may refuse before the run counts as broken: the
+#: faults refuse none themselves (they drop, delay or fail requests), so refusals mean the
+#: runtime sent what the exchange would not take (a dead session, funds, minimums).
+MAX_REFUSED_SHARE = 0.01
+
+
+def check_refusals(res: AuditResult, rt: RuntimeRecords) -> None:
+    """Orders the exchange refused (``Kraken refused ...``), by error, within a small share."""
+    refused = Counter(
+        (o.reason or "").split(": ", 1)[-1].split(" (endpoint")[0]
+        for o in rt.orders
+        if o.status is OrderStatus.REJECTED and (o.reason or "").startswith("Kraken refused")
+    )
+    total = sum(refused.values())
+    res.figures["refused"] = total
+    res.add(
+        "the exchange took the runtime's orders",
+        total <= MAX_REFUSED_SHARE * max(1, len(rt.orders)),
+        f"{total} of {len(rt.orders)} refused: {dict(refused.most_common(3))}",
+    )

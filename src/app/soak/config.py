@@ -43,8 +43,8 @@ class SoakConfig:
     dead_man_real_seconds: float = 24.0
     reconcile_seconds: float = 10.0
     tier: str = "starter"
-    runtime_kills_per_day: float = 0.4
-    exchange_restarts_per_day: float = 0.2
+    runtime_kills_per_day: float = 0.3
+    exchange_restarts_per_day: float = 0.15
     fault_scale: float = 1.0
     capital_per_pair: int = 200
 

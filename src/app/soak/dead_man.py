@@ -5,7 +5,8 @@ proxy, which reads the reply even when it then loses it); the open intervals fro
 exchange's order records (``opentm``, ``closetm``). Each order's open time must lie inside the
 union of armed windows, up to a tolerance: the replies state times to the second, and the
 paper exchange runs its timers once per market step, so an order may outlive its trigger by one
-step. Intervals when the exchange itself was down are left out (no trading happens there).
+step; an order opened before its switch was armed gets no such grace. Intervals when the
+exchange itself was down are left out (no trading happens there).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any
 from src.app.soak.proxy import DeadManReply
 
 Interval = tuple[float, float]
+#: CancelAllOrdersAfter states its times to the second: a gap up to this long is not a gap.
+RESOLUTION = 1.0
 
 
 @dataclass(frozen=True)
@@ -34,19 +37,20 @@ class DeadManCoverage:
         return not self.uncovered_orders
 
 
-def armed_windows(replies: Iterable[DeadManReply]) -> list[Interval]:
+def armed_windows(replies: Iterable[DeadManReply], grace: float = 0.0) -> list[Interval]:
     """Merged windows during which a switch was armed, in exchange seconds.
 
-    An arm covers (current + 1 s, trigger): the reply floors both times to the second, so the
-    true arm may be up to a second later than stated. A disarm (trigger 0) ends every window
-    armed before it.
+    An arm covers (current + 1 s, trigger + ``grace``): the reply floors both times to the
+    second, so the true arm may be up to a second later than stated, and the exchange may
+    cancel up to ``grace`` after the trigger. A disarm (trigger 0) ends every window armed
+    before it, at once.
     """
     events = sorted(replies, key=lambda r: r.current)
     windows: list[Interval] = []
     for i, arm in enumerate(events):
         if arm.trigger <= 0:
             continue
-        end = arm.trigger
+        end = arm.trigger + grace
         for later in events[i + 1 :]:
             if later.trigger <= 0:
                 end = min(end, later.current)
@@ -91,7 +95,7 @@ def coverage(
     now: float,
     since: float,
     outages: Iterable[Interval],
-    tolerance: float,
+    grace: float,
 ) -> DeadManCoverage:
     """Check every order opened after ``since`` against the armed windows and the outages.
 
@@ -101,10 +105,11 @@ def coverage(
         now: the exchange's time of the snapshot (end of a still-open order's span).
         since: orders opened before this are not judged (the run's start).
         outages: exchange downtime, exchange seconds.
-        tolerance: seconds an order may stand outside the windows (timer granularity).
+        grace: seconds the exchange may take to fire a switch past its trigger (its timers
+            run once per market step); an order open before any arm gets none.
     """
     replies = list(replies)
-    cover = merge([*armed_windows(replies), *outages])
+    cover = merge([*armed_windows(replies, grace), *outages])
     bad: list[str] = []
     worst = 0.0
     checked = 0
@@ -118,7 +123,7 @@ def coverage(
         checked += 1
         gap = uncovered((opened, closed), cover)
         worst = max(worst, gap)
-        if gap > tolerance:
+        if gap > RESOLUTION:
             bad.append(txid)
     arms = sum(1 for r in replies if r.trigger > 0)
     return DeadManCoverage(checked, sorted(bad), worst, arms)

@@ -6,7 +6,14 @@ import asyncio
 from decimal import Decimal
 from pathlib import Path
 
-from src.app.soak.audit import AuditResult, check_books, check_fills, check_orders, check_settled
+from src.app.soak.audit import (
+    AuditResult,
+    check_books,
+    check_fills,
+    check_orders,
+    check_refusals,
+    check_settled,
+)
 from src.app.soak.dead_man import coverage
 from src.app.soak.proxy import ProxyRecord
 from src.app.soak.records import (
@@ -61,10 +68,11 @@ def final_audit(
     check_fills(result, ex, ex, rt, pairs)
     check_books(result, ex, rt, pairs, baseline)
     check_settled(result, ex, rt)
+    check_refusals(result, rt)
     cfg = state.cfg
     dms = coverage(
         ex.orders, proxy.dead_man, now=ex.at, since=state.t0, outages=state.outages,
-        tolerance=EXCHANGE_STEP_SECONDS * cfg.speed + 2,
+        grace=EXCHANGE_STEP_SECONDS * cfg.speed + 2,
     )  # fmt: skip
     result.figures["dms_uncovered"] = len(dms.uncovered_orders)
     result.add(
@@ -73,7 +81,9 @@ def final_audit(
         f"{dms.orders_checked} resting orders, {dms.arms} arms, worst gap {dms.worst_seconds:.0f}"
         f" exchange s; uncovered: {', '.join(dms.uncovered_orders[:5])}",
     )
-    lockouts = sum(proxy.lockouts.values()) + _log_lockouts(workdir)
+    lockouts = sum(proxy.lockouts.values()) + _log_count(
+        workdir, ("Rate limit exceeded", "Temporary lockout")
+    )
     result.figures["lockouts"] = lockouts
     result.add("no rate-limit refusal or lockout", lockouts == 0, str(dict(proxy.lockouts)))
     growth = state.rss_runtime.growth_mib_per_day()
@@ -84,15 +94,16 @@ def final_audit(
     result.add("runtime never exited by itself", not state.unexpected_exits,
                " | ".join(state.unexpected_exits)[:2000])  # fmt: skip
     result.add("every restart traded again", state.latency.timeouts == 0)
+    kills = _log_count(workdir, ('"event": "runtime.kill"',))
+    result.figures["kill_switch_trips"] = kills
+    result.add("kill switch never tripped", kills == 0, f"{kills} trips (see the runtime's logs)")
     return result
 
 
-def _log_lockouts(workdir: Path) -> int:
-    """Rate-limit refusals the runtime logged (its JSON logs under the workdir's logs/)."""
+def _log_count(workdir: Path, marks: tuple[str, ...]) -> int:
+    """Lines of the runtime's JSON logs (the workdir's logs/) that contain any of ``marks``."""
     count = 0
     for path in (workdir / "logs").glob("*.jsonl"):
         with path.open(errors="replace") as fh:
-            count += sum(
-                1 for line in fh if "Rate limit exceeded" in line or "Temporary lockout" in line
-            )
+            count += sum(1 for line in fh if any(mark in line for mark in marks))
     return count

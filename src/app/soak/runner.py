@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import random
 import time
 from collections.abc import Callable
@@ -152,7 +153,7 @@ class SoakRun:
                 next_sample += 1 / SAMPLES_PER_DAY
             if state.day >= next_day:
                 self.say(progress_line(state, self._counts(), self.proxy))
-                next_day += 1
+                next_day = int(state.day) + 1  # an audit may have spanned several days
             if plan and plan[0].at <= state.sim:
                 await self._play(plan.pop(0))
             await self._check_worker()
@@ -263,6 +264,21 @@ class SoakRun:
             self.proxy.record, self.state, self.layout.workdir,
         )  # fmt: skip
         self.state.audits.append(result)
+        self._keep_evidence()
+
+    def _keep_evidence(self) -> None:
+        """The proxy's tallies and the dead man replies, in the workdir for a post-mortem."""
+        assert self.proxy is not None and self.layout is not None
+        record = self.proxy.record
+        evidence = {
+            "faults": dict(record.faults),
+            "lockouts": dict(record.lockouts),
+            "requests": record.requests,
+            "upstream_down": record.upstream_down,
+            "outages": self.state.outages,
+            "dead_man": [[r.current, r.trigger] for r in record.dead_man],
+        }
+        (self.layout.workdir / "proxy.json").write_text(json.dumps(evidence))
 
     async def _settle(self, timeout: float) -> None:
         """Wait until the database holds no order whose outcome is unknown."""
