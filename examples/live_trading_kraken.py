@@ -177,7 +177,9 @@ async def trade(venue: Venue, plan: SessionPlan) -> int:
     heartbeats: list[Heartbeat] = []
     dead_man = None
     if plan.dead_man_timeout is not None:
-        dead_man = DeadMansSwitch(venue.adapter, timeout=plan.dead_man_timeout)
+        dead_man = DeadMansSwitch(
+            venue.adapter, timeout=plan.dead_man_timeout, monotonic=venue.exchange_clock.monotonic
+        )
         heartbeats.append(dead_man)
     runtime = build_runtime(
         venue, plan.strategy, plan.settings, heartbeats=heartbeats, status_sink=print_status

@@ -88,7 +88,7 @@ def _paper_adapter(
 ) -> KrakenAdapter:
     """The adapter every paper session uses: the exchange's URLs, its tier, gate on its clock."""
     rest_url, ws_url, ws_auth_url = urls
-    return KrakenAdapter(
+    adapter = KrakenAdapter(
         api_key=api_key,
         api_secret=api_secret,
         base_url=rest_url,
@@ -99,6 +99,12 @@ def _paper_adapter(
         # The runtime's fill stream opens the private socket, so orders ride it ("auto").
         order_transport="auto",
     )
+    # The exchange judges a WS token's 15-minute life on its own clock, and the adapter reuses
+    # one token for a minute of real time: on a clock X times faster that is X minutes, so a
+    # reconnect would present an expired token. Keep the reuse to a minute of exchange time.
+    factor = float(getattr(clock, "factor", 1.0))
+    adapter.websocket_token.max_age = min(adapter.websocket_token.max_age, 60.0 / factor)
+    return adapter
 
 
 @asynccontextmanager

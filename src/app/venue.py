@@ -119,6 +119,10 @@ class DeadMansSwitch:
     retried at once (``retries`` times, backoff from ``retry_delay`` s) and shown on screen;
     a switch that stays unarmed for half its timeout (or could never be armed) calls
     ``on_lost`` with a reason, which the live example wires to the kill switch.
+
+    ``timeout`` is in the exchange's seconds, so the time since the last arming is measured on
+    ``monotonic``, the exchange's clock (real time on Kraken; a paper exchange on an accelerated
+    clock runs its countdown faster, and a real-time measure would never see it run out).
     """
 
     def __init__(
@@ -130,8 +134,9 @@ class DeadMansSwitch:
         retry_delay: float = 1.0,
         on_lost: Callable[[str], object] | None = None,
         warn: Callable[[str], None] = _shout,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.adapter, self.timeout = adapter, timeout
+        self.adapter, self.timeout, self.monotonic = adapter, timeout, monotonic
         self.retries, self.retry_delay = retries, retry_delay
         self.on_lost, self.warn = on_lost, warn
         self.trigger_time: str | None = None
@@ -151,12 +156,12 @@ class DeadMansSwitch:
                     await asyncio.sleep(self.retry_delay * 2**attempt)
                 continue
             self.trigger_time = str(result.get("triggerTime"))
-            self.armed_at, self.failures = time.monotonic(), 0
+            self.armed_at, self.failures = self.monotonic(), 0
             return
         self._check_lost()
 
     def _check_lost(self) -> None:
-        unarmed = None if self.armed_at is None else time.monotonic() - self.armed_at
+        unarmed = None if self.armed_at is None else self.monotonic() - self.armed_at
         if unarmed is not None and unarmed < self.timeout / 2:
             return  # the last arming still has more than half its time to run
         reason = (

@@ -65,3 +65,18 @@ async def test_a_failed_disarm_says_what_kraken_will_do() -> None:
     switch = _switch(FlakyAdapter([False]), shown, KillSwitch())
     await switch.disarm()
     assert "will cancel every open order" in shown[-1]
+
+
+async def test_unarmed_time_is_measured_on_the_exchange_clock() -> None:
+    # A paper exchange 1800x faster than real time: 40 of its seconds pass between two beats.
+    now = [0.0]
+    kill = KillSwitch()
+    adapter = FlakyAdapter([True, False, False, False])
+    switch = DeadMansSwitch(
+        cast(KrakenAdapter, adapter), 60, retry_delay=0, on_lost=kill.trip,
+        warn=lambda text: None, monotonic=lambda: now[0],
+    )  # fmt: skip
+    await switch()
+    now[0] += 40.0  # more than half the timeout, on the exchange's clock
+    await switch()
+    assert kill.tripped and "not re-armed for 40 s" in (kill.reason or "")
