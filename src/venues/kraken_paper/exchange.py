@@ -25,7 +25,7 @@ from src.venues.kraken_paper.market import PairMarket
 from src.venues.kraken_paper.matching import Engine
 from src.venues.kraken_paper.pairs import PAIRS, resolve_asset, resolve_pair
 from src.venues.kraken_paper.ratelimit import TIERS, RateLimits
-from src.venues.kraken_paper.rest import add_rest_routes
+from src.venues.kraken_paper.rest import add_rest_routes, kraken_shaped_errors
 from src.venues.kraken_paper.service import ExchangeService
 from src.venues.kraken_paper.sources import (
     MarketSource,
@@ -46,7 +46,7 @@ CLOCK_LEASE_S = 2.0
 
 def create_app(exchange: PaperExchange) -> web.Application:
     """Build the aiohttp app: REST routes, plus WS v2 routes when ``ws_server`` is present."""
-    app = web.Application(client_max_size=1024**2)
+    app = web.Application(client_max_size=1024**2, middlewares=[kraken_shaped_errors])
     add_rest_routes(app, exchange)
     try:
         from src.venues.kraken_paper import ws_server

@@ -170,13 +170,21 @@ class PairMarket:
         return candle
 
     def add_history(self, candle: Candle) -> None:
-        """Append a finished historical candle (backfill)."""
+        """Append a finished historical candle (backfill), its prices put on the tick.
+
+        Sources produce raw prices (replayed candles, a random walk); Kraken's OHLC never
+        shows a price off the pair's tick, so neither does the history.
+        """
+        q = self.quantize_price
+        candle.open, candle.high, candle.low = q(candle.open), q(candle.high), q(candle.low)
+        candle.close = q(candle.close)
         self.candles.append(candle)
         self.last = candle.close
 
     def seed_tape(self, price: Decimal, qty: Decimal, when: float) -> None:
         """Put a historical trade on the tape (backfill), without publishing it."""
         side = "b" if self.rng.random() < 0.5 else "s"
+        price, qty = self.quantize_price(price), self.quantize_qty(qty)
         self.tape.append(TapeTrade(price, qty, when, side, "l", self.next_trade_id))
         self.next_trade_id += 1
 

@@ -199,7 +199,10 @@ class Engine:
         spec = order.spec
         account = self.accounts[order.account_id]
         qdec, bdec = asset_decimals(spec.quote), asset_decimals(spec.base)
-        cost = (price * qty).quantize(Decimal(1).scaleb(-qdec), rounding=ROUND_HALF_EVEN)
+        # The trade's cost keeps the pair's cost precision (Kraken reports it so); the ledger
+        # moves it in the quote asset's own decimals.
+        cost = (price * qty).quantize(Decimal(1).scaleb(-spec.cost_decimals), ROUND_HALF_EVEN)
+        paid = cost.quantize(Decimal(1).scaleb(-qdec), rounding=ROUND_HALF_EVEN)
         pct = spec.fee_percent(account.volume_usd, maker)
         if order.fee_in_base:
             fee, fee_asset = quantize_up(qty * pct / 100, bdec), spec.base
@@ -211,7 +214,7 @@ class Engine:
             price, cost, fee, fee_asset, qty, maker, self.markets[spec.key].next_trade_id - 1,
         )  # fmt: skip
         entries = [
-            account.post(spec.quote, -sign * cost, fee if fee_asset == spec.quote else Decimal(0),
+            account.post(spec.quote, -sign * paid, fee if fee_asset == spec.quote else Decimal(0),
                          trade.txid, now),
             account.post(spec.base, sign * qty, fee if fee_asset == spec.base else Decimal(0),
                          trade.txid, now),
@@ -224,6 +227,7 @@ class Engine:
         account.volume_usd += self.usd_value(spec.quote, cost)
         order.vol_exec += qty
         order.cost += cost
+        order.notional += price * qty
         order.fee += fee
         order.trade_ids.append(trade.txid)
         own = OwnTradeEvent(

@@ -2,24 +2,39 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import string
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from src.venues.kraken_paper import errors as E
+from src.venues.kraken_paper.errors import KrakenError
 from src.venues.kraken_paper.events import OrderSnapshot
 from src.venues.kraken_paper.pairs import PAIRS, PairSpec
 
 _ID_CHARS = string.ascii_uppercase + string.digits
 TRIGGERED_TYPES = ("stop-loss", "take-profit", "stop-loss-limit", "take-profit-limit")
 LIMIT_TYPES = ("limit", "stop-loss-limit", "take-profit-limit")
+_TXID = re.compile(r"^[A-Z0-9]{6}-[A-Z0-9]{5}-[A-Z0-9]{6}$")
 
 
 def new_id(prefix: str) -> str:
     """A Kraken-style 6-5-6 id such as ``OQCLML-BW3P3-BUCMWZ`` (``O`` orders, ``T`` trades...)."""
     parts = ["".join(secrets.choice(_ID_CHARS) for _ in range(n)) for n in (5, 5, 6)]
     return f"{prefix}{parts[0]}-{parts[1]}-{parts[2]}"
+
+
+def check_txid(text: str) -> str:
+    """``text`` if it is shaped like a Kraken id (6-5-6), else ``EOrder:Invalid order``.
+
+    Kraken tells a malformed id (``EOrder:Invalid order``) from a well-formed one it does not
+    know (``EOrder:Unknown order``, or no entry in QueryOrders).
+    """
+    if not _TXID.match(text):
+        raise KrakenError(E.INVALID_ORDER)
+    return text
 
 
 def fmt(value: Decimal, decimals: int) -> str:
@@ -50,6 +65,7 @@ class PaperOrder:
     vol_exec: Decimal = Decimal(0)
     cost: Decimal = Decimal(0)
     fee: Decimal = Decimal(0)
+    notional: Decimal = Decimal(0)  # exact sum of price x qty (cost is rounded per trade)
     closetm: float | None = None
     reason: str | None = None
     triggered: bool = False
@@ -94,8 +110,13 @@ class PaperOrder:
 
     @property
     def avg_price(self) -> Decimal:
-        """Average execution price (0 before any fill)."""
-        return self.cost / self.vol_exec if self.vol_exec else Decimal(0)
+        """Average execution price (0 before any fill), from the unrounded fills.
+
+        Orders saved before ``notional`` was kept fall back to the rounded cost.
+        """
+        if not self.vol_exec:
+            return Decimal(0)
+        return (self.notional or self.cost) / self.vol_exec
 
     def descr_text(self) -> str:
         """``descr.order`` in Kraken's layout: ``buy 1.25000000 XBTUSD @ limit 30010.0``."""
@@ -143,7 +164,7 @@ class PaperOrder:
             "vol_exec": fmt(self.vol_exec, spec.lot_decimals),
             "cost": fmt(self.cost, spec.cost_decimals),
             "fee": fmt(self.fee, spec.cost_decimals),
-            "price": fmt(self.avg_price, spec.pair_decimals + 2),
+            "price": fmt(self.avg_price, spec.cost_precision),
             "stopprice": fmt(self.price or Decimal(0), spec.pair_decimals)
             if self.ordertype in TRIGGERED_TYPES
             else "0.00000",
@@ -207,7 +228,7 @@ class PaperTrade:
             "time": self.time,
             "type": self.side,
             "ordertype": self.ordertype,
-            "price": fmt(self.price, spec.pair_decimals + 2),
+            "price": fmt(self.price, spec.cost_precision),
             "cost": fmt(self.cost, spec.cost_decimals),
             "fee": str(self.fee),
             "vol": fmt(self.vol, spec.lot_decimals),

@@ -62,6 +62,11 @@ class PairSpec:
     start_price: Decimal  # synthetic/default reference price
     typical_trade: Decimal  # typical public trade size in base units
 
+    @property
+    def cost_precision(self) -> int:
+        """Decimals of costs and average prices: never fewer than a price's own."""
+        return max(self.cost_decimals, self.pair_decimals)
+
     def fee_percent(self, volume_usd: Decimal, maker: bool) -> Decimal:
         """Fee percent for a 30-day USD volume on the 2025 tier schedule."""
         table = MAKER_FEES if maker else TAKER_FEES
@@ -70,6 +75,28 @@ class PairSpec:
             if volume_usd >= threshold:
                 rate = pct
         return rate
+
+    def fee_object(self, volume_usd: Decimal, maker: bool) -> dict[str, str | None]:
+        """TradeVolume's ``fees``/``fees_maker`` entry: the tier a 30-day volume is in.
+
+        ``nextfee``/``nextvolume`` are null at the last tier (docs: get-trade-volume).
+        """
+        table = MAKER_FEES if maker else TAKER_FEES
+        tier = max((i for i, (v, _) in enumerate(table) if volume_usd >= v), default=0)
+        nxt = table[tier + 1] if tier + 1 < len(table) else None
+        rates = [p for _, p in table]
+
+        def pct(p: Decimal) -> str:
+            return f"{p:.4f}"
+
+        return {
+            "fee": pct(table[tier][1]),
+            "minfee": pct(min(rates)),
+            "maxfee": pct(max(rates)),
+            "nextfee": pct(nxt[1]) if nxt else None,
+            "nextvolume": f"{nxt[0]:.4f}" if nxt else None,
+            "tiervolume": f"{table[tier][0]:.4f}",
+        }
 
     def asset_pairs_entry(self) -> dict[str, Any]:
         """The AssetPairs ``info`` object, with Kraken's real field set."""

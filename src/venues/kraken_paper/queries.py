@@ -8,7 +8,7 @@ from typing import Any
 
 from src.venues.kraken_paper.errors import invalid_arguments
 from src.venues.kraken_paper.matching import Engine
-from src.venues.kraken_paper.orders import PaperOrder, PaperTrade, fmt
+from src.venues.kraken_paper.orders import PaperOrder, PaperTrade, check_txid, fmt
 from src.venues.kraken_paper.pairs import asset_decimals, resolve_asset, resolve_pair
 from src.venues.kraken_paper.validation import parse_bool, parse_int
 
@@ -131,7 +131,7 @@ def query_orders(engine: Engine, account_id: str, params: dict[str, Any]) -> dic
     trades = parse_bool(params.get("trades"), "trades")
     out = {}
     for txid in _ids(params.get("txid"), "txid", 50):
-        order = engine.orders.get(txid)
+        order = engine.orders.get(check_txid(txid))
         if order is not None and order.account_id == account_id:
             out[txid] = order.to_kraken(trades)
     return out
@@ -199,6 +199,19 @@ def query_ledgers(engine: Engine, account_id: str, params: dict[str, Any]) -> di
     return {e.id: e.to_kraken() for e in engine.accounts[account_id].ledger if e.id in wanted}
 
 
+def open_positions(params: dict[str, Any]) -> dict[str, Any] | list[Any]:
+    """OpenPositions of a spot-only venue: none, in the shape the request asks for.
+
+    Kraken answers ``{posid: position}``, or a list of per-pair aggregates with
+    ``consolidation=market`` (what ccxt sends); with no positions that is ``{}`` or ``[]``.
+    """
+    consolidation = params.get("consolidation")
+    if consolidation not in (None, "", "market"):
+        raise invalid_arguments("consolidation")
+    parse_bool(params.get("docalcs"), "docalcs")
+    return [] if consolidation == "market" else {}
+
+
 def trade_volume(engine: Engine, account_id: str, params: dict[str, Any]) -> dict[str, Any]:
     """TradeVolume: 30-day USD volume and the current fee tier per requested pair."""
     acct = engine.accounts[account_id]
@@ -210,7 +223,7 @@ def trade_volume(engine: Engine, account_id: str, params: dict[str, Any]) -> dic
         fees, makers = {}, {}
         for name in str(params["pair"]).split(","):
             spec = resolve_pair(name)
-            fees[spec.key] = {"fee": str(spec.fee_percent(acct.volume_usd, False))}
-            makers[spec.key] = {"fee": str(spec.fee_percent(acct.volume_usd, True))}
+            fees[spec.key] = spec.fee_object(acct.volume_usd, maker=False)
+            makers[spec.key] = spec.fee_object(acct.volume_usd, maker=True)
         out["fees"], out["fees_maker"] = fees, makers
     return out

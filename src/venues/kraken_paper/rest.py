@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -20,6 +20,7 @@ from src.venues.kraken_paper.service import ExchangeService
 from src.venues.kraken_paper.wire import fail, ok, parse_body
 
 log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MAX_BODY = 64 * 1024
 
 PERMISSION = {
@@ -105,6 +106,22 @@ async def _pre_faults(ex: RestHost) -> web.Response | None:
             return web.Response(status=503, text="503 Service Unavailable")
         return fail(E.UNAVAILABLE)
     return None
+
+
+@web.middleware
+async def kraken_shaped_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Answer any path or verb no route serves with Kraken's envelope, never aiohttp's text.
+
+    A path under ``/0/`` that names no method (``/0/public/Nope``, ``/0/public/Time/x``) is
+    an unknown method, answered with HTTP 200 as Kraken answers API errors; a path outside
+    the API answers 404, still with a JSON ``error`` list a client can read.
+    """
+    try:
+        return await handler(request)
+    except web.HTTPMethodNotAllowed:
+        return fail(E.BAD_REQUEST)
+    except web.HTTPNotFound:
+        return fail(E.UNKNOWN_METHOD, 200 if request.path.startswith("/0/") else 404)
 
 
 def add_rest_routes(app: web.Application, ex: RestHost) -> None:

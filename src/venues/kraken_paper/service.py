@@ -15,7 +15,7 @@ from src.venues.kraken_paper import errors as E
 from src.venues.kraken_paper import queries
 from src.venues.kraken_paper.errors import KrakenError, invalid_arguments
 from src.venues.kraken_paper.matching import Engine
-from src.venues.kraken_paper.orders import PaperOrder, fmt, new_id
+from src.venues.kraken_paper.orders import PaperOrder, check_txid, fmt, new_id
 from src.venues.kraken_paper.pairs import resolve_pair
 from src.venues.kraken_paper.ratelimit import (
     AMEND_PENALTY,
@@ -74,6 +74,7 @@ class ExchangeService:
             if text.lstrip("-").isdigit():
                 found = [o for o in opens if o.userref == int(text)]
             else:
+                check_txid(text)
                 found = [o for o in opens if o.txid == text]
         else:
             raise invalid_arguments("txid")
@@ -340,7 +341,7 @@ class ExchangeService:
             "Ledgers": lambda: queries.ledgers(e, account_id, params),
             "QueryLedgers": lambda: queries.query_ledgers(e, account_id, params),
             "TradeVolume": lambda: queries.trade_volume(e, account_id, params),
-            "OpenPositions": lambda: {},
+            "OpenPositions": lambda: queries.open_positions(params),
         }
         return table[method]()
 

@@ -116,6 +116,11 @@ class PrivateFeed:
             return
         now = self.venue.now()
         if method == "unsubscribe":
+            if not (session.executions is not None if channel == "executions"
+                    else session.balances):  # fmt: skip
+                error = "Subscription Not Found"  # Kraken's reply names ``subscribe`` here
+                session.send(error_reply("subscribe", error, req_id, t_in, now))
+                return
             if channel == "executions":
                 session.executions = None
             else:

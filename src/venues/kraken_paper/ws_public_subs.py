@@ -103,8 +103,8 @@ class PublicSubscriptions:
                     "checksum": book.checksum(), "timestamp": stamp}  # fmt: skip
             session.send({"channel": "book", "type": "snapshot", "data": [data]})
         elif channel == "ticker":
-            session.tickers.add(symbol)
             trigger = params.get("event_trigger", "trades")
+            session.tickers[symbol] = str(trigger)
             self._ack(session, "subscribe", {**result, "event_trigger": trigger}, req_id, t_in)
             if snapshot:
                 data = ticker_data(market.ticker_event(self.venue.now()))
@@ -144,25 +144,46 @@ class PublicSubscriptions:
     def _unsubscribe(
         self, session: WsSession, channel: str, symbol: str, option: int, req_id: Any, t_in: float
     ) -> None:
+        """Drop one subscription; ``Subscription Not Found`` (with the symbol) if there is none.
+
+        The reply carries what the subscription had (``depth``, ``event_trigger``,
+        ``interval``), as Kraken's does. Kraken's error for a missing subscription names
+        ``subscribe`` as its method, not ``unsubscribe`` (recorded replies show it so), and so
+        does this one.
+        """
         result: dict[str, Any] = {"channel": channel, "symbol": symbol}
         if channel == "book":
-            if session.books.pop(symbol, None) is None:
-                session.send(self._err("unsubscribe", "Subscription Not Found", req_id, t_in))
-                return
-            result["depth"] = option
+            book = session.books.pop(symbol, None)
+            found = book is not None
+            if book is not None:
+                result["depth"] = book.depth
         elif channel == "ticker":
-            session.tickers.discard(symbol)
+            trigger = session.tickers.pop(symbol, None)
+            found = trigger is not None
+            result["event_trigger"] = trigger
         elif channel == "trade":
+            found = symbol in session.trades
             session.trades.discard(symbol)
         else:
-            session.ohlc.get(symbol, set()).discard(option)
+            intervals = session.ohlc.get(symbol, set())
+            found = option in intervals
+            intervals.discard(option)
+            if not intervals:
+                session.ohlc.pop(symbol, None)
             result["interval"] = option
+        if not found:
+            error = "Subscription Not Found"
+            session.send(self._err("subscribe", error, req_id, t_in, symbol=symbol))
+            return
         self._ack(session, "unsubscribe", result, req_id, t_in)
 
     def _instrument(
         self, session: WsSession, method: str, params: dict[str, Any], req_id: Any, t_in: float
     ) -> None:
         subscribe = method == "subscribe"
+        if not subscribe and not session.instrument:
+            session.send(self._err("subscribe", "Subscription Not Found", req_id, t_in))
+            return
         session.instrument = subscribe
         self._ack(session, method, {"channel": "instrument", "snapshot": True}, req_id, t_in)
         if subscribe and params.get("snapshot", True) is not False:

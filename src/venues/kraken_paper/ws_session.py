@@ -25,7 +25,7 @@ class WsSession:
     private: bool
     queue: asyncio.Queue[dict[str, Any] | None] = field(default_factory=asyncio.Queue)
     books: dict[str, SubscriberBook] = field(default_factory=dict)
-    tickers: set[str] = field(default_factory=set)
+    tickers: dict[str, str] = field(default_factory=dict)  # symbol -> event_trigger
     trades: set[str] = field(default_factory=set)
     ohlc: dict[str, set[int]] = field(default_factory=dict)
     instrument: bool = False

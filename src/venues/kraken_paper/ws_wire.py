@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["encode", "error_reply", "ok_reply", "rfc3339"]
+__all__ = ["encode", "error_reply", "kraken_order", "ok_reply", "rfc3339"]
 
 
 def rfc3339(epoch: float) -> str:
@@ -48,6 +48,20 @@ def encode(message: dict[str, Any]) -> str:
     return "".join(out)
 
 
+def kraken_order(value: Any) -> Any:
+    """``value`` with every object's keys in Kraken's order: sorted, at every depth.
+
+    Kraken writes its replies with sorted keys (``error, method, req_id, result, success,
+    symbol, time_in, time_out``; inside ``result`` too), as every recorded reply shows;
+    clients that compare or log raw frames see the same text here.
+    """
+    if isinstance(value, dict):
+        return {k: kraken_order(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [kraken_order(v) for v in value]
+    return value
+
+
 def ok_reply(
     method: str, result: Any, req_id: Any, time_in: float, time_out: float
 ) -> dict[str, Any]:
@@ -59,7 +73,8 @@ def ok_reply(
     reply["time_out"] = rfc3339(time_out)
     if req_id is not None:
         reply["req_id"] = req_id
-    return reply
+    ordered: dict[str, Any] = kraken_order(reply)
+    return ordered
 
 
 def error_reply(
@@ -71,4 +86,5 @@ def error_reply(
     reply["time_out"] = rfc3339(time_out)
     if req_id is not None:
         reply["req_id"] = req_id
-    return reply
+    ordered: dict[str, Any] = kraken_order(reply)
+    return ordered

@@ -276,9 +276,11 @@ async def test_fee_tier_follows_30_day_volume(client: Client, exchange: PaperExc
     ]  # fmt: skip
     exchange.engine.accounts["demo"].volume_usd = Decimal("60000")
     vol = await client.ok("TradeVolume", pair="XBTUSD")
-    assert (
-        vol["fees"]["XXBTZUSD"]["fee"] == "0.24" and vol["fees_maker"]["XXBTZUSD"]["fee"] == "0.14"
-    )
+    assert vol["fees"]["XXBTZUSD"] == {
+        "fee": "0.2400", "minfee": "0.1000", "maxfee": "0.4000", "nextfee": "0.2200",
+        "nextvolume": "100000.0000", "tiervolume": "50000.0000",
+    }  # fmt: skip
+    assert vol["fees_maker"]["XXBTZUSD"]["fee"] == "0.1400"
     res = await client.ok("AddOrder", pair="XBTUSD", type="buy", ordertype="market", volume="0.01")
     order = await _order(client, res["txid"][0])
     expected = (Decimal(order["cost"]) * Decimal("0.0024")).quantize(Decimal("0.0001"), "ROUND_UP")

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from src.core.clock import ManualClock
 from src.venues.kraken_paper import KrakenError, PaperExchange
+from src.venues.kraken_paper.pairs import asset_decimals
 
 PAIR_PRICES = {"XBTUSD": Decimal("30000"), "ETHUSD": Decimal("2000"), "ETHXBT": Decimal("0.065")}
 TICKS = {"XBTUSD": Decimal("0.1"), "ETHUSD": Decimal("0.01"), "ETHXBT": Decimal("0.00001")}
@@ -70,7 +71,8 @@ def _check(ex: PaperExchange, start: dict[str, Decimal]) -> None:
         base, quote = (ex.markets[t.pair_key].spec.base, ex.markets[t.pair_key].spec.quote)
         sign = 1 if t.side == "buy" else -1
         expected[base] = expected.get(base, Decimal(0)) + sign * t.vol
-        expected[quote] = expected.get(quote, Decimal(0)) - sign * t.cost
+        paid = t.cost.quantize(Decimal(1).scaleb(-asset_decimals(quote)))  # ledger decimals
+        expected[quote] = expected.get(quote, Decimal(0)) - sign * paid
         expected[t.fee_asset] -= t.fee
         assert t.fee >= 0 and t.cost > 0
     assert account.balances == expected
