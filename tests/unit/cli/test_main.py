@@ -154,3 +154,25 @@ def test_bad_config_value_is_refused_with_the_key_named(
     first = result.err.splitlines()[0]
     assert first.startswith(f"error: {home.config}: [risk] max_drawdown_pct = 150: ")
     assert "less than or equal to 100" in first
+
+
+def test_commands_that_run_the_examples_say_when_they_are_missing(
+    home: Home, ktrade: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    real = importlib.import_module
+
+    def without_examples(name: str, package: str | None = None) -> object:
+        if name.startswith("examples"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name="examples")
+        return real(name, package)
+
+    monkeypatch.setattr(importlib, "import_module", without_examples)
+    result = ktrade("check", "--paper")
+    assert result.code == 2
+    assert result.err.splitlines() == [
+        "error: this command runs examples/test_kraken_connection.py, which ships with the "
+        "source checkout, not the wheel",
+        "  fix: run ktrade from a clone of the repository (pip install -e .)",
+    ]
