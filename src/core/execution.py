@@ -1,71 +1,34 @@
 """Orders, fills, balances and the ExecutionEngine protocol that every broker implements.
 
-Prices and quantities are ``Decimal`` (floats accepted and converted as written); timestamps
-are timezone-aware UTC. Results that the user's guide indexes like a venue dict (``order.get(
-'descr', {})``) keep the venue payload in ``raw`` and answer ``get``/``[]`` from it.
+The order request (``Order``, ``Side``, ``OrderType``, ``TimeInForce``) lives in
+``src.core.order_request`` and is re-exported here, so ``from src.core.execution import Order``
+keeps working. Prices and quantities are ``Decimal`` (floats accepted and converted as
+written); timestamps are timezone-aware UTC. Results that the user's guide indexes like a venue
+dict (``order.get('descr', {})``) keep the venue payload in ``raw`` and answer ``get``/``[]``
+from it.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from src.core.decimals import to_decimal
 from src.core.instruments import Instrument
-
-
-class Side(StrEnum):
-    """Order side."""
-
-    BUY = "buy"
-    SELL = "sell"
-
-    @property
-    def sign(self) -> int:
-        """+1 for buys, -1 for sells."""
-        return 1 if self is Side.BUY else -1
-
-
-class OrderType(StrEnum):
-    """Order types, valued as Kraken spells them (other brokers translate)."""
-
-    MARKET = "market"
-    LIMIT = "limit"
-    STOP_LOSS = "stop-loss"
-    TAKE_PROFIT = "take-profit"
-    STOP_LOSS_LIMIT = "stop-loss-limit"
-    TAKE_PROFIT_LIMIT = "take-profit-limit"
-    TRAILING_STOP = "trailing-stop"
-
-    @property
-    def needs_limit_price(self) -> bool:
-        """True for the types that carry a limit price."""
-        return self in (OrderType.LIMIT, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT)
-
-    @property
-    def needs_stop_price(self) -> bool:
-        """True for the types that carry a stop (trigger) price."""
-        return self in (
-            OrderType.STOP_LOSS,
-            OrderType.TAKE_PROFIT,
-            OrderType.STOP_LOSS_LIMIT,
-            OrderType.TAKE_PROFIT_LIMIT,
-        )
-
-
-class TimeInForce(StrEnum):
-    """How long an order stays working."""
-
-    GTC = "GTC"
-    IOC = "IOC"
-    GTD = "GTD"
+from src.core.order_request import (
+    CLOSE_ORDER_TYPES,
+    Order,
+    OrderType,
+    Side,
+    TimeInForce,
+    ensure_utc,
+    utc_now,
+)
 
 
 class OrderStatus(StrEnum):
@@ -100,22 +63,6 @@ class Liquidity(StrEnum):
     UNKNOWN = "unknown"
 
 
-def utc_now() -> datetime:
-    """The current time, timezone-aware UTC."""
-    return datetime.now(UTC)
-
-
-def ensure_utc(value: datetime, field: str = "timestamp") -> datetime:
-    """Return ``value`` in UTC; a naive datetime is refused rather than guessed."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{field}: naive datetime {value!r}; pass a timezone-aware UTC datetime")
-    return value.astimezone(UTC)
-
-
-def _dec(value: Any, field: str) -> Decimal:
-    return to_decimal(value, field=field)
-
-
 class _RawMapping:
     """Read-only dict access to the venue payload kept in ``raw``."""
 
@@ -132,87 +79,6 @@ class _RawMapping:
 
     def keys(self) -> Any:
         return self.raw.keys()
-
-
-class Order(BaseModel):
-    """An order request, broker-neutral. Symbol in "BASE/QUOTE" form for crypto ("BTC/USD").
-
-    Exactly one of ``quantity`` (base units) and ``notional`` (quote currency) is given.
-    """
-
-    model_config = ConfigDict(validate_assignment=True, extra="forbid")
-
-    symbol: str
-    side: Side
-    quantity: Decimal | None = None
-    order_type: OrderType = OrderType.MARKET
-    limit_price: Decimal | None = None
-    stop_price: Decimal | None = None
-    trail_offset: Decimal | None = None
-    trail_percent: bool = False
-    notional: Decimal | None = None
-    time_in_force: TimeInForce = TimeInForce.GTC
-    expire_at: datetime | None = None
-    post_only: bool = False
-    reduce_only: bool = False
-    leverage: Decimal | None = None
-    client_order_id: str = Field(default_factory=lambda: str(uuid.uuid4()))
-
-    @field_validator("symbol")
-    @classmethod
-    def _symbol(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("symbol: must not be empty")
-        return value
-
-    @field_validator(
-        "quantity",
-        "limit_price",
-        "stop_price",
-        "trail_offset",
-        "notional",
-        "leverage",
-        mode="before",
-    )
-    @classmethod
-    def _decimal(cls, value: Any, info: Any) -> Decimal | None:
-        if value is None:
-            return None
-        result = _dec(value, info.field_name)
-        if result <= 0:
-            raise ValueError(f"{info.field_name}: must be greater than 0, got {result}")
-        return result
-
-    @field_validator("expire_at")
-    @classmethod
-    def _expire(cls, value: datetime | None) -> datetime | None:
-        return None if value is None else ensure_utc(value, "expire_at")
-
-    @field_validator("client_order_id")
-    @classmethod
-    def _cloid(cls, value: str) -> str:
-        if not value or len(value) > 64:
-            raise ValueError("client_order_id: must be 1 to 64 characters")
-        return value
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        if (self.quantity is None) == (self.notional is None):
-            raise ValueError("quantity: give exactly one of quantity (base units) or notional")
-        if self.order_type.needs_limit_price and self.limit_price is None:
-            raise ValueError(f"limit_price: required for a {self.order_type.value} order")
-        if self.order_type is OrderType.MARKET and self.limit_price is not None:
-            raise ValueError("limit_price: a market order takes no limit price")
-        if self.order_type.needs_stop_price and self.stop_price is None:
-            raise ValueError(f"stop_price: required for a {self.order_type.value} order")
-        if self.order_type is OrderType.TRAILING_STOP and self.trail_offset is None:
-            raise ValueError("trail_offset: required for a trailing-stop order")
-        if self.time_in_force is TimeInForce.GTD and self.expire_at is None:
-            raise ValueError("expire_at: required when time_in_force is GTD")
-        if self.post_only and self.order_type is not OrderType.LIMIT:
-            raise ValueError("post_only: only limit orders can be post-only")
-        return self
 
 
 class OrderAck(BaseModel):
@@ -411,3 +277,24 @@ class OrderUpdateStream(Protocol):
 
     def stream_order_updates(self) -> AsyncIterator[OrderUpdate]:
         """Order state changes as the venue pushes them."""
+
+
+__all__ = [
+    "CLOSE_ORDER_TYPES",
+    "AccountBalances",
+    "Balance",
+    "ExecutionEngine",
+    "Fill",
+    "Liquidity",
+    "Order",
+    "OrderAck",
+    "OrderStatus",
+    "OrderType",
+    "OrderUpdate",
+    "OrderUpdateStream",
+    "Position",
+    "Side",
+    "TimeInForce",
+    "ensure_utc",
+    "utc_now",
+]

@@ -255,7 +255,7 @@ async def test_fees_example_shows_the_entry_tier(
 ) -> None:
     ns = await run_fragment(block("fees"), guide_names(adapter))
 
-    assert capsys.readouterr().out == "30-day volume $0.0000: maker 0.25 %, taker 0.40 %\n"
+    assert capsys.readouterr().out == "30-day volume $0.0000: maker 0.2500 %, taker 0.4000 %\n"
     schedule = (await adapter.get_asset_pairs())["XXBTZUSD"]
     assert [Decimal(ns["maker"]), Decimal(ns["taker"])] == [
         Decimal(str(schedule["fees_maker"][0][1])),

@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 from src.venues.kraken_paper import errors as E
 from src.venues.kraken_paper.accounts import Account, LedgerEntry, order_hold, quantize_up
+from src.venues.kraken_paper.conditional import place_close
 from src.venues.kraken_paper.errors import KrakenError
 from src.venues.kraken_paper.events import BalanceEvent, EventBus, OrderEvent, OwnTradeEvent
 from src.venues.kraken_paper.market import PairMarket
@@ -244,6 +245,8 @@ class Engine:
         self.on_change()
         if order.remaining <= 0:
             self.close(order, "closed", None, now)
+        if order.close_ordertype is not None:
+            place_close(self, order, qty, now)
 
     def usd_value(self, asset: str, amount: Decimal) -> Decimal:
         """Approximate USD value (for fee-tier volume)."""

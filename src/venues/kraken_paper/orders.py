@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from src.venues.kraken_paper import errors as E
+from src.venues.kraken_paper.descr import close_text, order_text
 from src.venues.kraken_paper.errors import KrakenError
 from src.venues.kraken_paper.events import OrderSnapshot
 from src.venues.kraken_paper.pairs import PAIRS, PairSpec
@@ -73,6 +74,11 @@ class PaperOrder:
     trade_ids: list[str] = field(default_factory=list)
     last_change: float = 0.0  # creation or last amend (monotonic seconds) for rate-limit ages
     viqc: bool = False
+    # Conditional close terms (OTO): each fill places an opposite order of the fill's size.
+    close_ordertype: str | None = None
+    close_price: Decimal | None = None
+    close_price2: Decimal | None = None
+    refid: str | None = None  # on a close order: the primary order that placed it
 
     @property
     def spec(self) -> PairSpec:
@@ -120,19 +126,13 @@ class PaperOrder:
 
     def descr_text(self) -> str:
         """``descr.order`` in Kraken's layout: ``buy 1.25000000 XBTUSD @ limit 30010.0``."""
-        spec = self.spec
-        head = f"{self.side} {fmt(self.volume, spec.lot_decimals)} {spec.altname} @ "
-        p = fmt(self.price, spec.pair_decimals) if self.price is not None else ""
-        p2 = fmt(self.price2, spec.pair_decimals) if self.price2 is not None else ""
-        tail = {
-            "market": "market",
-            "limit": f"limit {p}",
-            "stop-loss": f"stop loss {p}",
-            "take-profit": f"take profit {p}",
-            "stop-loss-limit": f"stop loss {p} -> limit {p2}",
-            "take-profit-limit": f"take profit {p} -> limit {p2}",
-        }[self.ordertype]
-        return head + tail
+        return order_text(
+            self.spec, self.side, self.volume, self.ordertype, self.price, self.price2
+        )
+
+    def close_text(self) -> str:
+        """``descr.close``: the conditional close terms, ``""`` when there are none."""
+        return close_text(self.spec, self.close_ordertype, self.close_price, self.close_price2)
 
     def descr(self) -> dict[str, Any]:
         """``descr`` in Kraken's layout: pair, side, order type, prices and the order text."""
@@ -145,14 +145,14 @@ class PaperOrder:
             "price2": fmt(self.price2 or Decimal(0), spec.pair_decimals),
             "leverage": "none",
             "order": self.descr_text(),
-            "close": "",
+            "close": self.close_text(),
         }
 
     def to_kraken(self, with_trades: bool = False) -> dict[str, Any]:
         """The order object of OpenOrders/ClosedOrders/QueryOrders."""
         spec = self.spec
         out: dict[str, Any] = {
-            "refid": None,
+            "refid": self.refid,
             "userref": self.userref,
             "cl_ord_id": self.cl_ord_id,
             "status": self.status,

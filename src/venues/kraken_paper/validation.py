@@ -132,6 +132,43 @@ class OrderRequest:
     timeinforce: str
     expiretm: float | None
     validate: bool
+    close: CloseTerms | None = None
+
+
+@dataclass(frozen=True)
+class CloseTerms:
+    """A conditional close (``close[ordertype]``, ``close[price]``, ``close[price2]``)."""
+
+    ordertype: str
+    price: Decimal
+    price2: Decimal | None
+
+
+CLOSE_TYPES = ("limit", "stop-loss", "take-profit", "stop-loss-limit", "take-profit-limit")
+
+
+def parse_close(spec: PairSpec, value: Any) -> CloseTerms | None:
+    """The close terms of AddOrder (form ``close[...]`` keys or a JSON ``close`` object).
+
+    Raises:
+        KrakenError: ``EGeneral:Invalid arguments:close[<field>]`` for a missing or bad one.
+    """
+    if value in (None, "", {}):
+        return None
+    if not isinstance(value, dict):
+        raise invalid_arguments("close")
+    ordertype = str(value.get("ordertype") or "").lower()
+    if ordertype not in CLOSE_TYPES:
+        raise invalid_arguments("close[ordertype]")
+    if value.get("price") in (None, ""):
+        raise invalid_arguments("close[price]")
+    price = check_price(spec, value["price"], "close[price]")
+    price2 = None
+    if ordertype.endswith("-limit"):
+        if value.get("price2") in (None, ""):
+            raise invalid_arguments("close[price2]")
+        price2 = check_price(spec, value["price2"], "close[price2]")
+    return CloseTerms(ordertype, price, price2)
 
 
 def parse_oflags(value: Any, ordertype: str, side: str) -> tuple[str, ...]:
@@ -223,5 +260,5 @@ def parse_order(params: dict[str, Any], now: float, last_price: Any = None) -> O
         check_minimums(spec, volume, Decimal(ref_price))
     return OrderRequest(
         spec, side, ordertype, volume, price, price2, userref, cl_ord_id, oflags, tif, expiretm,
-        parse_bool(params.get("validate"), "validate"),
+        parse_bool(params.get("validate"), "validate"), parse_close(spec, params.get("close")),
     )  # fmt: skip

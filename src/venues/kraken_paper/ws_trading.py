@@ -39,6 +39,24 @@ def _flags(params: dict[str, Any]) -> list[str]:
     return flags
 
 
+def _close_params(conditional: Any) -> dict[str, Any]:
+    """WS v2 ``conditional`` as REST's ``close`` terms.
+
+    ``order_type``, ``limit_price`` and ``trigger_price`` map as for the order itself: the
+    trigger is ``price`` for triggered types and the limit ``price2``.
+    """
+    if not isinstance(conditional, dict):
+        raise invalid_arguments("conditional")
+    order_type = conditional.get("order_type")
+    close: dict[str, Any] = {"ordertype": order_type}
+    if order_type == "limit":
+        close["price"] = conditional.get("limit_price")
+    else:
+        close["price"] = conditional.get("trigger_price")
+        close["price2"] = conditional.get("limit_price")
+    return {k: v for k, v in close.items() if v is not None}
+
+
 def rest_order_params(params: dict[str, Any], symbol: Any) -> dict[str, Any]:
     """Translate one WS ``add_order`` parameter object to AddOrder's REST parameters."""
     order_type = params.get("order_type")
@@ -66,6 +84,8 @@ def rest_order_params(params: dict[str, Any], symbol: Any) -> dict[str, Any]:
         rest["cl_ord_id"] = params["cl_ord_id"]
     if params.get("order_userref") is not None:
         rest["userref"] = params["order_userref"]
+    if params.get("conditional") is not None:
+        rest["close"] = _close_params(params["conditional"])
     return {k: v for k, v in rest.items() if v is not None}
 
 

@@ -6,21 +6,38 @@ WebSocket v2 parameters (``add_order``: ``symbol``, ``side``, ``order_type``, ``
 ``limit_price``, ``triggers``...). Prices are rounded to the tick, never in the aggressive
 direction (buys down, sells up); trigger prices to the nearest tick; volumes down to the lot;
 the client order id is validated against Kraken's forms. So the two transports cannot differ.
+Amends, edits and cancels are in ``encoding_changes.py`` and the shared rounding in
+``encoding_base.py``; this module re-exports both.
 Docs: rest-api/add-order, amend-order, edit-order; websocket-v2/add_order, amend_order.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import Any
 
-from src.core.decimals import to_decimal, to_plain_string
+from src.brokers.kraken.orders.encoding_base import (
+    KrakenCall,
+    _qty,
+    _s,
+    check_client_order_id,
+    round_limit,
+    round_trigger,
+)
+from src.brokers.kraken.orders.encoding_changes import (
+    cancel_all_after_call,
+    cancel_all_call,
+    cancel_call,
+    encode_amend,
+    encode_edit,
+)
 from src.core.errors import InvalidOrderError, OrderMinimumError
 from src.core.execution import Order, OrderType, TimeInForce
 from src.core.instruments import Instrument
+
+_CASH_PLACES = Decimal(1).scaleb(-8)  # a quote-sized volume keeps Kraken's 8 decimals
 
 __all__ = [
     "KrakenCall",
@@ -35,71 +52,6 @@ __all__ = [
     "round_limit",
     "round_trigger",
 ]
-
-_UUID_LONG = re.compile(
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-)
-_UUID_SHORT = re.compile(r"^[0-9a-fA-F]{32}$")
-_CASH_PLACES = Decimal(1).scaleb(-8)  # a quote-sized volume keeps Kraken's 8 decimals
-
-
-def check_client_order_id(value: str) -> str:
-    """Kraken's ``cl_ord_id`` forms: long UUID, 32-hex short UUID, or ≤ 18 printable ASCII chars.
-
-    Raises:
-        InvalidOrderError: any other form (Kraken would refuse the order).
-    """
-    if _UUID_LONG.match(value) or _UUID_SHORT.match(value):
-        return value
-    if len(value) <= 18 and value.isascii() and value.isprintable():
-        return value
-    raise InvalidOrderError(
-        f"client_order_id {value!r}: Kraken accepts a UUID (36 chars or 32 hex) or at most "
-        "18 ASCII characters"
-    )
-
-
-def round_limit(price: Decimal, inst: Instrument | None, side: str | None) -> Decimal:
-    """A limit price on the tick, never more aggressive; nearest tick when the side is unknown."""
-    if inst is None:
-        return price
-    if side is None:
-        return round_trigger(price, inst)
-    return inst.round_price(price, side)
-
-
-def round_trigger(price: Decimal, inst: Instrument | None) -> Decimal:
-    """A trigger price on the nearest tick (a trigger has no aggressive direction)."""
-    if inst is None:
-        return price
-    return (price / inst.price_tick).to_integral_value(ROUND_HALF_EVEN) * inst.price_tick
-
-
-def _qty(value: Decimal, inst: Instrument | None) -> Decimal:
-    return value if inst is None else inst.round_quantity(value)
-
-
-def _s(value: Decimal) -> str:
-    return to_plain_string(value)
-
-
-@dataclass(frozen=True)
-class KrakenCall:
-    """One order request, rendered for both transports.
-
-    Attributes:
-        rest_method: the REST endpoint ("AddOrder").
-        rest: its form fields, every value a plain string.
-        ws_method: the WS v2 method ("add_order"), or None when WS v2 cannot carry it.
-        ws: the WS v2 ``params`` (numbers as Decimal), or None.
-        pair: Kraken's altname the call trades on ("" when not tied to one pair).
-    """
-
-    rest_method: str
-    rest: dict[str, Any]
-    ws_method: str | None = None
-    ws: dict[str, Any] | None = None
-    pair: str = ""
 
 
 @dataclass(frozen=True)
@@ -126,6 +78,9 @@ class OrderFields:
     expire_at: datetime | None = None
     leverage: Decimal | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    close_type: OrderType | None = None
+    close_limit: Decimal | None = None
+    close_trigger: Decimal | None = None
 
     @property
     def reference_price(self) -> Decimal | None:
@@ -142,15 +97,8 @@ class OrderFields:
             "ordertype": self.order_type.value,
             "cl_ord_id": self.cl_ord_id,
             "volume": _s(self.volume),
+            **self._rest_prices(),
         }
-        if self.order_type is OrderType.TRAILING_STOP and self.trail_offset is not None:
-            p["price"] = f"+{_s(self.trail_offset)}" + ("%" if self.trail_percent else "")
-        elif self.trigger_price is not None:
-            p["price"] = _s(self.trigger_price)
-            if self.limit_price is not None:
-                p["price2"] = _s(self.limit_price)
-        elif self.limit_price is not None:
-            p["price"] = _s(self.limit_price)
         oflags = [f for f, on in (("viqc", self.cash), ("post", self.post_only)) if on]
         if oflags:
             p["oflags"] = ",".join(oflags)
@@ -162,7 +110,43 @@ class OrderFields:
             p["reduce_only"] = "true"
         if self.leverage is not None:
             p["leverage"] = _s(self.leverage)
+        if self.close_type is not None:
+            p.update(self._rest_close())
         return p
+
+    def _rest_prices(self) -> dict[str, str]:
+        """``price`` (limit, trigger or ``+offset`` trail) and ``price2`` (a stop's limit)."""
+        if self.order_type is OrderType.TRAILING_STOP and self.trail_offset is not None:
+            return {"price": f"+{_s(self.trail_offset)}" + ("%" if self.trail_percent else "")}
+        if self.trigger_price is not None:
+            p = {"price": _s(self.trigger_price)}
+            if self.limit_price is not None:
+                p["price2"] = _s(self.limit_price)
+            return p
+        return {} if self.limit_price is None else {"price": _s(self.limit_price)}
+
+    def _rest_close(self) -> dict[str, str]:
+        """``close[ordertype]``, ``close[price]``, ``close[price2]``.
+
+        For a triggered close the trigger is ``price`` and the limit ``price2``, as on the
+        order itself.
+        """
+        assert self.close_type is not None
+        prices = [v for v in (self.close_trigger, self.close_limit) if v is not None]
+        out = {"close[ordertype]": self.close_type.value, "close[price]": _s(prices[0])}
+        if len(prices) > 1:
+            out["close[price2]"] = _s(prices[1])
+        return out
+
+    def _ws_close(self) -> dict[str, Any]:
+        """WS v2 ``conditional``: ``order_type`` and its ``limit_price``/``trigger_price``."""
+        assert self.close_type is not None
+        out: dict[str, Any] = {"order_type": self.close_type.value}
+        if self.close_limit is not None:
+            out["limit_price"] = self.close_limit
+        if self.close_trigger is not None:
+            out["trigger_price"] = self.close_trigger
+        return out
 
     def ws(self) -> dict[str, Any] | None:
         """WS v2 ``add_order`` params, or None when WS v2 has no field for this order."""
@@ -191,6 +175,8 @@ class OrderFields:
             p["expire_time"] = self.expire_at.strftime("%Y-%m-%dT%H:%M:%SZ")
         if self.reduce_only:
             p["reduce_only"] = True
+        if self.close_type is not None:
+            p["conditional"] = self._ws_close()
         return p
 
     def call(self) -> KrakenCall:
@@ -262,101 +248,23 @@ def encode_order(order: Order, inst: Instrument | None, pair: str | None = None)
         time_in_force=order.time_in_force,
         expire_at=order.expire_at,
         leverage=order.leverage,
+        **_close_fields(order, inst, "sell" if side == "buy" else "buy"),
     )
     _check(order, inst, fields)
     return fields
 
 
-def _ident(order_id: str | None, client_order_id: str | None, what: str) -> dict[str, str]:
-    if (order_id is None) == (client_order_id is None):
-        raise InvalidOrderError(f"{what}: give exactly one of order_id or client_order_id")
-    if order_id is not None:
-        return {"txid": order_id}
-    assert client_order_id is not None
-    return {"cl_ord_id": check_client_order_id(client_order_id)}
+def _close_fields(order: Order, inst: Instrument | None, close_side: str) -> dict[str, Any]:
+    """The close terms, rounded as the close order's own prices would be.
 
-
-def _ws_ident(ident: dict[str, str]) -> dict[str, str]:
-    return {"order_id": ident["txid"]} if "txid" in ident else dict(ident)
-
-
-def encode_amend(
-    order_id: str | None,
-    client_order_id: str | None,
-    *,
-    inst: Instrument | None,
-    side: str | None,
-    pair: str = "",
-    quantity: Decimal | float | str | None = None,
-    limit_price: Decimal | float | str | None = None,
-    trigger_price: Decimal | float | str | None = None,
-    post_only: bool | None = None,
-) -> KrakenCall:
-    """AmendOrder / amend_order, rounded as ``encode_order`` rounds (floats are converted)."""
-    ident = _ident(order_id, client_order_id, "amend_order")
-    values: dict[str, Decimal] = {}
-    if quantity is not None:
-        values["order_qty"] = _qty(to_decimal(quantity, field="quantity"), inst)
-    if limit_price is not None:
-        price = to_decimal(limit_price, field="limit_price")
-        values["limit_price"] = round_limit(price, inst, side)
-    if trigger_price is not None:
-        values["trigger_price"] = round_trigger(
-            to_decimal(trigger_price, field="trigger_price"), inst
-        )
-    rest: dict[str, Any] = {**ident, **{k: _s(v) for k, v in values.items()}}
-    ws: dict[str, Any] = {**_ws_ident(ident), **values}
-    if post_only is not None:
-        rest["post_only"] = "true" if post_only else "false"
-        ws["post_only"] = post_only
-    return KrakenCall("AmendOrder", rest, "amend_order", ws, pair)
-
-
-def encode_edit(
-    order_id: str,
-    *,
-    inst: Instrument,
-    pair: str,
-    side: str | None,
-    quantity: Decimal | float | str | None = None,
-    limit_price: Decimal | float | str | None = None,
-    limit_price2: Decimal | float | str | None = None,
-) -> KrakenCall:
-    """EditOrder / edit_order (cancel and replace); a second price keeps it on REST."""
-    rest: dict[str, Any] = {"txid": order_id, "pair": pair}
-    ws: dict[str, Any] = {"order_id": order_id, "symbol": inst.symbol}
-    if quantity is not None:
-        qty = _qty(to_decimal(quantity, field="quantity"), inst)
-        rest["volume"], ws["order_qty"] = _s(qty), qty
-    if limit_price is not None:
-        price = round_limit(to_decimal(limit_price, field="limit_price"), inst, side)
-        rest["price"], ws["limit_price"] = _s(price), price
-    if limit_price2 is not None:
-        price2 = round_limit(to_decimal(limit_price2, field="limit_price2"), inst, side)
-        rest["price2"] = _s(price2)
-    return KrakenCall("EditOrder", rest, None if "price2" in rest else "edit_order", ws, pair)
-
-
-def cancel_call(order_id: str | None, client_order_id: str | None, pair: str = "") -> KrakenCall:
-    """CancelOrder / cancel_order by txid or client order id."""
-    ident = _ident(order_id, client_order_id, "cancel_order")
-    ws = {k: [v] for k, v in _ws_ident(ident).items()}
-    return KrakenCall("CancelOrder", ident, "cancel_order", ws, pair)
-
-
-def cancel_all_call() -> KrakenCall:
-    """CancelAll / cancel_all."""
-    return KrakenCall("CancelAll", {}, "cancel_all", {})
-
-
-def cancel_all_after_call(timeout: int) -> KrakenCall:
-    """CancelAllOrdersAfter / cancel_all_orders_after: the dead man's switch (0 disarms).
-
-    Raises:
-        InvalidOrderError: a timeout outside 0..86399 seconds.
+    A limit is never more aggressive for the close's side (the opposite one); a trigger goes
+    to the nearest tick.
     """
-    seconds = int(timeout)
-    if not 0 <= seconds < 86400:
-        raise InvalidOrderError(f"timeout {timeout}: must be 0 (disable) to 86399 seconds")
-    params = {"timeout": seconds}
-    return KrakenCall("CancelAllOrdersAfter", params, "cancel_all_orders_after", dict(params))
+    if order.close_order_type is None:
+        return {}
+    limit, trigger = order.close_limit_price, order.close_stop_price
+    return {
+        "close_type": order.close_order_type,
+        "close_limit": None if limit is None else round_limit(limit, inst, close_side),
+        "close_trigger": None if trigger is None else round_trigger(trigger, inst),
+    }
