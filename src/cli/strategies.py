@@ -168,6 +168,11 @@ def _from_run(pairs: list[str], run_id: str, uri: str | None) -> ModelStrategy:
             f"cannot load the model of run {run_id}: {exc.message}",
             "check the run id (`mlflow ui` lists runs), or use kraken-signal@champion",
         ) from None
+    except ValueError as exc:  # the model cannot trade these pairs (e.g. a reference is missing)
+        raise CliError(
+            f"the model of run {run_id} cannot trade {', '.join(pairs)}: {exc}",
+            "add the pairs it names to --pairs (or to [trading] pairs)",
+        ) from None
 
 
 def alias_run_id(tracking_uri: str | None, name: str, alias: str) -> str | None:

@@ -106,6 +106,10 @@ def test_train_names_the_run_and_backtest_trades_its_model(
         line for line in newest.out.splitlines() if line.startswith("  total return")
     ]
 
+    lone = ktrade("backtest", "--strategy", "model", "--pairs", "ETH/USD", "--no-html")
+    assert lone.code == 2
+    assert "cannot trade ETH/USD" in lone.err and "BTC/USD" in lone.err
+
     unknown = ktrade("backtest", "--strategy", "model", "--model", "0" * 32, "--no-html")
     assert unknown.code == 2
     assert unknown.err.startswith(f"error: cannot load the model of run {'0' * 32}")
