@@ -1,0 +1,1 @@
+"""Kraken Futures: the limits layer (see docs/kraken_futures.md)."""

@@ -1,0 +1,1 @@
+"""Kraken Futures: the orders layer (see docs/kraken_futures.md)."""

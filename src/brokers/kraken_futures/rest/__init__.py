@@ -1,0 +1,1 @@
+"""Kraken Futures: the rest layer (see docs/kraken_futures.md)."""

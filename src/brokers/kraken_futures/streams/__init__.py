@@ -1,0 +1,1 @@
+"""Kraken Futures: the streams layer (see docs/kraken_futures.md)."""

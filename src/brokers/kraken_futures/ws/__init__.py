@@ -1,0 +1,1 @@
+"""Kraken Futures: the ws layer (see docs/kraken_futures.md)."""
