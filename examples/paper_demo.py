@@ -18,23 +18,31 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import polars as pl
+
 from src.app.paths import DEFAULT_RISK_CONFIG
-from src.app.session import SessionSettings, build_runtime, paper_venue
+from src.app.session import SessionSettings, Venue, build_runtime, paper_venue
 from src.app.summary import summarize
+from src.cli.strategies import alias_run_id, newest_model_run
+from src.core.market_data import Candle
 from src.core.risk import RiskLimits
-from src.ml.config import DEFAULT_CONFIG_PATH, load_config
+from src.ml.config import DEFAULT_CONFIG_PATH, ExperimentConfig, load_config
+from src.ml.dataset import load_candles
 from src.ml.live_strategy import ModelStrategy
 from src.ml.tracking import quiet_mlflow
 from src.ml.train import summary_table, train
 from src.utils.logging import configure_logging
+from src.venues.kraken_paper.sources import ReplaySource
 
-#: Two hours of recorded market per real second: the model's feature warm-up (about 64 hourly
-#: bars) passes in half a minute and the rest of the minute is trading.
+#: Two hours of recorded market per real second: a minute of demo trades five recorded days.
 DEMO_SPEED = 7200.0
+#: The demo replays the last days of the shipped data: inside the final holdout, which no
+#: training fold and no model selection read, so what the model trades is out of sample.
+REPLAY_DAYS = 7
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -53,21 +61,73 @@ def step(n: int, text: str) -> None:
     print(f"\n=== {n}/3 {text} ===", flush=True)
 
 
-def load_strategy(symbols: list[str], run_id: str | None, registered: bool) -> ModelStrategy:
-    """The model to trade: the registered champion, or this run's own model if it lost.
+def load_strategy(
+    symbols: list[str], run_id: str | None, registered: bool, experiment: str, model_name: str
+) -> ModelStrategy:
+    """The model to trade: the registered champion, else this run's or the newest run's model.
 
     Raises:
-        LookupError: No such model in the registry or the run.
+        LookupError: No model in the registry and no finished run of ``experiment``.
     """
-    if run_id is None or registered:
+    if registered or (run_id is None and alias_run_id(None, model_name, "champion")):
         print("trading the registered champion model")
-        return ModelStrategy.from_registry(symbols)
+        return ModelStrategy.from_registry(symbols, model_name)
+    if run_id is None:
+        run_id, name = newest_model_run(None, experiment)
+        print(f"!! no model is champion: trading the newest run's model, {name} (run {run_id})")
+        return ModelStrategy.from_run(symbols, run_id)
     print(f"this run did not become champion; trading its own model (run {run_id})")
     return ModelStrategy.from_run(symbols, run_id)
 
 
+def replay_plan(config: ExperimentConfig) -> tuple[datetime, dict[str, list[Candle]]]:
+    """Where the replay starts (``REPLAY_DAYS`` before the data ends) and the bars before it.
+
+    The model's features need more history (``warmup_candles``) than any exchange serves
+    (Kraken's OHLC: 720 bars; the paper exchange: 12 hours), so the recorded bars before the
+    replay are loaded from the same files the exchange replays.
+    """
+    candles = load_candles(config.data)
+    end: datetime = candles["timestamp"].max()  # type: ignore[assignment]
+    start = (end - timedelta(days=REPLAY_DAYS)).replace(minute=0, second=0, microsecond=0)
+    history: dict[str, list[Candle]] = {}
+    for pair in config.data.pairs:
+        rows = candles.filter((pl.col("pair") == pair) & (pl.col("timestamp") < start))
+        history[pair] = [
+            Candle(
+                symbol=pair, interval_minutes=config.data.interval_minutes,
+                timestamp=r["timestamp"], open=Decimal(str(r["open"])),
+                high=Decimal(str(r["high"])), low=Decimal(str(r["low"])),
+                close=Decimal(str(r["close"])), volume=Decimal(str(r["volume"])),
+            )
+            for r in rows.iter_rows(named=True)
+        ]  # fmt: skip
+    return start, history
+
+
+async def prime(strategy: ModelStrategy, venue: Venue, history: dict[str, list[Candle]]) -> None:
+    """Give the model the recorded bars before the replay, stamped on the exchange's clock.
+
+    The exchange shows recorded time ``t`` at its own time ``t - offset`` (it backfilled half a
+    day before trading); each bar is moved by that offset and kept only if it ends before the
+    first bar the exchange serves, so the strategy sees one continuous series.
+    """
+    exchange = venue.exchange
+    assert exchange is not None and isinstance(exchange.source, ReplaySource)
+    offset = timedelta(seconds=exchange.source.sim_t - exchange.now())
+    for symbol, bars in history.items():
+        served = await venue.adapter.fetch_candles(symbol, strategy.interval_minutes)
+        first = served[0].timestamp if served else exchange.clock.now()
+        moved = [
+            bar.model_copy(update={"timestamp": (bar.timestamp - offset).replace(
+                minute=0, second=0, microsecond=0)})
+            for bar in bars
+        ]  # fmt: skip
+        strategy.prime([bar for bar in moved if bar.timestamp < first][-strategy.history :])
+
+
 async def paper_trade(
-    strategy: ModelStrategy, limits: RiskLimits, db: Path, duration: float
+    strategy: ModelStrategy, limits: RiskLimits, db: Path, duration: float, config: ExperimentConfig
 ) -> bool:
     """Paper trade ``strategy`` for ``duration`` seconds and print the session summary.
 
@@ -75,9 +135,15 @@ async def paper_trade(
         True if the runtime's books agree with the exchange's records.
     """
     settings = SessionSettings(db_path=db, limits=limits, capital_per_pair=Decimal(200))
-    async with paper_venue(speed=DEMO_SPEED) as venue:
+    start, history = replay_plan(config)
+    async with paper_venue(speed=DEMO_SPEED, replay_start=start) as venue:
+        await prime(strategy, venue, history)
         runtime = build_runtime(venue, strategy, settings, status_sink=_status)
-        print(f"paper exchange at {venue.adapter.base_url}; warm-up {strategy.warmup_candles} bars")
+        print(
+            f"paper exchange at {venue.adapter.base_url}, replaying Kraken's recorded market "
+            f"from {start:%Y-%m-%d %H:%M} UTC (the final holdout: out of sample); the model's "
+            f"{strategy.warmup_candles}-bar warm-up comes from the recorded bars before it"
+        )
         await runtime.run(duration)
         step(3, "Summary: runtime database vs the exchange's own records")
         summary = await summarize(runtime, venue.adapter)
@@ -109,14 +175,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"MLflow run {result.run_id}; champion: {'yes' if result.registered else 'no'}")
         run_id, registered = result.run_id, result.registered
     try:
-        strategy = load_strategy(list(config.data.pairs), run_id, registered)
+        tracking = config.tracking
+        strategy = load_strategy(
+            list(config.data.pairs), run_id, registered, tracking.experiment,
+            tracking.registered_model,
+        )  # fmt: skip
     except LookupError as exc:
         print(f"error: {exc}; run without --skip-training to train one", file=sys.stderr)
         return 2
     args.db.unlink(missing_ok=True)  # a fresh book each demo: the summary covers this run only
     step(2, f"Paper trading for {args.duration:.0f} s (PAPER - no real money)")
     limits = RiskLimits.from_toml(args.risk_config)
-    agrees = asyncio.run(paper_trade(strategy, limits, args.db, args.duration))
+    agrees = asyncio.run(paper_trade(strategy, limits, args.db, args.duration, config))
     print("\nbooks agree with the exchange" if agrees else "\nMISMATCH with the exchange records")
     print(f"logs: {log_file}")
     return 0 if agrees else 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from src.core.sizing import SizingConfig
 from src.core.strategy import Strategy
 from src.core.working_orders import WorkingOrderConfig
 from src.venues.kraken_paper import PaperExchange
+from src.venues.kraken_paper.sources import ReplaySource
 
 #: Paper replay: one hour of recorded market per real second, so hourly candles close every
 #: second and a strategy trades within a minute.
@@ -48,8 +50,14 @@ async def paper_venue(
     tier: str | None = None,
     db_path: Path | None = None,
     settings: KrakenSettings | None = None,
+    replay_start: datetime | None = None,
 ) -> AsyncIterator[Venue]:
     """Start the local paper exchange in-process and an adapter logged in to its demo account.
+
+    ``replay_start`` (replay mode) is the recorded time the replay begins at, instead of the
+    first recorded candle, so a demo can replay data its model never trained on (and prime the
+    model with the recorded bars before it). The exchange's clock still starts now, as
+    Kraken's would: fills, tokens and timers are stamped in the present.
 
     Replay mode runs the exchange (and the rate-limit gate modelling it) on a ``ScaledClock``;
     mirror mode follows Kraken's live public prices in real time. The exchange models
@@ -69,6 +77,8 @@ async def paper_venue(
         clock=clock,
         tick_interval=0.25 if mirror else 0.05,
     )
+    if replay_start is not None and isinstance(exchange.source, ReplaySource):
+        exchange.source.sim_t = replay_start.timestamp()
     async with exchange:
         adapter = _paper_adapter(
             exchange.api_key, exchange.api_secret,
