@@ -108,6 +108,11 @@ class OrderManager:
     def _move(
         self, order: ManagedOrder, status: OrderStatus, reason: str | None = None
     ) -> ManagedOrder:
+        # Every move is logged: submission (new -> pending), ack, rejection, unknown outcome...
+        log.info("oms.order", cloid=order.client_order_id, order_id=order.order_id,
+                 symbol=order.symbol, side=order.side, quantity=str(order.quantity),
+                 type=order.order_type, limit=str(order.limit_price), was=order.status,
+                 now=status, reason=reason)  # fmt: skip
         return self._save(order.transition(status, self.clock.now(), reason))
 
     def record(self, order: ManagedOrder, reason: str) -> ManagedOrder:

@@ -33,11 +33,13 @@ class RiskLimits(BaseModel):
     max_position_notional: Decimal = Decimal(1000)
     max_gross_exposure: Decimal = Decimal(2000)
     allow_leverage: bool = False
-    price_band_bps: Decimal = Decimal(200)
+    #: At most 10,000 bps (100 %): a wider band checks nothing.
+    price_band_bps: Decimal = Field(default=Decimal(200), le=10_000)
     max_orders_per_minute: int = Field(default=20, ge=0)
     max_data_age_seconds: float = Field(default=180.0, gt=0)
     daily_loss_limit: Decimal = Decimal(100)
-    max_drawdown_pct: Decimal = Decimal(10)
+    #: Percent of the equity peak (0 = off); over 100 could never trip.
+    max_drawdown_pct: Decimal = Field(default=Decimal(10), le=100)
     flatten_on_kill: bool = False
     kill_file: str | None = "KILL"
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import structlog.testing
 
 from src.core.clock import ManualClock
 from src.core.errors import NetworkError, OrderOutcomeUnknownError
@@ -219,3 +220,15 @@ async def test_fill_for_an_order_declared_rejected_is_still_applied(
     assert oms.apply_fill(engine.fills[0]) is False
     assert oms.portfolio.position("BTC/USD").quantity == D("0.001")
     assert len(store.fills()) == 1
+
+
+async def test_every_order_move_is_logged_with_what_was_sent(
+    engine: SimEngine, store: OrderStore, clock: ManualClock
+) -> None:
+    with structlog.testing.capture_logs() as logs:
+        order = await _oms(engine, store, clock).submit(_buy())
+    moves = [e for e in logs if e["event"] == "oms.order"]
+    assert [(e["was"], e["now"]) for e in moves] == [(S.NEW, S.PENDING), (S.PENDING, S.FILLED)]
+    first = moves[0]
+    assert first["cloid"] == order.client_order_id and first["symbol"] == "BTC/USD"
+    assert first["side"] is Side.BUY and first["quantity"] == "0.001"

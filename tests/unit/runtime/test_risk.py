@@ -208,3 +208,16 @@ def test_bad_config_is_a_clear_error(tmp_path: Path, text: str, match: str) -> N
 def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="not found"):
         RiskLimits.from_toml(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [("max_drawdown_pct = 150", "max_drawdown_pct"), ("price_band_bps = 20000", "price_band_bps")],
+)
+def test_a_limit_that_could_never_trip_is_refused_with_its_name(
+    tmp_path: Path, text: str, field: str
+) -> None:
+    path = tmp_path / "risk.toml"
+    path.write_text(text + "\n")
+    with pytest.raises(ConfigurationError, match=field):
+        RiskLimits.from_toml(path)
