@@ -14,11 +14,13 @@ import pytest
 from tests.conformance.venue import Venue
 from tests.conformance.venues.alpaca import alpaca_venue
 from tests.conformance.venues.kraken import kraken_venue
+from tests.conformance.venues.kraken_futures import kraken_futures_venue
 from tests.conformance.venues.sim import sim_venue
 
 VENUES: dict[str, Callable[[], AbstractAsyncContextManager[Venue]]] = {
     "alpaca": alpaca_venue,
     "kraken": kraken_venue,
+    "kraken_futures": kraken_futures_venue,
     "sim": sim_venue,
 }
 

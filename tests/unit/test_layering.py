@@ -167,6 +167,14 @@ def test_graph_sees_lazy_relative_and_type_checking_imports(tmp_path: Path) -> N
         ("venues/alpaca_sim", ("src.venues.kraken_paper", "src.venues.sim_engine")),
         ("brokers/kraken", ("src.ml", "src.venues", "src.brokers.alpaca", "src.app")),
         ("brokers/alpaca", ("src.ml", "src.venues", "src.brokers.kraken", "src.app")),
+        (
+            "brokers/kraken_futures",
+            ("src.ml", "src.venues", "src.brokers.kraken", "src.brokers.alpaca", "src.app"),
+        ),
+        (
+            "venues/kraken_futures_paper",
+            ("src.venues.kraken_paper", "src.venues.alpaca_sim", "src.venues.sim_engine"),
+        ),
         ("brokers/credentials", ("src.ml", "src.venues", "src.app")),
     ],
 )
