@@ -68,9 +68,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def make_strategy(args: argparse.Namespace) -> Strategy:
     """The strategy ``--strategy`` names: the registry's model, or a moving-average cross."""
     if args.strategy == "model":
+        from src.cli.strategies import alias_run_id, newest_model_run
+        from src.ml.config import DEFAULT_CONFIG_PATH, load_config
         from src.ml.live_strategy import ModelStrategy
 
-        return ModelStrategy.from_registry(args.symbols, args.model_name, alias=args.alias)
+        if alias_run_id(None, args.model_name, args.alias) is not None:
+            return ModelStrategy.from_registry(args.symbols, args.model_name, alias=args.alias)
+        # Nothing has passed the promotion gate: trading a model anyway must be a choice the
+        # user sees, never a silent substitute.
+        run_id, name = newest_model_run(None, load_config(DEFAULT_CONFIG_PATH).tracking.experiment)
+        print(
+            f"!! no model is {args.model_name}@{args.alias}: trading the newest run's model, "
+            f"{name} (run {run_id}), which did NOT pass the promotion gate",
+            flush=True,
+        )
+        return ModelStrategy.from_run(args.symbols, run_id)
     return MovingAverageCross(args.symbols, fast=3, slow=8, interval_minutes=args.interval)
 
 
@@ -258,7 +270,12 @@ async def main(argv: list[str] | None = None) -> int:
     else:
         venue_cm = paper_venue(mirror=args.mirror, settings=settings)
     async with venue_cm as venue:
-        return await trade(venue, plan_session(args, venue, limits))
+        try:
+            plan = plan_session(args, venue, limits)
+        except LookupError as exc:  # --strategy model with nothing trained yet
+            print(f"error: {exc}; train one first: python examples/train_model.py", file=sys.stderr)
+            return 2
+        return await trade(venue, plan)
 
 
 if __name__ == "__main__":
