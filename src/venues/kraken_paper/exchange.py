@@ -21,9 +21,10 @@ from src.venues.kraken_paper.accounts import DEFAULT_BALANCES, Account
 from src.venues.kraken_paper.auth import PERMISSIONS, KeyStore
 from src.venues.kraken_paper.events import EventBus, StatusEvent
 from src.venues.kraken_paper.faults import FaultConfig
-from src.venues.kraken_paper.market import PairMarket
+from src.venues.kraken_paper.market import Candle, PairMarket
+from src.venues.kraken_paper.market_registry import Markets
 from src.venues.kraken_paper.matching import Engine
-from src.venues.kraken_paper.pairs import PAIRS, resolve_asset, resolve_pair
+from src.venues.kraken_paper.pairs import ORIGINAL, PAIRS, resolve_asset, resolve_pair
 from src.venues.kraken_paper.ratelimit import TIERS, RateLimits
 from src.venues.kraken_paper.rest import add_rest_routes, kraken_shaped_errors
 from src.venues.kraken_paper.service import ExchangeService
@@ -109,9 +110,10 @@ class PaperExchange:
         self.tick_interval, self.auto_tick = tick_interval, auto_tick
         self.bus = EventBus()
         rng = random.Random(seed)
-        self.markets = {
-            k: PairMarket(p, self.bus, random.Random(rng.random())) for k, p in PAIRS.items()
-        }
+        self.markets = Markets(self._make_market)
+        for key in ORIGINAL:  # built now, seeded in their historic order; others on first use
+            self.markets[key] = PairMarket(PAIRS[key], self.bus, random.Random(rng.random()))
+        self._saved_trade_ids: dict[str, int] = {}
         self.engine = Engine(self.bus, self.markets, self.now)
         self.service = ExchangeService(
             self.engine, RateLimits(TIERS[tier], enabled=rate_limits), self.clock.monotonic
@@ -165,13 +167,40 @@ class PaperExchange:
             if key in self.markets:  # trade ids never repeat across a restart
                 market = self.markets[key]
                 market.next_trade_id = max(market.next_trade_id, int(next_id))
+            elif key in PAIRS:  # applied when that pair's market is built
+                self._saved_trade_ids[key] = int(next_id)
 
     def _market_state(self) -> dict[str, Any]:
-        return {
-            "mode": self.market_mode,
-            "source": self.source.state(),
-            "trade_ids": {k: m.next_trade_id for k, m in self.markets.items()},
-        }
+        ids = {**self._saved_trade_ids, **{k: m.next_trade_id for k, m in self.markets.items()}}
+        return {"mode": self.market_mode, "source": self.source.state(), "trade_ids": ids}
+
+    def _make_market(self, key: str) -> PairMarket:
+        """Build a pair's market on first use: its history, tape and book, as at start."""
+        market = PairMarket(PAIRS[key], self.bus, random.Random(f"{self.seed}/{key}"))
+        market.next_trade_id = max(market.next_trade_id, self._saved_trade_ids.pop(key, 1))
+        now = self.now()
+        history = self.source.backfill_one(key, now, BACKFILL_MINUTES)
+        self._load_history(market, history, now, on_tick=True)  # built on the tick
+        log.info("paper exchange: %s market built (%s)", key, self.source.label(key))
+        return market
+
+    def _load_history(
+        self, market: PairMarket, candles: list[Candle], now: float, on_tick: bool = False
+    ) -> None:
+        for c in candles:
+            market.add_history(c, on_tick)
+        for c in candles[-50:]:
+            market.seed_tape(c.close, market.spec.typical_trade, float(c.begin + 59))
+        if candles:
+            market.synthesize_book(market.quantize_price(candles[-1].close), now)
+
+    def market_label(self, pair: str) -> str:
+        """Where a pair's prices come from.
+
+        ``replay`` (real Kraken candles), ``derived`` (ETH/BTC from two replays),
+        ``synthetic`` (a seeded walk) or ``mirror``.
+        """
+        return self.source.label(resolve_pair(pair).key)
 
     # ----- accounts and keys -------------------------------------------------------------------
     def now(self) -> float:
@@ -253,7 +282,9 @@ class PaperExchange:
     async def step(self, sim_seconds: float | None = None) -> None:
         """Advance the market once (``sim_seconds`` of market time)."""
         dt = sim_seconds if sim_seconds is not None else self.tick_interval * self.speed
-        for tick in await self.source.step(dt, self.now()):
+        busy = {o.pair_key for o in self.engine.open_orders()}
+        extra = self.markets.extra_steps(dt, busy)
+        for tick in await self.source.step(dt, self.now(), extra):
             self.apply_tick(tick)
         self.service.check_timers()
         self.persist(only_if_changed=True)
@@ -276,13 +307,9 @@ class PaperExchange:
         history = await self.source.backfill(self.now(), BACKFILL_MINUTES)
         now = self.now()
         for key, candles in history.items():
-            market = self.markets[key]
-            for c in candles:
-                market.add_history(c)
-            for c in candles[-50:]:
-                market.seed_tape(c.close, market.spec.typical_trade, float(c.begin + 59))
-            if candles:
-                market.synthesize_book(market.quantize_price(candles[-1].close), now)
+            self._load_history(self.markets[key], candles, now)
+        for order in self.engine.open_orders():  # restored orders' markets move from the start
+            self.markets[order.pair_key]
 
     async def _loop(self) -> None:
         while True:

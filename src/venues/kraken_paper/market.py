@@ -169,15 +169,16 @@ class PairMarket:
         self.candles.append(candle)
         return candle
 
-    def add_history(self, candle: Candle) -> None:
+    def add_history(self, candle: Candle, on_tick: bool = False) -> None:
         """Append a finished historical candle (backfill), its prices put on the tick.
 
         Sources produce raw prices (replayed candles, a random walk); Kraken's OHLC never
         shows a price off the pair's tick, so neither does the history.
         """
-        q = self.quantize_price
-        candle.open, candle.high, candle.low = q(candle.open), q(candle.high), q(candle.low)
-        candle.close = q(candle.close)
+        if not on_tick:
+            q = self.quantize_price
+            candle.open, candle.high, candle.low = q(candle.open), q(candle.high), q(candle.low)
+            candle.close = q(candle.close)
         self.candles.append(candle)
         self.last = candle.close
 

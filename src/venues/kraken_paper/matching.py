@@ -20,7 +20,7 @@ from src.venues.kraken_paper.errors import KrakenError
 from src.venues.kraken_paper.events import BalanceEvent, EventBus, OrderEvent, OwnTradeEvent
 from src.venues.kraken_paper.market import PairMarket
 from src.venues.kraken_paper.orders import PaperOrder, PaperTrade, new_id
-from src.venues.kraken_paper.pairs import PAIRS, asset_decimals
+from src.venues.kraken_paper.pairs import PAIRS, USD_PAIRS, asset_decimals
 
 OPEN_STATES = ("open", "pending")
 
@@ -249,13 +249,18 @@ class Engine:
             place_close(self, order, qty, now)
 
     def usd_value(self, asset: str, amount: Decimal) -> Decimal:
-        """Approximate USD value (for fee-tier volume)."""
+        """Approximate USD value (fee-tier volume, TradeBalance), via the asset's USD pair.
+
+        A pair whose market is not built yet counts at its reference price: valuing a
+        balance must not build markets.
+        """
         if asset == "ZUSD":
             return amount
-        for spec in PAIRS.values():
-            if spec.base == asset and spec.quote == "ZUSD":
-                return amount * self.markets[spec.key].last
-        return Decimal(0)
+        spec = USD_PAIRS.get(asset)
+        if spec is None:
+            return Decimal(0)
+        market = self.markets.get(spec.key) if spec.key in self.markets else None
+        return amount * (market.last if market is not None and market.last else spec.start_price)
 
     def close(self, order: PaperOrder, status: str, reason: str | None, now: float) -> None:
         """Finish an order: closed, canceled or expired."""

@@ -1,34 +1,61 @@
-"""Static catalogue of the paper exchange's assets and pairs, with Kraken's names and limits.
+"""The paper exchange's catalogue: every Kraken spot asset and pair, with names and limits.
 
-Values follow Kraken's AssetPairs (2025 fee schedule) and the WS v2 instrument snapshot
-(~2024-04) copied in ``tests/fixtures/kraken``; see docs/paper_exchange.md.
+Built from the snapshots in ``data/kraken-universe/`` (``universe.py``): 683 pairs (fiat
+EUR/GBP/CAD/..., crypto-to-crypto, stablecoins) and 296 assets (``.S``, ``.M``, ``.P``,
+``.HOLD`` included; ``.F``/``.B``/``.T`` balance codes resolve from their base asset). Fees
+follow Kraken's 2025 schedule, except the stablecoin and FX pairs, which keep their own
+(2021 capture). ``start_price`` and ``typical_trade`` drive the synthetic market: the six
+original pairs keep theirs, the others derive them from reference prices (see ``ref_usd``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from src.venues.kraken_paper.errors import UNKNOWN_ASSET, UNKNOWN_PAIR, KrakenError
+from src.venues.kraken_paper.universe import RawPair, raw_assets, raw_pairs
+
+Schedule = tuple[tuple[int, Decimal], ...]
+
+
+def _table(rows: list[tuple[int, str]]) -> Schedule:
+    return tuple((v, Decimal(p)) for v, p in rows)
+
 
 # Kraken 2025 spot schedule: [30-day USD volume, percent] (kraken-api.md section 12).
-TAKER_FEES: tuple[tuple[int, Decimal], ...] = tuple(
-    (v, Decimal(p))
-    for v, p in [
-        (0, "0.40"), (10000, "0.35"), (50000, "0.24"), (100000, "0.22"), (250000, "0.20"),
-        (500000, "0.18"), (1000000, "0.16"), (2500000, "0.14"), (5000000, "0.12"),
-        (10000000, "0.10"),
-    ]
-)  # fmt: skip
-MAKER_FEES: tuple[tuple[int, Decimal], ...] = tuple(
-    (v, Decimal(p))
-    for v, p in [
-        (0, "0.25"), (10000, "0.20"), (50000, "0.14"), (100000, "0.12"), (250000, "0.10"),
-        (500000, "0.08"), (1000000, "0.06"), (2500000, "0.04"), (5000000, "0.02"),
-        (10000000, "0.00"),
-    ]
-)  # fmt: skip
+TAKER_FEES: Schedule = _table([
+    (0, "0.40"), (10000, "0.35"), (50000, "0.24"), (100000, "0.22"), (250000, "0.20"),
+    (500000, "0.18"), (1000000, "0.16"), (2500000, "0.14"), (5000000, "0.12"), (10000000, "0.10"),
+])  # fmt: skip
+MAKER_FEES: Schedule = _table([
+    (0, "0.25"), (10000, "0.20"), (50000, "0.14"), (100000, "0.12"), (250000, "0.10"),
+    (500000, "0.08"), (1000000, "0.06"), (2500000, "0.04"), (5000000, "0.02"), (10000000, "0.00"),
+])  # fmt: skip
+#: The pairs the exchange has always served, in their historic order (seeds depend on it),
+#: with the minimums, reference prices and trade sizes they always had.
+ORIGINAL: dict[str, tuple[str, str, str]] = {
+    "XXBTZUSD": ("0.00005", "30000.0", "0.05"),
+    "XETHZUSD": ("0.002", "2000.00", "0.5"),
+    "SOLUSD": ("0.05", "150.00", "5"),
+    "XXRPZUSD": ("10", "0.60000", "500"),
+    "XDGUSD": ("50", "0.1500000", "2000"),
+    "XETHXXBT": ("0.002", "0.06500", "0.5"),
+}
+#: Rough USD value of an asset (WS v2 name) for synthetic prices (~2024 levels; the majors at
+#: the levels the original six start from, so crosses agree with them).
+REF_USD: dict[str, Decimal] = {k: Decimal(v) for k, v in {
+    "USD": "1", "EUR": "1.08", "GBP": "1.27", "CAD": "0.73", "CHF": "1.10", "JPY": "0.0066",
+    "AUD": "0.66", "AED": "0.27", "USDT": "1", "USDC": "1", "DAI": "1", "PYUSD": "1",
+    "BTC": "30000", "ETH": "2000", "SOL": "150", "XRP": "0.6", "DOGE": "0.15", "DOT": "7",
+}.items()}  # fmt: skip
+_SUFFIXES = (".F", ".B", ".T")  # balance codes Kraken derives from a base asset
+
+
+def plain(value: Decimal) -> str:
+    """A decimal as Kraken writes it: fixed-point, never ``1E-7``."""
+    return format(value, "f")
 
 
 @dataclass(frozen=True)
@@ -41,6 +68,7 @@ class AssetSpec:
     decimals: int
     display_decimals: int
     collateral_value: Decimal
+    status: str = "enabled"
 
 
 @dataclass(frozen=True)
@@ -61,6 +89,9 @@ class PairSpec:
     tick_size: Decimal
     start_price: Decimal  # synthetic/default reference price
     typical_trade: Decimal  # typical public trade size in base units
+    status: str = "online"
+    fees: Schedule = TAKER_FEES
+    fees_maker: Schedule = MAKER_FEES
 
     @property
     def cost_precision(self) -> int:
@@ -68,8 +99,8 @@ class PairSpec:
         return max(self.cost_decimals, self.pair_decimals)
 
     def fee_percent(self, volume_usd: Decimal, maker: bool) -> Decimal:
-        """Fee percent for a 30-day USD volume on the 2025 tier schedule."""
-        table = MAKER_FEES if maker else TAKER_FEES
+        """Fee percent for a 30-day USD volume on the pair's tier schedule."""
+        table = self.fees_maker if maker else self.fees
         rate = table[0][1]
         for threshold, pct in table:
             if volume_usd >= threshold:
@@ -81,7 +112,7 @@ class PairSpec:
 
         ``nextfee``/``nextvolume`` are null at the last tier (docs: get-trade-volume).
         """
-        table = MAKER_FEES if maker else TAKER_FEES
+        table = self.fees_maker if maker else self.fees
         tier = max((i for i, (v, _) in enumerate(table) if volume_usd >= v), default=0)
         nxt = table[tier + 1] if tier + 1 < len(table) else None
         rates = [p for _, p in table]
@@ -114,67 +145,86 @@ class PairSpec:
             "lot_multiplier": 1,
             "leverage_buy": [],
             "leverage_sell": [],
-            "fees": [[v, float(p)] for v, p in TAKER_FEES],
-            "fees_maker": [[v, float(p)] for v, p in MAKER_FEES],
+            "fees": [[v, float(p)] for v, p in self.fees],
+            "fees_maker": [[v, float(p)] for v, p in self.fees_maker],
             "fee_volume_currency": "ZUSD",
             "margin_call": 80,
             "margin_stop": 40,
-            "ordermin": str(self.ordermin),
-            "costmin": str(self.costmin),
-            "tick_size": str(self.tick_size),
-            "status": "online",
+            "ordermin": plain(self.ordermin),
+            "costmin": plain(self.costmin),
+            "tick_size": plain(self.tick_size),
+            "status": self.status,
         }
 
 
 ASSETS: dict[str, AssetSpec] = {
-    a.id: a
-    for a in [
-        AssetSpec("ZUSD", "USD", "USD", 4, 2, Decimal("1")),
-        AssetSpec("XXBT", "XBT", "BTC", 10, 5, Decimal("1")),
-        AssetSpec("XETH", "ETH", "ETH", 10, 5, Decimal("1")),
-        AssetSpec("SOL", "SOL", "SOL", 10, 5, Decimal("0.9")),
-        AssetSpec("XXRP", "XRP", "XRP", 8, 5, Decimal("0")),
-        AssetSpec("XXDG", "XDG", "DOGE", 8, 2, Decimal("0")),
-    ]
+    a.id: AssetSpec(
+        a.id, a.altname, a.ws_name, a.decimals, a.display_decimals, a.collateral_value, a.status
+    )
+    for a in raw_assets().values()
 }
 
 
-def _pair(
-    key: str, alt: str, ws: str, sym: str, base: str, quote: str, dec: tuple[int, int, int],
-    mins: tuple[str, str, str], start: str, typical: str,
-) -> PairSpec:  # fmt: skip
+def _ws(asset_id: str) -> str:
+    spec = ASSETS.get(asset_id)
+    return spec.ws_name if spec else asset_id
+
+
+def ref_usd(raw: dict[str, RawPair]) -> dict[str, Decimal]:
+    """A rough USD value per WS v2 asset name: ``REF_USD``, else about 5 USD per ``ordermin``.
+
+    Kraken sizes ``ordermin`` at a few dollars' worth of the base, so an unknown asset's price
+    is read off its USD (or EUR) pair's minimum; that is a guess, and those markets say so
+    (synthetic).
+    """
+    out = dict(REF_USD)
+    for quote in ("ZUSD", "ZEUR", "USDT"):
+        for p in raw.values():
+            name = _ws(p.base)
+            if p.quote == quote and name not in out and p.ordermin > 0:
+                out[name] = Decimal(5) / p.ordermin * REF_USD[_ws(quote)]
+    return out
+
+
+def _on_grid(value: Decimal, step: Decimal) -> Decimal:
+    return max((value / step).to_integral_value(ROUND_HALF_UP), Decimal(1)) * step
+
+
+def _spec(p: RawPair, refs: dict[str, Decimal]) -> PairSpec:
+    lot = Decimal(1).scaleb(-p.lot_decimals)
+    if p.key in ORIGINAL:
+        ordermin, start, typical = (Decimal(v) for v in ORIGINAL[p.key])
+    else:
+        ordermin = p.ordermin
+        base, quote = refs.get(_ws(p.base), Decimal(1)), refs.get(_ws(p.quote), Decimal(1))
+        start = _on_grid(base / quote, p.tick_size)
+        typical = _on_grid(max(p.ordermin, lot) * 10, lot)
     return PairSpec(
-        key, alt, ws, sym, base, quote, dec[0], dec[1], dec[2],
-        Decimal(mins[0]), Decimal(mins[1]), Decimal(mins[2]), Decimal(start), Decimal(typical),
+        p.key, p.altname, p.wsname, p.symbol, p.base, p.quote, p.pair_decimals,
+        p.cost_decimals, p.lot_decimals, ordermin, p.costmin, p.tick_size, start, typical,
+        p.status, p.fees or TAKER_FEES, p.fees_maker or MAKER_FEES,
     )  # fmt: skip
 
 
-PAIRS: dict[str, PairSpec] = {
-    p.key: p
-    for p in [
-        _pair("XXBTZUSD", "XBTUSD", "XBT/USD", "BTC/USD", "XXBT", "ZUSD", (1, 5, 8),
-              ("0.00005", "0.5", "0.1"), "30000.0", "0.05"),
-        _pair("XETHZUSD", "ETHUSD", "XETH/ZUSD", "ETH/USD", "XETH", "ZUSD", (2, 5, 8),
-              ("0.002", "0.5", "0.01"), "2000.00", "0.5"),
-        _pair("SOLUSD", "SOLUSD", "SOL/USD", "SOL/USD", "SOL", "ZUSD", (2, 5, 8),
-              ("0.05", "0.5", "0.01"), "150.00", "5"),
-        _pair("XXRPZUSD", "XRPUSD", "XRP/USD", "XRP/USD", "XXRP", "ZUSD", (5, 8, 8),
-              ("10", "0.5", "0.00001"), "0.60000", "500"),
-        _pair("XDGUSD", "XDGUSD", "XDG/USD", "DOGE/USD", "XXDG", "ZUSD", (7, 9, 8),
-              ("50", "0.5", "0.0000001"), "0.1500000", "2000"),
-        _pair("XETHXXBT", "ETHXBT", "ETH/XBT", "ETH/BTC", "XETH", "XXBT", (5, 10, 8),
-              ("0.002", "0.00002", "0.00001"), "0.06500", "0.5"),
-    ]
-}  # fmt: skip
+def _catalogue() -> dict[str, PairSpec]:
+    raw = raw_pairs()
+    refs = ref_usd(raw)
+    ordered = [k for k in ORIGINAL if k in raw] + [k for k in raw if k not in ORIGINAL]
+    return {k: _spec(raw[k], refs) for k in ordered}
 
+
+PAIRS: dict[str, PairSpec] = _catalogue()
+
+#: The USD pair of each asset that has one (USD valuations: fee tiers, TradeBalance).
+USD_PAIRS: dict[str, PairSpec] = {p.base: p for p in PAIRS.values() if p.quote == "ZUSD"}
 _ALIASES: dict[str, str] = {}
 for _p in PAIRS.values():
     for _name in (_p.key, _p.altname, _p.wsname, _p.symbol):
-        _ALIASES[_name.upper()] = _p.key
+        _ALIASES.setdefault(_name.upper(), _p.key)
 _ASSET_ALIASES: dict[str, str] = {}
 for _a in ASSETS.values():
     for _name in (_a.id, _a.altname, _a.ws_name):
-        _ASSET_ALIASES[_name.upper()] = _a.id
+        _ASSET_ALIASES.setdefault(_name.upper(), _a.id)
 
 
 def resolve_pair(name: str) -> PairSpec:
@@ -190,14 +240,39 @@ def resolve_pair(name: str) -> PairSpec:
 
 
 def resolve_asset(name: str) -> AssetSpec:
-    """Find an asset by id (XXBT), altname (XBT) or v2 name (BTC)."""
-    key = _ASSET_ALIASES.get(name.strip().upper())
-    if key is None:
-        raise KrakenError(UNKNOWN_ASSET)
-    return ASSETS[key]
+    """Find an asset by id (XXBT), altname (XBT) or v2 name (BTC).
+
+    A ``.F``/``.B``/``.T`` code (``USDT.F``: earning in Kraken Rewards) is its base asset's
+    read-only balance, named ``<altname><suffix>`` as Kraken names such balances.
+
+    Raises:
+        KrakenError: ``EQuery:Unknown asset``.
+    """
+    text = name.strip().upper()
+    key = _ASSET_ALIASES.get(text)
+    if key is not None:
+        return ASSETS[key]
+    head, dot, suffix = text.rpartition(".")
+    if dot and f".{suffix}" in _SUFFIXES and head.upper() in _ASSET_ALIASES:
+        base = ASSETS[_ASSET_ALIASES[head.upper()]]
+        code = f"{base.altname}.{suffix}"
+        return AssetSpec(code, code, f"{base.ws_name}.{suffix}", base.decimals,
+                         base.display_decimals, Decimal(0))  # fmt: skip
+    raise KrakenError(UNKNOWN_ASSET)
 
 
 def asset_decimals(asset: str) -> int:
-    """Ledger precision of an asset id (10 if unknown)."""
+    """Ledger precision of an asset id (its base asset's for ``.F`` codes; 10 if unknown)."""
     spec = ASSETS.get(asset)
-    return spec.decimals if spec else 10
+    if spec is None:
+        try:
+            spec = resolve_asset(asset)
+        except KrakenError:
+            return 10
+    return spec.decimals
+
+
+__all__ = [
+    "ASSETS", "MAKER_FEES", "ORIGINAL", "PAIRS", "TAKER_FEES", "USD_PAIRS", "AssetSpec", "PairSpec",
+    "asset_decimals", "plain", "resolve_asset", "resolve_pair",
+]  # fmt: skip

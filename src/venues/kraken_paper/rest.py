@@ -15,7 +15,7 @@ from src.venues.kraken_paper import public
 from src.venues.kraken_paper.auth import KeyStore
 from src.venues.kraken_paper.errors import KrakenError
 from src.venues.kraken_paper.faults import FaultConfig
-from src.venues.kraken_paper.market import PairMarket
+from src.venues.kraken_paper.market_registry import Markets
 from src.venues.kraken_paper.service import ExchangeService
 from src.venues.kraken_paper.wire import fail, ok, parse_body
 
@@ -44,7 +44,7 @@ class RestHost(Protocol):
     the exchange builds its app from this module, never the reverse.
     """
 
-    markets: dict[str, PairMarket]
+    markets: Markets
     service: ExchangeService
     keys: KeyStore
     faults: FaultConfig

@@ -6,16 +6,18 @@ import csv
 import functools
 import math
 import random
+import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
+import numpy as np
 
 from src.venues.kraken_paper.events import Level
 from src.venues.kraken_paper.market import Candle
-from src.venues.kraken_paper.pairs import PAIRS
+from src.venues.kraken_paper.pairs import ORIGINAL, PAIRS, PairSpec
 
 DATA_DIR = Path(__file__).resolve().parents[3] / "data" / "market"
 REPLAY_FILES = {
@@ -41,8 +43,20 @@ class MarketSource(Protocol):
     async def backfill(self, now: float, minutes: int) -> dict[str, list[Candle]]:
         """Per pair, the last ``minutes`` 1-minute candles before ``now``."""
 
-    async def step(self, sim_dt: float, now: float) -> list[Tick]:
-        """Advance ``sim_dt`` seconds; return the new trades (and books) per pair."""
+    async def step(
+        self, sim_dt: float, now: float, extra: dict[str, float] | None = None
+    ) -> list[Tick]:
+        """Advance ``sim_dt`` seconds; return the new trades (and books) per pair.
+
+        The original pairs always move; ``extra`` names other pairs to move this step, each
+        with the market seconds since it last moved (the exchange spreads them over steps).
+        """
+
+    def backfill_one(self, key: str, now: float, minutes: int) -> list[Candle]:
+        """History for a pair whose market is made on first use (any pair beyond the six)."""
+
+    def label(self, key: str) -> str:
+        """Where a pair's prices come from: replay, derived, synthetic or mirror."""
 
     async def aclose(self) -> None:
         """Release the source's resources."""
@@ -75,12 +89,48 @@ def _candles(paths: Paths, now: float) -> dict[str, list[Candle]]:
     return out
 
 
+def walk_candles(
+    spec: PairSpec, start: float, minutes: int, now: float, seed: int, end: float | None
+) -> tuple[list[Candle], float]:
+    """``minutes`` on-tick candles of a seeded GBM walk (4 points a minute) ending at ``now``.
+
+    With ``end`` the walk is scaled to finish there (a scaled GBM path is one too). Returns
+    the candles and the walk's last price.
+    """
+    sigma = SYNTH_VOL * math.sqrt(15.0 / SECONDS_PER_YEAR)
+    steps = sigma * np.random.default_rng(seed).standard_normal(minutes * 4) - sigma**2 / 2
+    path = start * np.exp(np.concatenate(([0.0], np.cumsum(steps))))
+    if end is not None and path[-1]:
+        path *= end / path[-1]
+    points = path[1:].reshape(minutes, 4)
+    opens = path[:-1:4]
+    tick = float(spec.tick_size)
+
+    def on_tick(values: Any) -> list[int]:
+        ticks: list[int] = np.maximum(np.rint(values / tick), 1).astype(np.int64).tolist()
+        return ticks
+
+    o, h = on_tick(opens), on_tick(np.maximum(opens, points.max(axis=1)))
+    lo, c = on_tick(np.minimum(opens, points.min(axis=1))), on_tick(points[:, 3])
+    vwaps: list[float] = np.round((opens + points.sum(axis=1)) / 5, 10).tolist()
+    first = int(now // 60 * 60) - minutes * 60
+    vol, t = spec.typical_trade * 4, spec.tick_size
+    candles = [
+        Candle(first + 60 * m, o[m] * t, h[m] * t, lo[m] * t, c[m] * t,
+               Decimal(repr(vwaps[m])) * vol, vol, 4)
+        for m in range(minutes)
+    ]  # fmt: skip
+    return candles, float(path[-1])
+
+
 @dataclass
 class SyntheticSource:
     """Seeded geometric Brownian motion per pair, starting at each pair's reference price.
 
-    After ``restore`` the walk continues from the saved prices with a random stream seeded
-    by ``seed`` and the restart count, and the next backfill ends at the saved prices.
+    The original six pairs share one random stream (as they always did); every other pair,
+    added on first use, walks its own stream seeded by the seed, restart count and pair key,
+    so whether and when other pairs appear does not change the six. After ``restore`` each
+    walk continues from its saved price and the next backfill ends there.
     """
 
     seed: int = 1
@@ -88,66 +138,110 @@ class SyntheticSource:
     rng: random.Random = field(init=False)
     restarts: int = 0
     resuming: bool = False
+    keys: list[str] = field(default_factory=lambda: [k for k in ORIGINAL if k in PAIRS])
+    _saved: dict[str, float] = field(default_factory=dict)
+    _rngs: dict[str, random.Random] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
-        for key, spec in PAIRS.items():
-            self.prices.setdefault(key, float(spec.start_price))
+        for key in self.keys:
+            self.prices.setdefault(key, float(PAIRS[key].start_price))
+
+    def _rng(self, key: str) -> random.Random:
+        if key in ORIGINAL:
+            return self.rng
+        if key not in self._rngs:
+            self._rngs[key] = random.Random(f"{self.seed}/{self.restarts}/{key}")
+        return self._rngs[key]
 
     def _advance(self, key: str, dt: float) -> float:
         sigma = SYNTH_VOL * math.sqrt(max(dt, 1e-9) / SECONDS_PER_YEAR)
-        self.prices[key] *= math.exp(sigma * self.rng.gauss(0.0, 1.0) - sigma * sigma / 2)
+        self.prices[key] *= math.exp(sigma * self._rng(key).gauss(0.0, 1.0) - sigma * sigma / 2)
         return self.prices[key]
 
     def _trade(self, key: str, old: float, new: float) -> Tick:
         spec = PAIRS[key]
-        qty = spec.typical_trade * _dec(0.2 + self.rng.random())
+        qty = spec.typical_trade * _dec(0.2 + self._rng(key).random())
         side = "buy" if new >= old else "sell"
         return Tick(key, [(_dec(new), qty, side)])
 
+    def label(self, key: str) -> str:
+        """Every pair here is synthetic."""
+        return "synthetic"
+
     def state(self) -> dict[str, Any]:
-        """The last prices and the restart count (floats survive JSON exactly)."""
-        return {"prices": dict(self.prices), "restarts": self.restarts}
+        """The last prices (pairs not made since a restart keep theirs) and the restart count."""
+        return {"prices": {**self._saved, **self.prices}, "restarts": self.restarts}
 
     def restore(self, state: dict[str, Any]) -> None:
         """Continue from saved prices, with a fresh random stream for this restart."""
-        saved = state.get("prices") or {}
-        self.prices.update({k: float(v) for k, v in saved.items() if k in PAIRS})
+        saved = {k: float(v) for k, v in (state.get("prices") or {}).items() if k in PAIRS}
+        self._saved = saved
+        self.prices.update({k: v for k, v in saved.items() if k in self.keys})
         self.restarts = int(state.get("restarts", 0)) + 1
         self.rng = random.Random(f"{self.seed}/{self.restarts}")
+        self._rngs.clear()
         self.resuming = True
 
+    def _walk(self, key: str) -> list[float]:
+        return [self.prices[key]] + [self._advance(key, 15.0) for _ in range(4)]
+
     def _paths(self, minutes: int) -> Paths:
-        paths: Paths = {k: [] for k in PAIRS}
+        paths: Paths = {k: [] for k in self.keys}
         for _ in range(minutes):
-            for key in PAIRS:
-                paths[key].append([self.prices[key]] + [self._advance(key, 15.0) for _ in range(4)])
+            for key in self.keys:
+                paths[key].append(self._walk(key))
         return paths
+
+    def _end_at(self, paths: Paths, targets: dict[str, float]) -> None:
+        """Scale each resumed path to end at its saved price (a scaled GBM path is one too)."""
+        for key, rows in paths.items():
+            if key not in targets:
+                continue
+            end = rows[-1][-1] if rows else targets[key]
+            ratio = targets[key] / end if end else 1.0
+            if ratio != 1.0:
+                paths[key] = [[p * ratio for p in path] for path in rows]
+            self.prices[key] = paths[key][-1][-1] if rows else targets[key]
 
     async def backfill(self, now: float, minutes: int) -> dict[str, list[Candle]]:
         """``minutes`` candles per pair ending at ``now``; after a restore, at the saved prices.
 
         A fresh source walks forward from its prices (where it then is). A restored one
-        walks too, then scales each path so it ends at the saved price: a scaled GBM path is
-        still one, and the market goes on from where it was rather than from the walk's end.
+        walks too, then scales each path so it ends at the saved price, so the market goes on
+        from where it was rather than from the walk's end.
         """
         target = dict(self.prices)
         paths = self._paths(minutes)
-        for key, rows in paths.items():
-            end = rows[-1][-1] if rows else target[key]
-            ratio = target[key] / end if self.resuming and end else 1.0
-            if ratio != 1.0:
-                paths[key] = [[p * ratio for p in path] for path in rows]
-            self.prices[key] = paths[key][-1][-1] if rows else target[key]
+        self._end_at(paths, target if self.resuming else {})
         self.resuming = False
         return _candles(paths, now)
 
-    async def step(self, sim_dt: float, now: float) -> list[Tick]:
-        """Walk every pair's price ``sim_dt`` seconds and return one trade each."""
+    def backfill_one(self, key: str, now: float, minutes: int) -> list[Candle]:
+        """A pair made on first use: its own walk, ending at its saved price if it had one.
+
+        Vectorised (numpy) and put on the tick as it is built: a no-pair Ticker builds all
+        683 markets at once, which must take about a second, not minutes.
+        """
+        if key not in self.keys:
+            self.keys.append(key)
+        saved = self._saved.pop(key, None)
+        start = float(PAIRS[key].start_price)
+        seed = zlib.crc32(f"{self.seed}/{self.restarts}/{key}".encode())
+        candles, last = walk_candles(PAIRS[key], start, minutes, now, seed, saved)
+        self.prices[key] = last
+        return candles
+
+    async def step(
+        self, sim_dt: float, now: float, extra: dict[str, float] | None = None
+    ) -> list[Tick]:
+        """Walk the original pairs ``sim_dt`` seconds (``extra`` pairs their own spans)."""
         ticks = []
-        for key in PAIRS:
+        for key, dt in [(k, sim_dt) for k in ORIGINAL if k in self.keys] + list(
+            (extra or {}).items()
+        ):
             old = self.prices[key]
-            ticks.append(self._trade(key, old, self._advance(key, sim_dt)))
+            ticks.append(self._trade(key, old, self._advance(key, dt)))
         return ticks
 
     async def aclose(self) -> None:
@@ -214,23 +308,33 @@ class ReplaySource(SyntheticSource):
         if state.get("sim_t") is not None:
             self.sim_t = float(state["sim_t"])
 
+    def label(self, key: str) -> str:
+        """``replay`` (BTC/USD, ETH/USD), ``derived`` (ETH/BTC, their ratio), else synthetic."""
+        if key in self.candles:
+            return "replay"
+        return "derived" if key == "XETHXXBT" else "synthetic"
+
     def _paths(self, minutes: int) -> Paths:
         if self.resuming:  # replay the minutes that led up to the cursor, to end there
             self.sim_t -= minutes * 60
-        paths: Paths = {k: [] for k in PAIRS}
+        paths: Paths = {k: [] for k in self.keys}
         for _ in range(minutes):
-            for key in PAIRS:
+            for key in self.keys:
                 paths[key].append([self._price(key, self.sim_t + 15 * i, 15.0) for i in range(5)])
             self.sim_t += 60
         return paths
 
-    async def step(self, sim_dt: float, now: float) -> list[Tick]:
-        """Advance the replay ``sim_dt`` seconds and return one trade per pair."""
+    async def step(
+        self, sim_dt: float, now: float, extra: dict[str, float] | None = None
+    ) -> list[Tick]:
+        """Advance the replay ``sim_dt`` seconds: one trade per original pair and ``extra`` one."""
         self.sim_t += sim_dt
         ticks = []
-        for key in PAIRS:
+        for key, dt in [(k, sim_dt) for k in ORIGINAL if k in self.keys] + list(
+            (extra or {}).items()
+        ):
             old = self.prices[key]
-            new = self._price(key, self.sim_t, sim_dt)
+            new = self._price(key, self.sim_t, dt)
             self.prices[key] = new
             ticks.append(self._trade(key, old, new))
         return ticks
@@ -243,6 +347,17 @@ class MirrorSource:
         self._client = httpx.AsyncClient(base_url=upstream.rstrip("/"), timeout=10.0)
         self._depth = depth
         self._since: dict[str, str] = {}
+        self.keys = [k for k in ORIGINAL if k in PAIRS]
+
+    def label(self, key: str) -> str:
+        """Every pair mirrors the upstream."""
+        return "mirror"
+
+    def backfill_one(self, key: str, now: float, minutes: int) -> list[Candle]:
+        """No history at once (a sync call cannot ask the upstream): the next poll fills it."""
+        if key not in self.keys:
+            self.keys.append(key)
+        return []
 
     async def _get(self, method: str, **params: Any) -> dict[str, Any]:
         resp = await self._client.get(f"/0/public/{method}", params=params)
@@ -260,7 +375,7 @@ class MirrorSource:
     async def backfill(self, now: float, minutes: int) -> dict[str, list[Candle]]:
         """The upstream's last ``minutes`` closed 1-minute candles per pair."""
         out: dict[str, list[Candle]] = {}
-        for key in PAIRS:
+        for key in self.keys:
             rows = self._first(await self._get("OHLC", pair=key, interval=1))
             out[key] = [
                 Candle(int(r[0]), Decimal(r[1]), Decimal(r[2]), Decimal(r[3]), Decimal(r[4]),
@@ -269,10 +384,12 @@ class MirrorSource:
             ]  # fmt: skip
         return out
 
-    async def step(self, sim_dt: float, now: float) -> list[Tick]:
-        """Poll the upstream's book and new trades for every pair."""
+    async def step(
+        self, sim_dt: float, now: float, extra: dict[str, float] | None = None
+    ) -> list[Tick]:
+        """Poll the upstream's book and new trades for the original pairs and ``extra`` ones."""
         ticks = []
-        for key in PAIRS:
+        for key in [k for k in ORIGINAL if k in self.keys] + list(extra or {}):
             depth = self._first(await self._get("Depth", pair=key, count=self._depth))
             params = {"pair": key}
             if key in self._since:

@@ -59,7 +59,7 @@ class WsVenue:
         spec = pair_for_symbol(symbol)
         if spec is None:
             return None
-        market: PairMarket | None = self.engine.markets.get(spec.key)
+        market: PairMarket = self.engine.markets[spec.key]  # built on first use
         return market
 
     def persist(self) -> None:

@@ -21,7 +21,7 @@ async def test_time_and_status(client: Client, exchange: PaperExchange) -> None:
 
 async def test_asset_pairs_fields_and_names(client: Client) -> None:
     pairs = (await client.public("AssetPairs"))["result"]
-    assert set(pairs) == PAIR_KEYS
+    assert set(pairs) >= PAIR_KEYS and len(pairs) == 683  # the whole ~2024-04 universe
     btc = pairs["XXBTZUSD"]
     for field in ("altname", "wsname", "base", "quote", "pair_decimals", "lot_decimals",
                   "cost_decimals", "ordermin", "costmin", "tick_size", "status", "fees",
