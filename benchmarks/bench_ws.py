@@ -1,36 +1,30 @@
-"""WS benchmarks: checksummed book updates vs python-kraken-sdk; add_order over WS vs REST.
+"""WS benchmarks: the book and orders against python-kraken-sdk (PKS), side by side.
 
-Run from the repo root:
+Run from the repo root (``bash scripts/bootstrap.sh dev bench`` installs the peers):
 
-    .venv/bin/python -m benchmarks.bench_ws record   # re-record the book stream fixture
-    .venv/bin/python -m benchmarks.bench_ws book     # book updates/s, ours vs python-kraken-sdk
+    .venv/bin/python -m benchmarks.bench_ws record   # re-record the paper book stream fixture
+    .venv/bin/python -m benchmarks.bench_ws book     # book from text and over loopback, vs PKS
     .venv/bin/python -m benchmarks.bench_ws orders   # add_order round trips, WS vs REST
-    .venv/bin/python -m benchmarks.bench_ws          # both
+    .venv/bin/python -m benchmarks.bench_ws          # all of them
 
-The book benchmark replays one recorded stream (``tests/fixtures/kraken/ws_book_stream.json``,
-raw frames recorded from the paper exchange) through both clients, from raw text to a checksum
-verified book, in the same process; results are ratios against the peer on the same data.
+``book`` runs both streams of ``benchmarks/book_streams.py`` (the recorded paper stream and the
+Kraken-like one) through both clients in the same process, alternated, every checksum verified
+and the final books compared (``benchmarks/ws_book_bench.py``); results are ratios against the
+peer on the same data, medians of the repetitions, with the machine's load printed.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import statistics
 import time
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
 
 from tqdm import tqdm
 
-from src.brokers.kraken.ws.book import OrderBook
-from src.brokers.kraken.ws.frames import decode_frame
-
-STREAM = Path(__file__).resolve().parents[1] / "tests/fixtures/kraken/ws_book_stream.json"
-SYMBOL, PRICE_DECIMALS, QTY_DECIMALS, DEPTH = "BTC/USD", 1, 8, 10
+from benchmarks.book_streams import DEPTH, STREAM, SYMBOL
 
 
 async def record(frames: int = 200) -> None:
@@ -59,71 +53,16 @@ async def record(frames: int = 200) -> None:
     print(f"recorded {len(out)} frames to {STREAM}")
 
 
-def _frames() -> list[str]:
-    frames: list[str] = json.loads(STREAM.read_text())["frames"]
-    return frames
+def bench_book(repeat: int = 21) -> None:
+    """Book from raw text and over loopback, ours vs PKS, on both streams."""
+    import logging
 
+    from benchmarks.ws_book_bench import bench_loopback, bench_text
 
-def run_ours(frames: list[str]) -> tuple[float, int]:
-    """Seconds to decode, apply and verify every frame; and how many checksums failed."""
-    start = time.perf_counter()
-    book = OrderBook(SYMBOL, DEPTH, PRICE_DECIMALS, QTY_DECIMALS)
-    failures = 0
-    for text in frames:
-        frame = decode_frame(text)
-        data = frame.data[0]  # type: ignore[union-attr]
-        if not book.apply_message(data, snapshot=frame.type == "snapshot"):  # type: ignore[union-attr]
-            failures += 1
-    return time.perf_counter() - start, failures
-
-
-def run_sdk(frames: list[str]) -> tuple[float, int]:
-    """The same with python-kraken-sdk's ``SpotOrderBookClient`` (its own float decoding)."""
-    from kraken.spot import SpotOrderBookClient
-
-    failures = 0
-
-    async def on_update(pair: str, message: dict[str, Any]) -> None:
-        nonlocal failures
-        if "error" in message:
-            failures += 1
-
-    async def main() -> float:
-        client = SpotOrderBookClient(depth=DEPTH, callback=on_update)
-        # what the client would fetch from REST AssetPairs on the first message
-        book = client._SpotOrderBookClient__book  # type: ignore[attr-defined]
-        book[SYMBOL] = {"bid": {}, "ask": {}, "valid": True,
-                        "price_decimals": PRICE_DECIMALS, "qty_decimals": QTY_DECIMALS}  # fmt: skip
-        # a mismatch would resubscribe over the network
-        setattr(client, "remove_book", _noop)  # noqa: B010
-        setattr(client, "add_book", _noop)  # noqa: B010
-        start = time.perf_counter()
-        for text in frames:
-            await client.on_message(json.loads(text))
-        elapsed = time.perf_counter() - start
-        with contextlib.suppress(Exception):
-            await client.close()
-        return elapsed
-
-    return asyncio.run(main()), failures
-
-
-async def _noop(*args: Any, **kwargs: Any) -> None:
-    return None
-
-
-def bench_book(repeat: int = 20) -> None:
-    """Print updates/s for both clients on the recorded stream (best of ``repeat``)."""
-    frames = _frames()
-    ours = [run_ours(frames) for _ in tqdm(range(repeat), desc="ours")]
-    sdk = [run_sdk(frames) for _ in tqdm(range(repeat), desc="python-kraken-sdk")]
-    best_ours, best_sdk = min(t for t, _ in ours), min(t for t, _ in sdk)
-    print(f"book stream: {len(frames)} frames (BTC/USD depth {DEPTH}), best of {repeat}")
-    print(f"  ours (Decimal, checksum every frame): {len(frames) / best_ours:,.0f} msg/s, "
-          f"checksum failures {ours[0][1]}")  # fmt: skip
-    print(f"  python-kraken-sdk SpotOrderBookClient: {len(frames) / best_sdk:,.0f} msg/s, "
-          f"checksum failures {sdk[0][1]}")  # fmt: skip
-    print(f"  ratio ours/sdk throughput: {best_sdk / best_ours:.2f}x")
+    logging.getLogger("kraken").setLevel(logging.CRITICAL)  # PKS logs each closed socket
+    for stream in ("kraken-like", "paper"):
+        bench_text(stream, repeat)
+        bench_loopback(stream, max(5, repeat // 2))
 
 
 def _pct(values: list[float], q: float) -> float:

@@ -2,22 +2,58 @@
 
 Kraken's checksum (docs: guides/spot-ws-book-v2) is the CRC32 of the top 10 asks (ascending)
 then the top 10 bids (descending), each level written as price then quantity, formatted to the
-pair's price and quantity precision, with the ``.`` removed and leading zeros stripped. Numbers
-are handled as ``Decimal`` from the wire to the string: a float never touches them.
+pair's price and quantity precision, with the ``.`` removed and leading zeros stripped. A float
+never touches the numbers: they are ``Decimal`` or the exact text of the JSON literal.
+
+How it stays fast (docs/websocket.md, *Performance*): a level is keyed by its price scaled to an
+exact integer (``30500.7`` at precision 1 is ``305007``; bids negated so ascending is best
+first), which is also its checksum digits, and each level keeps its token (price digits + qty
+digits), so a checksum joins at most 20 cached strings. The sorted key list is patched with
+``bisect`` for small messages and rebuilt once for large ones. ``Decimal`` values for readers
+are made on first read and kept. Frames from ``WIRE_DECODER`` (float literals as text) take
+``apply_wire_message``: canonical levels are read with string operations only; anything else
+is refused unapplied, so the caller sends it down the ``Decimal`` path, whose results are the
+same by construction (tests/unit/brokers/kraken/ws/test_book_fast_path.py).
 """
 
 from __future__ import annotations
 
-import bisect
+import json
 import zlib
 from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Any
 
-__all__ = ["CHECKSUM_LEVELS", "BookError", "OrderBook", "checksum_token", "level_decimal"]
+from src.brokers.kraken.ws.book_side import BookSide, Entry, Key, Parsed
+
+__all__ = [
+    "CHECKSUM_LEVELS",
+    "WIRE_DECODER",
+    "BookError",
+    "OrderBook",
+    "WireNumber",
+    "checksum_token",
+    "level_decimal",
+]
 
 CHECKSUM_LEVELS = 10
 VALID_DEPTHS = (10, 25, 100, 500, 1000)
+
+
+class WireNumber(str):
+    """The exact text of a JSON float literal (``30500.7``), as ``WIRE_DECODER`` leaves it.
+
+    A type of its own, so a JSON *string* (``"30500.7"``) is never mistaken for a number.
+    """
+
+    __slots__ = ()
+
+
+#: Decodes a frame once, keeping each JSON float literal as a ``WireNumber`` (ints stay ints).
+WIRE_DECODER = json.JSONDecoder(parse_float=WireNumber)
+# scaleb under the default context rounds past 28 digits; keys must be exact.
+_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 
 
 class BookError(ValueError):
@@ -59,46 +95,11 @@ def checksum_token(price: Decimal, qty: Decimal, price_precision: int, qty_preci
     return _digits(price, price_precision) + _digits(qty, qty_precision)
 
 
-class _Side:
-    """One side of the book, keyed by ``sign * price`` so ascending order is best first."""
-
-    def __init__(self, descending: bool) -> None:
-        self._descending = descending
-        self._keys: list[Decimal] = []  # sorted ascending = best first
-        self._levels: dict[Decimal, tuple[Decimal, Decimal, str]] = {}  # key -> price, qty, token
-
-    def set(self, price: Decimal, qty: Decimal, token: str) -> None:
-        key = -price if self._descending else price
-        if key not in self._levels:
-            bisect.insort(self._keys, key)
-        self._levels[key] = (price, qty, token)
-
-    def remove(self, price: Decimal) -> None:
-        key = -price if self._descending else price
-        if self._levels.pop(key, None) is not None:
-            del self._keys[bisect.bisect_left(self._keys, key)]
-
-    def truncate(self, depth: int) -> None:
-        if len(self._keys) > depth:
-            for key in self._keys[depth:]:
-                del self._levels[key]
-            del self._keys[depth:]
-
-    def clear(self) -> None:
-        self._keys.clear()
-        self._levels.clear()
-
-    def top(self, count: int | None = None) -> list[tuple[Decimal, Decimal]]:
-        keys = self._keys if count is None else self._keys[:count]
-        levels = self._levels
-        return [(levels[k][0], levels[k][1]) for k in keys]
-
-    def tokens(self, count: int) -> str:
-        levels = self._levels
-        return "".join([levels[k][2] for k in self._keys[:count]])
-
-    def __len__(self) -> int:
-        return len(self._keys)
+def _exact_key(price: Decimal, places: int, sign: int) -> Key:
+    """``sign * price * 10**places`` exactly: an int, or a Fraction past the precision."""
+    scaled = price.scaleb(places, _EXACT)
+    whole = int(scaled)
+    return sign * whole if whole == scaled else sign * Fraction(scaled)
 
 
 class OrderBook:
@@ -120,8 +121,8 @@ class OrderBook:
         self.depth = depth
         self.price_precision = price_precision
         self.qty_precision = qty_precision
-        self._bids = _Side(descending=True)
-        self._asks = _Side(descending=False)
+        self._bids = BookSide(-1)
+        self._asks = BookSide(1)
         self.timestamp: str | None = None
 
     @property
@@ -156,19 +157,9 @@ class OrderBook:
         A snapshot replaces the book. ``qty`` 0 removes a level. The whole message is validated
         before anything changes, so a bad level leaves the book as it was.
         """
-        parsed_bids = self._parse_levels(bids, "bids")
-        parsed_asks = self._parse_levels(asks, "asks")
-        if snapshot:
-            self._bids.clear()
-            self._asks.clear()
-        for side, levels in ((self._bids, parsed_bids), (self._asks, parsed_asks)):
-            for price, qty in levels:
-                if qty == 0:
-                    side.remove(price)
-                else:
-                    token = checksum_token(price, qty, self.price_precision, self.qty_precision)
-                    side.set(price, qty, token)
-            side.truncate(self.depth)
+        parsed_bids = self._parse_levels(bids, "bids", -1)
+        parsed_asks = self._parse_levels(asks, "asks", 1)
+        self._update(parsed_bids, parsed_asks, snapshot)
 
     def apply_message(self, data: Mapping[str, Any], *, snapshot: bool) -> bool:
         """Apply one ``book`` data object and report whether its checksum matches.
@@ -184,20 +175,87 @@ class OrderBook:
         self.timestamp = timestamp if isinstance(timestamp, str) else self.timestamp
         return expected is None or self.checksum() == expected
 
+    def apply_wire_message(self, data: dict[str, Any], *, snapshot: bool) -> bool | None:
+        """``apply_message`` for a data object from ``WIRE_DECODER``, on its fast path.
+
+        Returns:
+            Whether the checksum matches (True without one), as ``apply_message``; or None,
+            with nothing changed, when the message is not in canonical form (a level that is
+            not ``{"price": literal, "qty": literal or 0}`` at exactly the pair's decimals, a
+            checksum that is not an int): decode it with ``Decimal`` and ``apply_message`` it.
+        """
+        expected = data.get("checksum")
+        if expected is not None and type(expected) is not int:
+            return None
+        bids = data.get("bids") or ()
+        asks = data.get("asks") or ()
+        if (type(bids) is not list and bids != ()) or (type(asks) is not list and asks != ()):
+            return None
+        parsed_bids = self._parse_wire(bids, -1) if bids else []
+        parsed_asks = self._parse_wire(asks, 1) if asks else []
+        if parsed_bids is None or parsed_asks is None:
+            return None
+        self._update(parsed_bids, parsed_asks, snapshot)
+        timestamp = data.get("timestamp")
+        if type(timestamp) is str:
+            self.timestamp = timestamp
+        return expected is None or self.checksum() == expected
+
     def checksum_string(self) -> str:
         """The exact string Kraken feeds to CRC32 for the current top 10 levels."""
-        return self._asks.tokens(CHECKSUM_LEVELS) + self._bids.tokens(CHECKSUM_LEVELS)
+        return self._asks.tokens() + self._bids.tokens()
 
     def checksum(self) -> int:
         """CRC32 (unsigned) of the current top 10 asks and bids."""
-        return zlib.crc32(self.checksum_string().encode("ascii")) & 0xFFFFFFFF
+        return zlib.crc32((self._asks.tokens() + self._bids.tokens()).encode("ascii"))
+
+    def _update(self, bids: list[Parsed], asks: list[Parsed], snapshot: bool) -> None:
+        if snapshot:
+            self._bids.clear()
+            self._asks.clear()
+        if bids or snapshot:
+            self._bids.update(bids, self.depth)
+        if asks or snapshot:
+            self._asks.update(asks, self.depth)
+
+    def _parse_wire(self, levels: Iterable[Any], sign: int) -> list[Parsed] | None:
+        # Only literals already at the pair's decimals: their digits are the checksum digits.
+        # A JSON float literal is -?digits.digits([eE][+-]?digits)? in ASCII, so a sign or an
+        # exponent fails isdecimal and sends the message to the Decimal path, like any odd value.
+        pp, qp = self.price_precision, self.qty_precision
+        out: list[Parsed] = []
+        for level in levels:
+            if type(level) is not dict:
+                return None
+            price = level.get("price")
+            qty = level.get("qty")
+            if type(price) is not WireNumber:
+                return None
+            whole, _, frac = price.partition(".")
+            if len(frac) != pp or not whole.isdecimal() or not frac.isdecimal():
+                return None
+            digits = whole + frac
+            entry: Entry | None
+            if type(qty) is WireNumber:
+                qwhole, _, qfrac = qty.partition(".")
+                if len(qfrac) != qp or not qwhole.isdecimal() or not qfrac.isdecimal():
+                    return None
+                qdigits = (qwhole + qfrac).lstrip("0")
+                entry = [digits.lstrip("0") + qdigits, price, qty, None] if qdigits else None
+            elif qty == 0 and type(qty) is int:
+                entry = None
+            else:
+                return None
+            out.append((sign * int(digits), entry))
+        return out
 
     def _parse_levels(
-        self, levels: Iterable[Mapping[str, Any]], name: str
-    ) -> list[tuple[Decimal, Decimal]]:
+        self, levels: Iterable[Mapping[str, Any]], name: str, sign: int
+    ) -> list[Parsed]:
         if isinstance(levels, str | bytes | Mapping):
             raise BookError(f"{name}: expected a list of levels")
-        out: list[tuple[Decimal, Decimal]] = []
+        pp, qp = self.price_precision, self.qty_precision
+        out: list[Parsed] = []
         for index, level in enumerate(levels):
             if not isinstance(level, Mapping):
                 raise BookError(f"{name}[{index}]: expected an object with price and qty")
@@ -213,7 +271,11 @@ class OrderBook:
             ):
                 price = level_decimal(price, f"{name}[{index}].price")
                 qty = level_decimal(qty, f"{name}[{index}].qty")
-            out.append((price, qty))
+            key = _exact_key(price, pp, sign)
+            if qty == 0:
+                out.append((key, None))
+            else:
+                out.append((key, [_digits(price, pp) + _digits(qty, qp), price, qty, None]))
         return out
 
     def __len__(self) -> int:

@@ -20,13 +20,8 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from src.brokers.kraken.ws.backoff import Backoff
-from src.brokers.kraken.ws.frames import (
-    ChannelFrame,
-    MalformedFrameError,
-    ResponseFrame,
-    decode_frame,
-    encode_request,
-)
+from src.brokers.kraken.ws.frames import ResponseFrame, encode_request
+from src.brokers.kraken.ws.reader import ChannelHandler, FastHandler, FrameReader, MalformedHandler
 from src.brokers.kraken.ws.requests import (
     ConnectionLostError,
     RequestTimeoutError,
@@ -36,18 +31,24 @@ from src.brokers.kraken.ws.requests import (
 from src.core.clock import Clock, SystemClock
 from src.core.errors import NetworkError
 
-__all__ = ["ConnectionLostError", "RequestTimeoutError", "SubscriptionKey", "WsConnection"]
+__all__ = [
+    "ChannelHandler",
+    "ConnectionLostError",
+    "FastHandler",
+    "MalformedHandler",
+    "RequestTimeoutError",
+    "SubscriptionKey",
+    "WsConnection",
+]
 
 log = logging.getLogger(__name__)
 
 TokenProvider = Callable[[], Awaitable[str]]
-ChannelHandler = Callable[[ChannelFrame], None]
 ReconnectHook = Callable[[], Awaitable[object]]
-MalformedHandler = Callable[[str], None]
 DisconnectListener = Callable[[], None]
 
 
-class WsConnection:
+class WsConnection(FrameReader):
     """A Kraken WS v2 connection that keeps itself alive while running.
 
     Args:
@@ -79,24 +80,21 @@ class WsConnection:
         clock: Clock | None = None,
         name: str = "kraken-ws",
     ) -> None:
+        super().__init__(
+            name=name,
+            on_channel=on_channel,
+            on_malformed=on_malformed,
+            idle_timeout=idle_timeout,
+            clock=clock or SystemClock(),
+        )
         self.url = url
-        self.name = name
-        self._on_channel = on_channel
-        self._on_malformed = on_malformed
         self._token_provider = token_provider
-        self.idle_timeout = idle_timeout
         self.ping_interval = ping_interval
         self.request_timeout = request_timeout
         self.backoff = backoff or Backoff()
-        self.clock: Clock = clock or SystemClock()
         self.token: str | None = None
-        self.system_status: str | None = None
         self.connects = 0
-        self.malformed_frames = 0
-        self.idle_timeouts = 0
         self._ids = itertools.count(1)
-        self._pending: dict[int, asyncio.Future[ResponseFrame]] = {}
-        self._subscriptions: dict[SubscriptionKey, tuple[dict[str, Any], bool]] = {}
         self._hooks: list[ReconnectHook] = []
         self._disconnect_listeners: list[DisconnectListener] = []
         self._connect_waiters: list[asyncio.Future[None]] = []
@@ -104,8 +102,6 @@ class WsConnection:
         self._connected = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
-        self._last_channel_at = 0.0
-        self._last_any_at = 0.0
 
     @property
     def reconnects(self) -> int:
@@ -207,10 +203,11 @@ class WsConnection:
             ConnectionLostError: the socket dropped before the reply (outcome unknown).
         """
         wait = self.request_timeout if timeout is None else timeout
-        try:
-            await asyncio.wait_for(self._connected.wait(), wait)
-        except TimeoutError:
-            raise NetworkError(f"{self.name}: not connected", endpoint=method) from None
+        if not self._connected.is_set():  # no timer at all on the usual, connected path
+            try:
+                await asyncio.wait_for(self._connected.wait(), wait)
+            except TimeoutError:
+                raise NetworkError(f"{self.name}: not connected", endpoint=method) from None
         if self._ws is None:
             raise ConnectionLostError(f"{self.name}: connection lost", endpoint=method)
         return await self._send(self._ws, method, params, wait, auth)
@@ -227,10 +224,6 @@ class WsConnection:
         self._subscriptions.pop(subscription_key(params), None)
         return await self.request("unsubscribe", params, auth=auth)
 
-    def message_age(self) -> float:
-        """Seconds since the last channel frame (heartbeats included)."""
-        return self.clock.monotonic() - self._last_channel_at
-
     async def _send(
         self,
         ws: ClientConnection,
@@ -242,11 +235,15 @@ class WsConnection:
         req_id = next(self._ids)
         if auth:
             params = {**(params or {}), "token": self.token}
-        future: asyncio.Future[ResponseFrame] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[ResponseFrame] = loop.create_future()
         self._pending[req_id] = future
+        timer: asyncio.TimerHandle | None = None
         try:
             await ws.send(encode_request(method, params, req_id))
-            return await asyncio.wait_for(future, timeout)
+            # One timer that fails the future, not asyncio.wait_for (a task per request).
+            timer = loop.call_later(timeout, _expire, future)
+            return await future
         except TimeoutError:
             raise RequestTimeoutError(
                 f"{self.name}: no reply to {method} (req_id {req_id}) within {timeout}s",
@@ -257,6 +254,8 @@ class WsConnection:
                 f"{self.name}: connection lost sending {method}", endpoint=method
             ) from exc
         finally:
+            if timer is not None:
+                timer.cancel()
             self._pending.pop(req_id, None)
 
     async def _run(self) -> None:
@@ -329,68 +328,16 @@ class WsConnection:
                 await ws.close()
                 break
 
-    async def _read(self, ws: ClientConnection) -> None:
-        loop = asyncio.get_running_loop()
-        last_channel = last_any = loop.time()
-        while True:
-            silent_since = last_channel if self._subscriptions else last_any
-            remaining = silent_since + self.idle_timeout - loop.time()
-            try:
-                text = await asyncio.wait_for(ws.recv(), max(remaining, 0.001))
-            except TimeoutError:
-                self.idle_timeouts += 1
-                log.warning("%s: no message for %.1fs; reconnecting", self.name, self.idle_timeout)
-                await ws.close()
-                return
-            except websockets.ConnectionClosed:
-                return
-            last_any = loop.time()
-            self._last_any_at = self.clock.monotonic()
-            if self._dispatch(text):
-                last_channel = last_any
-                self._last_channel_at = self._last_any_at
-
-    def _dispatch(self, text: str | bytes) -> bool:
-        """Handle one frame; True when it was channel data (a liveness signal)."""
-        try:
-            frame = decode_frame(text)
-        except MalformedFrameError as exc:
-            self.malformed_frames += 1
-            log.warning("%s: skipped malformed frame (%s): %.200r", self.name, exc, text)
-            self._malformed(f"malformed frame ({exc})")
-            return False
-        if isinstance(frame, ResponseFrame):
-            future = self._pending.get(frame.req_id) if frame.req_id is not None else None
-            if future is not None and not future.done():
-                future.set_result(frame)
-            return False
-        if frame.channel == "status" and isinstance(frame.data, list) and frame.data:
-            first = frame.data[0]
-            if isinstance(first, dict) and isinstance(first.get("system"), str):
-                self.system_status = first["system"]
-        try:
-            self._on_channel(frame)
-        except Exception as exc:
-            self.malformed_frames += 1
-            log.exception("%s: skipped unhandled %s frame", self.name, frame.channel)
-            self._malformed(f"{frame.channel} frame its handler could not read ({exc!r})")
-        return True
-
-    def _malformed(self, reason: str) -> None:
-        self._notify([self._on_malformed] if self._on_malformed else [], reason)
-
     def _disconnected(self) -> None:
         self._notify(self._disconnect_listeners)
-
-    def _notify(self, listeners: list[Callable[..., None]], *args: Any) -> None:
-        for listener in listeners:
-            try:
-                listener(*args)
-            except Exception:  # a listener's bug must stop neither the reader nor the run loop
-                log.exception("%s: listener %r failed", self.name, listener)
 
     def _fail_pending(self, why: str) -> None:
         for req_id, future in list(self._pending.items()):
             if not future.done():
                 future.set_exception(ConnectionLostError(f"{self.name}: {why} (req_id {req_id})"))
         self._pending.clear()
+
+
+def _expire(future: asyncio.Future[ResponseFrame]) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError())

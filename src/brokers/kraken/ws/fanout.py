@@ -26,6 +26,11 @@ class Fanout(Generic[T]):
         self._maxsize = maxsize
         self.dropped = 0
 
+    @property
+    def has_readers(self) -> bool:
+        """True while some iterator is open: build an item only then (the hot book path)."""
+        return bool(self._queues)
+
     def publish(self, item: T) -> None:
         """Offer ``item`` to every iterator."""
         for queue in self._queues:

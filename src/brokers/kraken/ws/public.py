@@ -22,7 +22,11 @@ from src.brokers.kraken.limits.gate import NullGate
 from src.brokers.kraken.rest.client import KrakenRestClient
 from src.brokers.kraken.settings import KrakenSettings
 from src.brokers.kraken.ws.backoff import Backoff
-from src.brokers.kraken.ws.book import VALID_DEPTHS, BookError, OrderBook
+from src.brokers.kraken.ws.book import (
+    VALID_DEPTHS,
+    OrderBook,
+)
+from src.brokers.kraken.ws.book_feed import BOOK_PREFIX, BookFeed
 from src.brokers.kraken.ws.book_recovery import BookRecovery
 from src.brokers.kraken.ws.connection import WsConnection
 from src.brokers.kraken.ws.fanout import Fanout
@@ -98,14 +102,12 @@ class KrakenMarketData:
             name="kraken-public",
         )
         self._precision: dict[str, tuple[int, int]] = {}
-        self._books: dict[str, LiveBook] = {}
         self._tickers: dict[str, tuple[float, Ticker]] = {}
         self._trades: dict[str, deque[PublicTrade]] = {}
         self._trade_at: dict[str, float] = {}
         self._candles: dict[tuple[str, int], tuple[float, Candle]] = {}
         self.instruments: dict[str, dict[str, Any]] = {}
         self._instrument_ready = asyncio.Event()
-        self._book_out: Fanout[BookUpdate] = Fanout()
         self._ticker_out: Fanout[Ticker] = Fanout()
         self._trade_out: Fanout[PublicTrade] = Fanout()
         self._ohlc_out: Fanout[Candle] = Fanout()
@@ -117,6 +119,10 @@ class KrakenMarketData:
             snapshot_timeout=snapshot_timeout,
             backoff=resubscribe_backoff,
         )
+        self._feed = BookFeed(self.clock, self.recovery)
+        self._books: dict[str, LiveBook] = self._feed.books
+        self._book_out: Fanout[BookUpdate] = self._feed.out
+        self.connection.set_fast_route(BOOK_PREFIX, "book", self._feed.on_text)
         self.connection.add_disconnect_listener(self._on_disconnect)
         self.connection.add_reconnect_hook(self._after_reconnect)
 
@@ -314,32 +320,7 @@ class KrakenMarketData:
                 log.warning("%s: skipped non-object data item %.100r", frame.channel, item)
 
     def _on_book(self, frame: ChannelFrame, data: dict[str, Any]) -> None:
-        symbol = data.get("symbol")
-        live = self._books.get(symbol) if isinstance(symbol, str) else None
-        if live is None:
-            return
-        snapshot = frame.type == "snapshot"
-        if not snapshot and live.stale:
-            return  # waiting for the snapshot that repairs this book
-        problem = None
-        try:
-            if not live.book.apply_message(data, snapshot=snapshot):
-                problem = "checksum mismatch"
-        except BookError as exc:
-            log.warning("book %s: bad message skipped: %s", symbol, exc)
-            problem = f"message could not be applied ({exc})"
-        live.received_at = self.clock.monotonic()
-        if problem is None and snapshot:
-            live.mark_valid(live.received_at)
-        elif problem is not None:
-            live.checksum_failures += 1
-            live.mark_stale(f"{problem} on {'snapshot' if snapshot else 'update'}", self._utc())
-            log.warning("book %s: %s; stale until a fresh snapshot", symbol, problem)
-            self.recovery.failed(live)
-        if snapshot:
-            self.recovery.snapshot_seen(live.symbol)
-        levels = _levels(data, "bids"), _levels(data, "asks")
-        self._book_out.publish(BookUpdate(live.symbol, snapshot, *levels, problem is None, live))
+        self._feed.on_item(frame, data)
 
     def _utc(self) -> datetime:
         return self.clock.now().astimezone(UTC)
@@ -376,11 +357,6 @@ class KrakenMarketData:
             if isinstance(pair, dict) and isinstance(pair.get("symbol"), str):
                 self.instruments[pair["symbol"]] = pair
         self._instrument_ready.set()
-
-
-def _levels(data: dict[str, Any], side: str) -> tuple[tuple[Any, Any], ...]:
-    levels = data.get(side) or ()
-    return tuple((x.get("price"), x.get("qty")) for x in levels if isinstance(x, dict))
 
 
 _HANDLERS = {
