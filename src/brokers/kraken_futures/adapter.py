@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self
@@ -22,7 +22,7 @@ from src.brokers.kraken_futures.rest.positions import position_from_row
 from src.brokers.kraken_futures.rest.transport import FuturesTransport
 from src.brokers.kraken_futures.settings import KrakenFuturesSettings
 from src.brokers.kraken_futures.streams.fill_log import FillLog
-from src.brokers.kraken_futures.streams.fills import FillStream
+from src.brokers.kraken_futures.streams.private import PrivateFeeds
 from src.core.clock import Clock, SystemClock
 from src.core.derivatives import DerivativePosition, MarginSummary
 from src.core.errors import UnknownOrderError
@@ -113,7 +113,9 @@ class KrakenFuturesAdapter(FuturesMarketQueries):
             self.rest, self.load_instruments, self.orders, resolver, self.settings.trigger_signal
         )
         self.fill_log = FillLog()
-        self._fill_stream: FillStream | None = None
+        self.ws_options: dict[str, Any] = {}
+        """Keyword options for the private WebSocket (``idle_timeout``, ``backoff``...)."""
+        self._private: PrivateFeeds | None = None
 
     def __repr__(self) -> str:
         return f"KrakenFuturesAdapter(base_url={self.base_url!r})"
@@ -131,8 +133,8 @@ class KrakenFuturesAdapter(FuturesMarketQueries):
 
     async def aclose(self) -> None:
         """Close the WebSocket (if open) and the HTTP pool."""
-        if self._fill_stream is not None:
-            await self._fill_stream.close()
+        if self._private is not None:
+            await self._private.close()
         await self.transport.aclose()
 
     # ------------------------------------------------------------------ account
@@ -299,26 +301,47 @@ class KrakenFuturesAdapter(FuturesMarketQueries):
         """Own fills (newest 100, paged back to ``since``), oldest first, fees priced."""
         fees = await self.load_fees(private=True)
         instruments = await self.load_instruments()
-        fills: list[Fill] = []
+        unique: dict[str, Fill] = {}
         before: datetime | None = None
-        for _ in range(10):  # 1,000 fills at most per call (each further page costs 25)
+        for _ in range(20):  # 2,000 fills at most per call (each further page costs 25)
             reply = await self.rest.fills(before)
             page = parse.rows(reply, "fills", "fills")
-            fills.extend(self.fill_log.price_rest_fill(r, instruments, fees) for r in page)
-            if len(page) < 100 or since is None:
+            known = len(unique)
+            for row in page:
+                fill = self.fill_log.price_rest_fill(row, instruments, fees)
+                unique[fill.fill_id] = fill
+            if len(page) < 100 or since is None or len(unique) == known:
                 break
-            before = min(f.timestamp for f in fills)
-            if before < since:
+            oldest = min(f.timestamp for f in unique.values())
+            if oldest < since:
                 break
-        unique = {f.fill_id: f for f in fills}
+            # "before lastFillTime" is strict and many fills share a millisecond: ask from
+            # one millisecond later and let the fill ids drop the overlap.
+            before = oldest + timedelta(milliseconds=1)
         chosen = [f for f in unique.values() if since is None or f.timestamp >= since]
         return sorted(chosen, key=lambda f: (f.timestamp, f.fill_id))
 
+    @property
+    def private_feeds(self) -> PrivateFeeds:
+        """The private WebSocket (fills, open orders, positions), made on first use."""
+        if self._private is None:
+            self._private = PrivateFeeds(
+                self.ws_url, self.transport.api_key, self.transport.signing_key, self,
+                self.orders, **self.ws_options,
+            )  # fmt: skip
+        return self._private
+
     def stream_fills(self) -> AsyncIterator[Fill]:
-        """Own fills as they happen, each exactly once across reconnects."""
-        if self._fill_stream is None:
-            self._fill_stream = FillStream(self)
-        return self._fill_stream.subscribe()
+        """Own fills as they happen, each exactly once across reconnects (WS v1 ``fills``).
+
+        After a reconnect the gap is filled from the feed's snapshot and ``/fills``; while
+        the socket is down ``/fills`` is polled every ``fill_poll_interval`` seconds.
+        """
+        return self.private_feeds.stream_fills()
+
+    def stream_order_updates(self) -> AsyncIterator[OrderUpdate]:
+        """Order state changes from the ``open_orders`` feed."""
+        return self.private_feeds.stream_order_updates()
 
 
 def _secret(value: Any) -> str | None:

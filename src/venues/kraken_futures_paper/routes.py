@@ -22,6 +22,9 @@ from src.venues.kraken_futures_paper.wire import error_reply
 
 __all__ = ["add_routes"]
 
+# Signatures are checked on the query as sent (``rel_url.raw_query_string``): aiohttp's
+# ``query_string`` is already decoded, which is not what the client hashed.
+
 V3 = "/derivatives/api/v3/"
 ORDER_CALLS = order_calls()
 READS = private_reads()
@@ -35,7 +38,7 @@ def add_routes(app: web.Application, exchange: Venue) -> None:
         return await _guarded(exchange, request, lambda: _v3(exchange, request))
 
     async def v4_funding(request: web.Request) -> web.StreamResponse:
-        params = read_params(request.query_string, "")
+        params = read_params(request.rel_url.raw_query_string, "")
         return await _guarded(
             exchange, request, lambda: PUBLIC["historical-funding-rates"](exchange, params)
         )
@@ -45,7 +48,7 @@ def add_routes(app: web.Application, exchange: Venue) -> None:
 
     async def chart(request: web.Request) -> web.StreamResponse:
         parts = [p for p in request.match_info["tail"].split("/") if p]
-        params = read_params(request.query_string, "")
+        params = read_params(request.rel_url.raw_query_string, "")
         return await _guarded(exchange, request, lambda: charts(exchange, parts, params))
 
     app.router.add_route("*", V3 + "{tail:.+}", v3)
@@ -70,7 +73,7 @@ async def _authenticate(exchange: Venue, request: web.Request, body: str) -> Any
     headers = request.headers
     api_key = exchange.keys.verify(
         headers.get("APIKey", ""), headers.get("Authent", ""), headers.get("Nonce", ""),
-        request.path, request.query_string, body, request.method,
+        request.path, request.rel_url.raw_query_string, body, request.method,
     )  # fmt: skip
     return exchange.engine.accounts[api_key.account], api_key
 
@@ -78,7 +81,7 @@ async def _authenticate(exchange: Venue, request: web.Request, body: str) -> Any
 async def _v3(exchange: Venue, request: web.Request) -> web.StreamResponse:
     name = request.match_info["tail"].strip("/")
     body = await request.text() if request.can_read_body else ""
-    params = read_params(request.query_string, body)
+    params = read_params(request.rel_url.raw_query_string, body)
     if name.startswith("tickers/"):
         return await ticker(exchange, name.split("/", 1)[1])
     if name in PUBLIC and request.method == "GET":
@@ -105,7 +108,7 @@ async def _v3(exchange: Venue, request: web.Request) -> web.StreamResponse:
 
 async def _history(exchange: Venue, request: web.Request) -> web.StreamResponse:
     body = await request.text() if request.can_read_body else ""
-    params = read_params(request.query_string, body)
+    params = read_params(request.rel_url.raw_query_string, body)
     account, api_key = await _authenticate(exchange, request, body)
     count = int(params.get("count") or 500)
     cost = next(

@@ -30,7 +30,7 @@ PRIVATE_FEEDS = frozenset({"open_orders", "open_orders_verbose", "open_positions
 HEARTBEAT_S = 5.0
 
 
-@dataclass
+@dataclass(eq=False)  # sessions are kept in a set: identity, not value
 class Session:
     """One client connection and what it subscribed to."""
 
