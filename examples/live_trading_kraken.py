@@ -206,6 +206,10 @@ async def trade(venue: Venue, plan: SessionPlan) -> int:
         return 2
     install_signals(runtime)
     try:
+        if dead_man is not None:
+            # Armed before the runtime starts: its first step can send orders before the first
+            # heartbeat comes round, and after a long outage nothing else protects them.
+            await dead_man()
         await runtime.run(plan.duration)
     finally:
         if dead_man is not None:
