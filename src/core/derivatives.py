@@ -269,18 +269,22 @@ class FundingRate(BaseModel):
 
 
 class FundingPayment(BaseModel):
-    """Funding a position received (+) or paid (-) at the end of one period."""
+    """Funding a position received (+) or paid (-) at the end of one period.
+
+    Venues report the amount and the rate; the position size, relative rate and mark are
+    filled in where the venue (or the simulation) knows them.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     symbol: str
     timestamp: datetime
-    quantity: Decimal
-    relative_rate: Decimal
-    absolute_rate: Decimal
-    mark_price: Decimal
     amount: Decimal
     currency: str
+    absolute_rate: Decimal | None = None
+    relative_rate: Decimal | None = None
+    quantity: Decimal | None = None
+    mark_price: Decimal | None = None
 
 
 class MarginSummary(BaseModel):

@@ -24,7 +24,7 @@ from src.brokers.kraken_futures.settings import KrakenFuturesSettings
 from src.brokers.kraken_futures.streams.fill_log import FillLog
 from src.brokers.kraken_futures.streams.private import PrivateFeeds
 from src.core.clock import Clock, SystemClock
-from src.core.derivatives import DerivativePosition, MarginSummary
+from src.core.derivatives import DerivativePosition, FundingPayment, MarginSummary
 from src.core.errors import UnknownOrderError
 from src.core.execution import (
     AccountBalances,
@@ -173,6 +173,15 @@ class KrakenFuturesAdapter(FuturesMarketQueries):
             mark = ticker.mark_price if ticker is not None else None
             positions.append(position_from_row(row, instrument, mark, equity))
         return positions
+
+    async def get_funding_payments(self, since: datetime | None = None) -> list[FundingPayment]:
+        """Funding received (+) or paid (-) per position and period, from the account log.
+
+        The history API has its own budget (100 tokens, 100 per 10 minutes); one call
+        costs 3 for Kraken's default 500 rows.
+        """
+        reply = await self.rest.account_log(since=int(since.timestamp() * 1000) if since else None)
+        return parse.parse_funding_payments(reply)
 
     async def get_leverage(self) -> dict[str, Decimal]:
         """Symbols on isolated margin and their maximum leverage (others are cross)."""

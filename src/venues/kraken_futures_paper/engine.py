@@ -137,13 +137,17 @@ class Engine:
             events = [payloads.reject_event(order, refusal.reason)] if refusal.reason else []
             return Placed(refusal.status, order, events)
         self.orders[order.order_id] = order
-        events = [payloads.place_event(order, reduced)]
         if order.is_trigger:
             self.triggers[order.symbol].append(order)
             self.order_changed(order, "new_placed_order_by_user")
+            events = [payloads.place_event(order, reduced)]
             self.matcher.check_triggers(order.symbol)
             return Placed("placed", order, events)
-        events.extend(self._run(order, "taker"))
+        events = self._run(order, "taker")
+        if order.is_open or reduced is not None:
+            # Kraken's executed-order example shows only EXECUTION events: PLACE appears
+            # when the order rests (or was cut down, to report ``reducedQuantity``).
+            events.insert(0, payloads.place_event(order, reduced))
         return Placed("placed", order, events)
 
     def _assess(self, account: Account, contract: Contract, order: VenueOrder) -> Decimal | None:

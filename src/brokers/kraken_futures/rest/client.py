@@ -154,7 +154,9 @@ class KrakenFuturesRestClient:
 
     async def account_log(self, *, since: int | None = None, count: int | None = None) -> Reply:
         """``GET /api/history/v2/account-log``: trades, funding, fees (history budget)."""
-        return await self._get("account-log", {"since": since, "count": count})
+        params = {"since": since, "count": count}
+        # The history API answers without the trading API's result/serverTime envelope.
+        return await self.transport.call(endpoint("account-log"), params, envelope=False)
 
     # ------------------------------------------------------------------ orders
     async def sendorder(self, params: Mapping[str, Any]) -> Reply:

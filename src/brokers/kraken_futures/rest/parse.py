@@ -16,7 +16,7 @@ from src.brokers.kraken_futures.book import L2Book
 from src.brokers.kraken_futures.symbols import ASSET_ALIASES, normalize_asset
 from src.brokers.kraken_futures.timefmt import from_ms, parse_time
 from src.core.decimals import to_decimal
-from src.core.derivatives import DerivativeTicker, FundingRate, MarginSummary
+from src.core.derivatives import DerivativeTicker, FundingPayment, FundingRate, MarginSummary
 from src.core.errors import MalformedResponseError
 from src.core.execution import AccountBalances, Balance
 from src.core.market_data import Candle, PublicTrade
@@ -26,6 +26,7 @@ __all__ = [
     "opt_dec",
     "parse_accounts",
     "parse_candles",
+    "parse_funding_payments",
     "parse_funding_rates",
     "parse_margin_summary",
     "parse_orderbook",
@@ -242,3 +243,28 @@ def _add(
 ) -> None:
     total, held = totals.get(asset, (ZERO, ZERO))
     totals[asset] = (total + qty, held + max(ZERO, hold))
+
+
+def parse_funding_payments(reply: Mapping[str, Any]) -> list[FundingPayment]:
+    """``account-log`` rows with ``info: funding rate change`` as payments, oldest first."""
+    logs = reply.get("logs")
+    if not isinstance(logs, list):
+        raise MalformedResponseError("account-log: no logs list", endpoint="account-log")
+    out = []
+    for row in logs:
+        if not isinstance(row, Mapping) or row.get("info") != "funding rate change":
+            continue
+        amount = dec(row.get("realized_funding", 0), "realized_funding")
+        rate = opt_dec(row.get("funding_rate"), "funding_rate")
+        out.append(
+            FundingPayment(
+                symbol=str(row.get("contract", "")).upper(),
+                timestamp=_time(row["date"]),
+                amount=amount,
+                currency=normalize_asset(str(row.get("asset", "USD"))),
+                absolute_rate=rate,
+                quantity=-amount / rate if rate else None,
+                mark_price=opt_dec(row.get("mark_price"), "mark_price"),
+            )
+        )
+    return sorted(out, key=lambda p: p.timestamp)
