@@ -15,35 +15,41 @@ from src.venues.kraken_paper.pairs import PairSpec
 _WORDS = {
     "market": "market",
     "limit": "limit",
+    "iceberg": "iceberg",
     "stop-loss": "stop loss",
     "take-profit": "take profit",
     "stop-loss-limit": "stop loss",
     "take-profit-limit": "take profit",
+    "trailing-stop": "trailing stop",
+    "trailing-stop-limit": "trailing stop limit",
 }
 
 
-def _price(spec: PairSpec, value: Decimal | None) -> str:
+def price_text(spec: PairSpec, value: Decimal | None) -> str:
+    """A price with the pair's decimals (``""`` for none)."""
     return "" if value is None else f"{value:.{spec.pair_decimals}f}"
 
 
-def type_text(spec: PairSpec, ordertype: str, price: Decimal | None, price2: Decimal | None) -> str:
-    """The part after ``@``: ``limit 30010.0``, ``stop loss 2677.00 -> limit 2577.00``."""
+def type_text(ordertype: str, price: str, price2: str) -> str:
+    """The part after ``@`` from written prices.
+
+    ``limit 30010.0``, ``stop loss 2677.00 -> limit 2577.00``, ``trailing stop +50.0000%``.
+    """
     word = _WORDS[ordertype]
     if ordertype == "market":
         return word
-    text = f"{word} {_price(spec, price)}"
+    text = f"{word} {price}"
     if ordertype.endswith("-limit"):
-        text += f" -> limit {_price(spec, price2)}"
+        text += f" -> limit {price2}"
     return text
 
 
 def order_text(
-    spec: PairSpec, side: str, volume: Decimal, ordertype: str,
-    price: Decimal | None, price2: Decimal | None,
-) -> str:  # fmt: skip
+    spec: PairSpec, side: str, volume: Decimal, ordertype: str, price: str, price2: str
+) -> str:
     """``descr.order``: side, volume, pair altname, ``@``, type and prices."""
     head = f"{side} {volume:.{spec.lot_decimals}f} {spec.altname} @ "
-    return head + type_text(spec, ordertype, price, price2)
+    return head + type_text(ordertype, price, price2)
 
 
 def close_text(
@@ -52,4 +58,6 @@ def close_text(
     """``descr.close``: ``close position @ limit 31000.0``, or ``""`` without close terms."""
     if ordertype is None:
         return ""
-    return "close position @ " + type_text(spec, ordertype, price, price2)
+    return "close position @ " + type_text(
+        ordertype, price_text(spec, price), price_text(spec, price2)
+    )

@@ -24,17 +24,12 @@ from src.venues.kraken_paper.faults import FaultConfig
 from src.venues.kraken_paper.market import Candle, PairMarket
 from src.venues.kraken_paper.market_registry import Markets
 from src.venues.kraken_paper.matching import Engine
+from src.venues.kraken_paper.mirror import MirrorSource
 from src.venues.kraken_paper.pairs import ORIGINAL, PAIRS, resolve_asset, resolve_pair
 from src.venues.kraken_paper.ratelimit import TIERS, RateLimits
 from src.venues.kraken_paper.rest import add_rest_routes, kraken_shaped_errors
 from src.venues.kraken_paper.service import ExchangeService
-from src.venues.kraken_paper.sources import (
-    MarketSource,
-    MirrorSource,
-    ReplaySource,
-    SyntheticSource,
-    Tick,
-)
+from src.venues.kraken_paper.sources import MarketSource, ReplaySource, SyntheticSource, Tick
 from src.venues.kraken_paper.store import SCHEMA_VERSION, Store
 
 log = logging.getLogger(__name__)

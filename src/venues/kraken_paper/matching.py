@@ -19,8 +19,9 @@ from src.venues.kraken_paper.conditional import place_close
 from src.venues.kraken_paper.errors import KrakenError
 from src.venues.kraken_paper.events import BalanceEvent, EventBus, OrderEvent, OwnTradeEvent
 from src.venues.kraken_paper.market import PairMarket
-from src.venues.kraken_paper.orders import PaperOrder, PaperTrade, new_id
+from src.venues.kraken_paper.orders import RESTING_TYPES, PaperOrder, PaperTrade, new_id
 from src.venues.kraken_paper.pairs import PAIRS, USD_PAIRS, asset_decimals
+from src.venues.kraken_paper.trailing import fire, trail_to
 
 OPEN_STATES = ("open", "pending")
 
@@ -147,15 +148,29 @@ class Engine:
 
     def submit(self, order: PaperOrder) -> None:
         """Accept a validated, funded order: match what crosses, rest or cancel the rest."""
-        if order.post_only and order.ordertype == "limit" and self.marketable(order):
+        if order.post_only and order.ordertype in RESTING_TYPES and self.marketable(order):
             raise KrakenError(E.POST_ONLY)
         self.add_order(order)
         now = order.opentm
         self.emit(order, "pending_new", now)
-        self.emit(order, "new", now)
-        if order.ordertype in ("market", "limit"):
-            self._go_live(order, now)
+        if order.starttm is not None and order.starttm > now:
+            order.status = "pending"  # scheduled: live at starttm (``start_due``)
+        else:
+            self._open(order, now)
         self.on_change()
+
+    def _open(self, order: PaperOrder, now: float) -> None:
+        order.status = "open"
+        self.emit(order, "new", now)
+        if order.ordertype in ("market", *RESTING_TYPES):
+            self._go_live(order, now)
+
+    def start_due(self, now: float) -> None:
+        """Put scheduled orders whose ``starttm`` has come on the book."""
+        for o in self.open_orders():
+            if o.status == "pending" and o.starttm is not None and o.starttm <= now:
+                self._open(o, now)
+                self.on_change()
 
     def _go_live(self, order: PaperOrder, now: float) -> None:
         self._take(order, now)
@@ -286,18 +301,22 @@ class Engine:
     # ----- market-driven -------------------------------------------------------------------
     def on_market_trade(self, pair_key: str, price: Decimal, qty: Decimal, now: float) -> None:
         """Fire triggers, then fill resting limits the trade went through (maker, limit price)."""
-        book = [o for o in self.open_orders() if o.pair_key == pair_key]
+        book = [o for o in self.open_orders() if o.pair_key == pair_key and o.status == "open"]
         for o in book:
-            if o.ordertype not in ("market", "limit") and not o.triggered and self._hit(o, price):
-                o.triggered = True
-                o.misc.append("stopped" if o.ordertype.startswith("stop") else "touched")
+            if o.ordertype in ("market", *RESTING_TYPES) or o.triggered:
+                continue
+            if o.trail is not None:
+                trail_to(o, price)
+                self.changes.orders[o.txid] = o
+            if self._hit(o, price):
+                fire(o)
                 self.emit(o, "status", now, reason="triggered")
                 self._go_live(o, now)
         resting = [
             o
             for o in self.open_orders()
-            if o.pair_key == pair_key and o.limit_price is not None
-            and (o.ordertype == "limit" or o.triggered)
+            if o.pair_key == pair_key and o.limit_price is not None and o.status == "open"
+            and (o.ordertype in RESTING_TYPES or o.triggered)
         ]  # fmt: skip
         buys = sorted(
             (o for o in resting if o.side == "buy" and o.limit_price is not None
@@ -321,7 +340,7 @@ class Engine:
     @staticmethod
     def _hit(order: PaperOrder, last: Decimal) -> bool:
         trigger = order.price or Decimal(0)
-        stop = order.ordertype.startswith("stop")
+        stop = not order.ordertype.startswith("take-profit")  # stop-loss and trailing stops
         rising = order.side == "buy" if stop else order.side == "sell"
         return last >= trigger if rising else last <= trigger
 

@@ -10,14 +10,19 @@ from decimal import Decimal
 from typing import Any
 
 from src.venues.kraken_paper import errors as E
-from src.venues.kraken_paper.descr import close_text, order_text
+from src.venues.kraken_paper.descr import close_text, order_text, price_text
 from src.venues.kraken_paper.errors import KrakenError
 from src.venues.kraken_paper.events import OrderSnapshot
 from src.venues.kraken_paper.pairs import PAIRS, PairSpec
+from src.venues.kraken_paper.prices import Offset
 
 _ID_CHARS = string.ascii_uppercase + string.digits
-TRIGGERED_TYPES = ("stop-loss", "take-profit", "stop-loss-limit", "take-profit-limit")
-LIMIT_TYPES = ("limit", "stop-loss-limit", "take-profit-limit")
+TRIGGERED_TYPES = (
+    "stop-loss", "take-profit", "stop-loss-limit", "take-profit-limit", "trailing-stop",
+    "trailing-stop-limit",
+)  # fmt: skip
+LIMIT_TYPES = ("limit", "iceberg", "stop-loss-limit", "take-profit-limit", "trailing-stop-limit")
+RESTING_TYPES = ("limit", "iceberg")  # live at once, at their limit price
 _TXID = re.compile(r"^[A-Z0-9]{6}-[A-Z0-9]{5}-[A-Z0-9]{6}$")
 
 
@@ -79,6 +84,15 @@ class PaperOrder:
     close_price: Decimal | None = None
     close_price2: Decimal | None = None
     refid: str | None = None  # on a close order: the primary order that placed it
+    display_qty: Decimal | None = None  # iceberg: the part shown in the book
+    stptype: str = "cancel-newest"  # self-trade prevention
+    # Trailing stops: the trail (``price`` then holds the current trigger), the limit's offset
+    # from the trigger (trailing-stop-limit, signed) and the best price seen since placement.
+    trail: Decimal | None = None
+    trail_pct: bool = False
+    limit_offset: Decimal | None = None
+    limit_offset_pct: bool = False
+    peak: Decimal | None = None
 
     @property
     def spec(self) -> PairSpec:
@@ -108,9 +122,9 @@ class PaperOrder:
     @property
     def limit_price(self) -> Decimal | None:
         """The price the order works at once live (None for market-like orders)."""
-        if self.ordertype == "limit":
+        if self.ordertype in RESTING_TYPES:
             return self.price
-        if self.ordertype in ("stop-loss-limit", "take-profit-limit"):
+        if self.ordertype in ("stop-loss-limit", "take-profit-limit", "trailing-stop-limit"):
             return self.price2
         return None
 
@@ -124,11 +138,22 @@ class PaperOrder:
             return Decimal(0)
         return (self.notional or self.cost) / self.vol_exec
 
+    def price_texts(self) -> tuple[str, str]:
+        """``descr.price``/``price2`` as written: a trailing order shows its offsets."""
+        spec = self.spec
+        if self.trail is not None:
+            trail = Offset(1, self.trail, self.trail_pct).text(spec.pair_decimals)
+            if self.limit_offset is None:
+                return trail, ""
+            sign = 1 if self.limit_offset >= 0 else -1
+            limit = Offset(sign, abs(self.limit_offset), self.limit_offset_pct)
+            return trail, limit.text(spec.pair_decimals)
+        return price_text(spec, self.price), price_text(spec, self.price2)
+
     def descr_text(self) -> str:
         """``descr.order`` in Kraken's layout: ``buy 1.25000000 XBTUSD @ limit 30010.0``."""
-        return order_text(
-            self.spec, self.side, self.volume, self.ordertype, self.price, self.price2
-        )
+        p, p2 = self.price_texts()
+        return order_text(self.spec, self.side, self.volume, self.ordertype, p, p2)
 
     def close_text(self) -> str:
         """``descr.close``: the conditional close terms, ``""`` when there are none."""
@@ -141,8 +166,8 @@ class PaperOrder:
             "pair": spec.altname,
             "type": self.side,
             "ordertype": self.ordertype,
-            "price": fmt(self.price or Decimal(0), spec.pair_decimals),
-            "price2": fmt(self.price2 or Decimal(0), spec.pair_decimals),
+            "price": self.price_texts()[0] or fmt(Decimal(0), spec.pair_decimals),
+            "price2": self.price_texts()[1] or fmt(Decimal(0), spec.pair_decimals),
             "leverage": "none",
             "order": self.descr_text(),
             "close": self.close_text(),

@@ -11,17 +11,16 @@ from typing import Any
 
 from src.venues.kraken_paper import errors as E
 from src.venues.kraken_paper.errors import KrakenError, invalid_arguments
+from src.venues.kraken_paper.order_parse import OrderRequest, parse_order
 from src.venues.kraken_paper.orders import PaperOrder, fmt, new_id
 from src.venues.kraken_paper.pairs import resolve_pair
 from src.venues.kraken_paper.ratelimit import AMEND_PENALTY, EDIT_PENALTY, age_penalty
 from src.venues.kraken_paper.service_base import ServiceBase
 from src.venues.kraken_paper.validation import (
-    OrderRequest,
     check_minimums,
     check_price,
     check_volume,
     parse_bool,
-    parse_order,
 )
 
 
@@ -37,6 +36,13 @@ class ExchangeService(ServiceBase):
             ordertype=req.ordertype, volume=volume, price=req.price, price2=req.price2,
             opentm=self.now, userref=req.userref, cl_ord_id=req.cl_ord_id, oflags=req.oflags,
             timeinforce=req.timeinforce, expiretm=req.expiretm, last_change=self.monotonic(),
+            starttm=req.starttm, display_qty=req.displayvol, stptype=req.stptype,
+            peak=self._last(req.spec.key) if req.trail else None,
+            trail=req.trail.value if req.trail else None,
+            trail_pct=bool(req.trail and req.trail.pct),
+            limit_offset=req.limit_offset.sign * req.limit_offset.value
+            if req.limit_offset else None,
+            limit_offset_pct=bool(req.limit_offset and req.limit_offset.pct),
             close_ordertype=req.close.ordertype if req.close else None,
             close_price=req.close.price if req.close else None,
             close_price2=req.close.price2 if req.close else None,
@@ -153,7 +159,9 @@ class ExchangeService(ServiceBase):
             account_id, spec.key, 1 + age_penalty(EDIT_PENALTY, self._age(old)), self.monotonic()
         )
         self._check_status()
-        if old.triggered or old.close_ordertype is not None:  # Kraken: not editable
+        if old.triggered or old.close_ordertype is not None or old.trail is not None:
+            # Kraken: triggered stops and orders with close terms cannot be edited; a trail
+            # (an offset, not a price) is not carried over here either
             raise KrakenError(E.INVALID_ORDER)
         new_params = {
             "pair": spec.key, "type": old.side, "ordertype": old.ordertype,

@@ -147,12 +147,13 @@ class ServiceBase:
         return {"currentTime": iso(now), "triggerTime": iso(now + timeout)}
 
     def check_timers(self) -> None:
-        """Fire due dead man's switches and expire due GTD orders."""
+        """Fire due dead man's switches, start scheduled orders and expire due ones."""
         now = self.now
         for account_id, due in list(self.dead_man.items()):
             if due <= now:
                 del self.dead_man[account_id]
                 self._cancel(self.engine.open_orders(account_id), "Dead man's switch")
+        self.engine.start_due(now)
         self.engine.expire_due(now)
 
     # ----- queries ----------------------------------------------------------------------------

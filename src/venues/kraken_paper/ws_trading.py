@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from src.venues.kraken_paper.errors import KrakenError, invalid_arguments
@@ -16,8 +17,8 @@ from src.venues.kraken_paper.ws_venue import WsVenue
 
 __all__ = ["TradingMethods", "rest_order_params"]
 
-_TRIGGERED = ("stop-loss", "take-profit", "trailing-stop")
-_TRIGGERED_LIMIT = ("stop-loss-limit", "take-profit-limit", "trailing-stop-limit")
+_TRIGGERED = ("stop-loss", "take-profit")
+_TRIGGERED_LIMIT = ("stop-loss-limit", "take-profit-limit")
 
 
 def _epoch(value: Any, name: str) -> str:
@@ -57,6 +58,52 @@ def _close_params(conditional: Any) -> dict[str, Any]:
     return {k: v for k, v in close.items() if v is not None}
 
 
+def _offset(value: Any, kind: Any, signed: bool = True) -> str | None:
+    """A WS offset as REST's relative price: ``+5``, ``-5``, ``+2%`` (``kind``: quote/pct)."""
+    if value is None:
+        return None
+    amount = Decimal(str(value))
+    sign = "-" if signed and amount < 0 else "+"
+    return f"{sign}{format(abs(amount), 'f')}" + ("%" if kind == "pct" else "")
+
+
+def _prices(params: dict[str, Any], order_type: str) -> dict[str, Any]:
+    """``price``/``price2`` from ``limit_price`` and ``triggers`` (static or relative).
+
+    A trigger's ``price_type`` ``quote``/``pct`` makes it an offset from the reference price;
+    a trailing stop's trigger is always its trail, and a trailing-stop-limit's
+    ``limit_price`` its offset from the trigger (docs: websocket-v2/add_order).
+    """
+    raw_trigger = params.get("triggers")
+    trigger: dict[str, Any] = raw_trigger if isinstance(raw_trigger, dict) else {}
+    kind = trigger.get("price_type", "static")
+    if order_type in ("limit", "iceberg"):
+        return {"price": params.get("limit_price")}
+    if order_type.startswith("trailing-stop"):
+        out = {"price": _offset(trigger.get("price"), kind, signed=False)}
+        if order_type == "trailing-stop-limit":
+            out["price2"] = _offset(params.get("limit_price"), params.get("limit_price_type"))
+        return out
+    if order_type in _TRIGGERED or order_type in _TRIGGERED_LIMIT:
+        price = trigger.get("price") if kind == "static" else _offset(trigger.get("price"), kind)
+        out = {"price": price}
+        if order_type in _TRIGGERED_LIMIT:
+            out["price2"] = params.get("limit_price")
+        return out
+    return {}
+
+
+def _extras(params: dict[str, Any]) -> dict[str, Any]:
+    """Iceberg size, self-trade prevention, scheduled start and deadline, in REST's names."""
+    out: dict[str, Any] = {"displayvol": params.get("display_qty")}
+    if params.get("stp_type") is not None:
+        out["stptype"] = str(params["stp_type"]).replace("_", "-")
+    if params.get("effective_time"):
+        out["starttm"] = _epoch(params["effective_time"], "effective_time")
+    out["deadline"] = params.get("deadline")
+    return out
+
+
 def rest_order_params(params: dict[str, Any], symbol: Any) -> dict[str, Any]:
     """Translate one WS ``add_order`` parameter object to AddOrder's REST parameters."""
     order_type = params.get("order_type")
@@ -68,14 +115,8 @@ def rest_order_params(params: dict[str, Any], symbol: Any) -> dict[str, Any]:
         "oflags": ",".join(_flags(params)),
         "validate": params.get("validate", False),
     }
-    raw_trigger = params.get("triggers")
-    trigger: dict[str, Any] = raw_trigger if isinstance(raw_trigger, dict) else {}
-    if order_type == "limit":
-        rest["price"] = params.get("limit_price")
-    elif order_type in _TRIGGERED:
-        rest["price"] = trigger.get("price")
-    elif order_type in _TRIGGERED_LIMIT:
-        rest["price"], rest["price2"] = trigger.get("price"), params.get("limit_price")
+    rest.update(_prices(params, str(order_type)))
+    rest.update(_extras(params))
     if params.get("time_in_force"):
         rest["timeinforce"] = str(params["time_in_force"]).upper()
     if params.get("expire_time"):
