@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -149,3 +150,47 @@ async def test_book_snapshot_deltas_and_gap_resubscribe(venue: FuturesPaperExcha
 
 async def _book(md: KrakenFuturesMarketData):  # type: ignore[no-untyped-def]
     return md.book("PF_XBTUSD")
+
+
+async def test_private_feeds_show_orders_positions_and_balances(
+    adapter: KrakenFuturesAdapter, venue: FuturesPaperExchange
+) -> None:
+    updates: list[OrderStatus] = []
+
+    async def watch() -> None:
+        async for update in adapter.stream_order_updates():
+            updates.append(update.status)
+
+    task = asyncio.ensure_future(watch())
+    try:
+        await _live(adapter)
+        [ack] = await adapter.submit_orders([resting()])
+        await adapter.submit_orders([Order(symbol="PF_XBTUSD", side=Side.BUY, quantity="0.01")])
+        await adapter.cancel_order(ack.order_id or "")
+        feeds = adapter.private_feeds
+        await eventually(lambda: _now_list(updates), "open then cancelled",
+                         ok=lambda u: OrderStatus.CANCELED in u)  # fmt: skip
+        assert updates[0] is OrderStatus.OPEN
+        await eventually(lambda: _value(feeds.positions), "positions", ok=bool)
+        positions = feeds.positions or []
+        assert positions[0].quantity == D("0.01") and positions[0].mark_price == D(60000)
+        assert positions[0].maintenance_margin == D("0.01") * D(60000) * D("0.01")
+        await eventually(lambda: _value(feeds.margins), "balances", ok=_has_initial_margin)
+        margins = feeds.margins or {}
+        assert margins["flex"].initial_margin == D("0.01") * D(60000) * D("0.02")
+        assert margins["fi_xbtusd"].currency == "BTC"
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def _now_list(items: list[OrderStatus]) -> list[OrderStatus]:
+    return list(items)
+
+
+async def _value(value: object) -> object:
+    return value
+
+
+def _has_initial_margin(margins: Any) -> bool:
+    return bool(margins) and margins["flex"].initial_margin > 0

@@ -1,4 +1,4 @@
-"""The adapter's private WebSocket: one connection feeding fills, order updates and positions."""
+"""The adapter's private WebSocket: one connection for fills, orders, positions and balances."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from src.brokers.kraken_futures.orders.memory import OrderMemory
 from src.brokers.kraken_futures.rest.signing import SigningKey
 from src.brokers.kraken_futures.streams.fills import FillSource, FillStream
 from src.brokers.kraken_futures.ws.connection import FuturesWsConnection
-from src.brokers.kraken_futures.ws.parse import ws_order_update, ws_positions
-from src.core.derivatives import DerivativePosition
+from src.brokers.kraken_futures.ws.parse import ws_balances, ws_order_update, ws_positions
+from src.core.derivatives import DerivativePosition, MarginSummary
 from src.core.errors import MissingCredentialError
 from src.core.execution import Fill, OrderStatus, OrderUpdate
 from src.utils.logging import get_logger
@@ -49,6 +49,9 @@ class PrivateFeeds:
         self.fills = FillStream(source)
         self.memory = memory
         self.positions: list[DerivativePosition] | None = None
+        """Kraken's own figures from the last ``open_positions`` message."""
+        self.margins: dict[str, MarginSummary] | None = None
+        """Each account's figures from the last ``balances`` message."""
         self._order_queues: list[asyncio.Queue[OrderUpdate]] = []
         self.connection = FuturesWsConnection(
             url, self._on_frame, api_key=api_key, signer=signer, clock=source.clock,
@@ -63,7 +66,7 @@ class PrivateFeeds:
         if self._started:
             return
         self._started = True
-        for feed in ("fills", "open_orders", "open_positions"):
+        for feed in ("fills", "open_orders", "open_positions", "balances"):
             await self.connection.subscribe(feed)
         self.connection.start()
 
@@ -89,6 +92,8 @@ class PrivateFeeds:
                     self._order(found)
         elif feed == "open_positions":
             self.positions = ws_positions(frame)
+        elif feed in ("balances", "balances_snapshot"):
+            self.margins = {**(self.margins or {}), **ws_balances(frame)}
 
     def _order(self, update: OrderUpdate) -> None:
         self.memory.remember(update)

@@ -7,17 +7,18 @@ open_position}. Fills carry Kraken's own ``fee_paid``; ``buy`` is a boolean; tim
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from src.brokers.kraken_futures.rest.parse import dec, opt_dec
 from src.brokers.kraken_futures.symbols import normalize_asset
 from src.brokers.kraken_futures.timefmt import from_ms
-from src.core.derivatives import DerivativePosition, DerivativeTicker
+from src.core.derivatives import DerivativePosition, DerivativeTicker, MarginSummary
 from src.core.errors import MalformedResponseError
 from src.core.execution import Fill, Liquidity, OrderStatus, OrderType, OrderUpdate, Side
 from src.core.market_data import PublicTrade
 
-__all__ = ["ws_fill", "ws_order_update", "ws_positions", "ws_ticker", "ws_trade"]
+__all__ = ["ws_balances", "ws_fill", "ws_order_update", "ws_positions", "ws_ticker", "ws_trade"]
 
 _TYPES = {
     "limit": OrderType.LIMIT, "lmt": OrderType.LIMIT, "stop": OrderType.STOP_LOSS,
@@ -143,4 +144,40 @@ def ws_positions(message: Mapping[str, Any]) -> list[DerivativePosition]:
                 margin_currency=normalize_asset(str(row.get("pnl_currency", "USD"))),
             )
         )
+    return out
+
+
+def ws_balances(message: Mapping[str, Any]) -> dict[str, MarginSummary]:
+    """A ``balances``/``balances_snapshot`` message: flex and each margin wallet's figures."""
+    out: dict[str, MarginSummary] = {}
+    flex = message.get("flex_futures")
+    if isinstance(flex, Mapping):
+
+        def get(key: str) -> Decimal:
+            return dec(flex.get(key, 0), key)
+
+        out["flex"] = MarginSummary(
+            currency="USD", balance_value=get("balance_value"),
+            portfolio_value=get("portfolio_value"), collateral_value=get("collateral_value"),
+            initial_margin=get("initial_margin_without_orders"),
+            initial_margin_with_orders=get("initial_margin"),
+            maintenance_margin=get("maintenance_margin"), unrealized_pnl=get("pnl"),
+            unrealized_funding=get("unrealized_funding"), margin_equity=get("margin_equity"),
+            available_margin=get("available_margin"),
+        )  # fmt: skip
+    for name, wallet in (message.get("futures") or {}).items():
+        if not isinstance(wallet, Mapping):
+            continue
+        pv = dec(wallet.get("portfolio_value", 0), "portfolio_value")
+        im = dec(wallet.get("initial_margin", 0), "initial_margin")
+        out[str(name)] = MarginSummary(
+            currency=normalize_asset(str(wallet.get("unit", "XBT"))),
+            balance_value=dec(wallet.get("balance", 0), "balance"), portfolio_value=pv,
+            collateral_value=dec(wallet.get("balance", 0), "balance"), initial_margin=im,
+            initial_margin_with_orders=im,
+            maintenance_margin=dec(wallet.get("maintenance_margin", 0), "maintenance_margin"),
+            unrealized_pnl=dec(wallet.get("pnl", 0), "pnl"),
+            unrealized_funding=dec(wallet.get("unrealized_funding", 0), "unrealized_funding"),
+            margin_equity=pv, available_margin=dec(wallet.get("available", 0), "available"),
+        )  # fmt: skip
     return out
