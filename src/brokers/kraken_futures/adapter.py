@@ -24,7 +24,13 @@ from src.brokers.kraken_futures.settings import KrakenFuturesSettings
 from src.brokers.kraken_futures.streams.fill_log import FillLog
 from src.brokers.kraken_futures.streams.private import PrivateFeeds
 from src.core.clock import Clock, SystemClock
-from src.core.derivatives import DerivativePosition, FundingPayment, MarginSummary
+from src.core.derivatives import (
+    DerivativeInstrument,
+    DerivativePosition,
+    FundingPayment,
+    MarginSummary,
+    Settlement,
+)
 from src.core.errors import UnknownOrderError
 from src.core.execution import (
     AccountBalances,
@@ -164,15 +170,16 @@ class KrakenFuturesAdapter(FuturesMarketQueries):
         for row in rows:
             instrument = await self.get_instrument(str(row.get("symbol", "")))
             ticker = tickers.get(instrument.symbol)
-            account = (
-                margins.get("flex")
-                if instrument.settlement_currency == "USD"
-                else margins.get("fi_" + instrument.symbol.split("_")[1].lower())
-            )
+            account = margins.get(_margin_account(instrument))
             equity = account.margin_equity if account is not None else None
             mark = ticker.mark_price if ticker is not None else None
             positions.append(position_from_row(row, instrument, mark, equity))
         return positions
+
+    async def margin_for(self, symbol: str) -> MarginSummary | None:
+        """The figures of the margin account that backs ``symbol`` (flex, or its wallet)."""
+        instrument = await self.get_instrument(symbol)
+        return (await self.get_margin()).get(_margin_account(instrument))
 
     async def get_funding_payments(self, since: datetime | None = None) -> list[FundingPayment]:
         """Funding received (+) or paid (-) per position and period, from the account log.
@@ -351,6 +358,14 @@ class KrakenFuturesAdapter(FuturesMarketQueries):
     def stream_order_updates(self) -> AsyncIterator[OrderUpdate]:
         """Order state changes from the ``open_orders`` feed."""
         return self.private_feeds.stream_order_updates()
+
+
+def _margin_account(instrument: DerivativeInstrument) -> str:
+    # Linear contracts margin in the flex (multi-collateral) account; an inverse one in its
+    # single-collateral wallet, named after the pair: PI_XBTUSD and FI_XBTUSD_* -> fi_xbtusd.
+    if instrument.settlement is Settlement.LINEAR:
+        return "flex"
+    return "fi_" + instrument.symbol.split("_")[1].lower()
 
 
 def _secret(value: Any) -> str | None:
