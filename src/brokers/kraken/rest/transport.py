@@ -1,9 +1,13 @@
-"""HTTP transport for Kraken REST: one pooled httpx client, signing, envelopes, read retries.
+"""HTTP transport for Kraken REST: signing, envelopes, read retries, over one of two engines.
 
-Signed calls for one key are serialized: a lock is held from taking a nonce until the reply
-has arrived, so requests reach Kraken in nonce order however many coroutines call at once
-(Kraken rejects a smaller nonce that arrives after a larger one). Kraken's private REST
-budget is about one call per second per key, so this costs no real throughput.
+Kraken rejects a nonce smaller than one it already saw for the key, so signed calls must reach
+it in nonce order. The default engine (``wire.WirePool``, keep-alive HTTP/1.1 on asyncio)
+takes a free connection first, then assigns the nonce, signs and writes the whole request with
+no ``await`` in between: requests enter the kernel in nonce order however many coroutines call
+at once, and no lock spans the reply, so calls overlap on up to 20 connections. httpx is the
+engine whenever it must be: a client was handed in, httpx is mocked (respx in the tests patches
+httpcore's pool), or a proxy is configured; there a lock is held from the nonce until the
+reply's headers arrive, as before (docs/kraken_package.md, *REST transport*).
 https://docs.kraken.com/api/docs/guides/spot-rest-intro
 """
 
@@ -12,9 +16,11 @@ from __future__ import annotations
 import asyncio
 import json
 import urllib.parse
+import urllib.request
 from collections.abc import Mapping
 from typing import Any
 
+import httpcore
 import httpx
 from pydantic import SecretStr
 
@@ -22,6 +28,7 @@ from src.brokers.kraken.constants import JSON_METHODS, ORDER_METHODS, is_public,
 from src.brokers.kraken.errors import error_from_list
 from src.brokers.kraken.limits.gate import NullGate, RequestGate
 from src.brokers.kraken.rest.auth import NonceSource, SigningKey
+from src.brokers.kraken.rest.wire import ReplyTooLargeError, WireError, WirePool, request_bytes
 from src.core.clock import Clock, SystemClock
 from src.core.errors import (
     BrokerError,
@@ -41,6 +48,8 @@ USER_AGENT = "kraken-ml-trader/0.1"
 #: The largest reply read (the full AssetPairs is about 1 MB); a bigger one is refused.
 MAX_REPLY_BYTES = 16 * 1024 * 1024
 log = get_logger(__name__)
+#: httpcore's own pool method; anything else in its place means httpx is mocked (respx).
+_HTTPCORE_SEND = httpcore.AsyncConnectionPool.handle_async_request
 
 
 def encode_form(params: Mapping[str, Any]) -> str:
@@ -63,7 +72,12 @@ def _wire(value: Any) -> str:
 
 
 def parse_envelope(response: httpx.Response, method: str, *, symbol: str | None = None) -> Any:
-    """Return the ``result`` of a Kraken reply or raise the mapped error.
+    """Return the ``result`` of a Kraken reply or raise the mapped error (see ``parse_reply``)."""
+    return parse_reply(response.status_code, response.content, method, symbol=symbol)
+
+
+def parse_reply(status: int, content: bytes, method: str, *, symbol: str | None = None) -> Any:
+    """Return the ``result`` of a Kraken reply (HTTP status, body) or raise the mapped error.
 
     Raises:
         ServiceUnavailableError: HTTP 5xx (outcome unknown for order calls).
@@ -72,7 +86,6 @@ def parse_envelope(response: httpx.Response, method: str, *, symbol: str | None 
         BrokerError: the mapped class of Kraken's first ``E...`` error.
     """
     order_call = method in ORDER_METHODS
-    status = response.status_code
     if status >= 500:
         raise ServiceUnavailableError(
             f"Kraken answered HTTP {status}",
@@ -83,11 +96,11 @@ def parse_envelope(response: httpx.Response, method: str, *, symbol: str | None 
     if status == 429:
         raise RestRateLimitError("Kraken answered HTTP 429", endpoint=method, raw="HTTP 429")
     try:
-        body = response.json()
+        body = json.loads(content)
     except (json.JSONDecodeError, UnicodeDecodeError):
+        text = content[:80].decode("utf-8", "replace")
         raise MalformedResponseError(
-            f"Kraken replied HTTP {status} with a body that is not JSON: "
-            f"{redact_text(response.text[:80])!r}",
+            f"Kraken replied HTTP {status} with a body that is not JSON: {redact_text(text)!r}",
             endpoint=method,
             outcome_known=not order_call,
         ) from None
@@ -145,7 +158,14 @@ class KrakenTransport:
             headers={"User-Agent": USER_AGENT},
             limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
         )
-        self._private_lock = asyncio.Lock()
+        # Our own engine unless the caller chose the client or a proxy must be honoured
+        # (httpx reads the proxy settings; the wire pool does not).
+        proxied = bool(urllib.request.getproxies())
+        self._pool = None if client is not None or proxied else WirePool(
+            self.base_url, size=20, connect_timeout=timeout
+        )  # fmt: skip
+        self._private_lock = asyncio.Lock()  # httpx engine: nonce to reply headers
+        self._order = asyncio.Lock()  # wire engine: nonce to the request in the kernel
         self.gate: RequestGate = gate or NullGate()
 
     @property
@@ -158,6 +178,8 @@ class KrakenTransport:
 
     async def aclose(self) -> None:
         """Close the pooled connections."""
+        if self._pool is not None:
+            await self._pool.aclose()
         await self._client.aclose()
 
     def signature(self, path: str, nonce: int | str, body: str) -> str:
@@ -209,6 +231,9 @@ class KrakenTransport:
             raise
 
     async def _send(self, method: str, params: dict[str, Any], symbol: str | None) -> Any:
+        pool = self._pool
+        if pool is not None and httpcore.AsyncConnectionPool.handle_async_request is _HTTPCORE_SEND:
+            return await self._send_wire(pool, method, params, symbol)
         try:
             async with asyncio.timeout(self.deadline):
                 if is_public(method):
@@ -232,6 +257,66 @@ class KrakenTransport:
         whole = httpx.Response(response.status_code, content=content, request=response.request)
         return parse_envelope(whole, method, symbol=symbol)
 
+    async def _send_wire(
+        self, pool: WirePool, method: str, params: dict[str, Any], symbol: str | None
+    ) -> Any:
+        try:
+            async with asyncio.timeout(self.deadline):
+                conn = await pool.acquire()
+                try:
+                    if is_public(method):
+                        query = urllib.parse.urlencode(_query(params))
+                        target = pool.prefix + path_for(method) + (f"?{query}" if query else "")
+                        head = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip"}
+                        reply = conn.send(
+                            request_bytes("GET", target, pool.authority, head, b""),
+                            self.max_reply_bytes,
+                        )
+                    else:
+                        async with self._order:
+                            reply = conn.send(
+                                self._signed(pool, method, params), self.max_reply_bytes
+                            )
+                            await _drained(conn)
+                    status, _, content = await reply
+                finally:
+                    pool.release(conn)
+        except TimeoutError:
+            what = f"gave no complete reply within {self.deadline:g} s"
+            raise self._network(method, what) from None
+        except ReplyTooLargeError:
+            raise self._too_large(method) from None
+        except WireError as exc:
+            raise self._network(method, f"transport failed ({exc})") from None
+        return parse_reply(status, content, method, symbol=symbol)
+
+    def _signed(self, pool: WirePool, method: str, params: dict[str, Any]) -> bytes:
+        """The whole signed request; nonce taken here, so call it right before the write."""
+        if self._key is None or self._secret is None:
+            raise MissingCredentialError(
+                f"{method} is private: set KRAKEN_API_KEY and KRAKEN_API_SECRET"
+            )
+        path = path_for(method)
+        nonce = self.nonce.next()
+        body, content_type = _body(method, {"nonce": str(nonce), **params})
+        headers = {
+            "User-Agent": USER_AGENT,
+            "Accept-Encoding": "gzip",
+            "API-Key": self._key.get_secret_value(),
+            "API-Sign": self._secret.sign(path, nonce, body),
+            "Content-Type": content_type,
+        }
+        return request_bytes("POST", pool.prefix + path, pool.authority, headers, body.encode())
+
+    def _too_large(self, method: str) -> MalformedResponseError:
+        return MalformedResponseError(
+            f"{method} reply is larger than {self.max_reply_bytes:,} bytes; refused "
+            "unread (a Kraken reply is far smaller)",
+            endpoint=method,
+            outcome_known=method not in ORDER_METHODS,
+            retryable=False,
+        )
+
     async def _read_capped(self, response: httpx.Response, method: str) -> bytes:
         """The decoded body, refused as soon as it grows past ``max_reply_bytes``."""
         chunks: list[bytes] = []
@@ -239,13 +324,7 @@ class KrakenTransport:
         async for chunk in response.aiter_bytes():
             size += len(chunk)
             if size > self.max_reply_bytes:
-                raise MalformedResponseError(
-                    f"{method} reply is larger than {self.max_reply_bytes:,} bytes; refused "
-                    "unread (a Kraken reply is far smaller)",
-                    endpoint=method,
-                    outcome_known=method not in ORDER_METHODS,
-                    retryable=False,
-                )
+                raise self._too_large(method)
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -265,13 +344,7 @@ class KrakenTransport:
         path = path_for(method)
         async with self._private_lock:
             nonce = self.nonce.next()
-            data = {"nonce": str(nonce), **params}
-            if method in JSON_METHODS:
-                body = json.dumps(data)
-                content_type = "application/json"
-            else:
-                body = encode_form(data)
-                content_type = "application/x-www-form-urlencoded; charset=utf-8"
+            body, content_type = _body(method, {"nonce": str(nonce), **params})
             headers = {
                 "API-Key": self._key.get_secret_value(),
                 "API-Sign": self._secret.sign(path, nonce, body),
@@ -286,3 +359,19 @@ class KrakenTransport:
 
 def _query(params: Mapping[str, Any]) -> dict[str, str]:
     return {k: _wire(v) for k, v in params.items() if v is not None}
+
+
+def _body(method: str, data: dict[str, Any]) -> tuple[str, str]:
+    """The request body and its content type (JSON for the few methods that take JSON)."""
+    if method in JSON_METHODS:
+        return json.dumps(data), "application/json"
+    return encode_form(data), "application/x-www-form-urlencoded; charset=utf-8"
+
+
+async def _drained(conn: Any) -> None:
+    # A Kraken request is far smaller than a socket buffer, so write() hands it all to the
+    # kernel at once; should it not, the next nonce waits until this request has gone.
+    transport = conn.transport
+    # asyncio signals nothing below its high-water mark, so this looks every millisecond
+    while transport is not None and transport.get_write_buffer_size() and not conn.closed:  # noqa: ASYNC110
+        await asyncio.sleep(0.001)
