@@ -37,7 +37,10 @@ BATCH_SIZE = 10
 def _status_of(reply: Mapping[str, Any], key: str, endpoint: str) -> Mapping[str, Any]:
     status = reply.get(key)
     if not isinstance(status, Mapping):
-        raise MalformedResponseError(f"{endpoint}: reply without {key}", endpoint=endpoint)
+        # A success envelope without the status says nothing of what happened to the order.
+        raise MalformedResponseError(
+            f"{endpoint}: reply without {key}", endpoint=endpoint, outcome_known=False
+        )
     return status
 
 
@@ -91,16 +94,12 @@ class FuturesOrderDesk:
     async def _send_one(self, order: Order, params: dict[str, Any]) -> OrderAck:
         try:
             reply = await self.rest.sendorder(params)
+            status = _status_of(reply, "sendStatus", "sendorder")
         except BrokerError as exc:
             if exc.outcome_known:
                 raise
             return await self._resolve(order, params["symbol"], exc)
-        ack = ack_from_send_status(
-            _status_of(reply, "sendStatus", "sendorder"),
-            order.client_order_id,
-            params["symbol"],
-            params["size"],
-        )
+        ack = ack_from_send_status(status, order.client_order_id, params["symbol"], params["size"])
         self._remember_ack(order, params, ack)
         return ack
 
@@ -110,13 +109,15 @@ class FuturesOrderDesk:
         ]
         try:
             reply = await self.rest.batchorder(instructions)
+            rows = reply.get("batchStatus")
+            if not isinstance(rows, list):
+                raise MalformedResponseError(
+                    "batchorder: reply without batchStatus", outcome_known=False
+                )
         except BrokerError as exc:
             if exc.outcome_known:
                 raise
             return [await self._resolve(o, p["symbol"], exc) for o, p in chunk]
-        rows = reply.get("batchStatus")
-        if not isinstance(rows, list):
-            raise MalformedResponseError("batchorder: reply without batchStatus")
         by_tag = {str(r.get("order_tag")): r for r in rows if isinstance(r, Mapping)}
         acks = []
         for i, (order, params) in enumerate(chunk):

@@ -208,3 +208,17 @@ async def test_cancel_not_found_and_dead_man_reply(mock: respx.MockRouter) -> No
         await adapter.cancel_order("nope")
     fires = await adapter.cancel_all_orders_after(60)
     assert fires is not None and fires.isoformat() == "2018-06-19T16:52:23.839000+00:00"
+
+
+async def test_a_success_reply_without_send_status_is_resolved_not_trusted(
+    mock: respx.MockRouter,
+) -> None:
+    _instruments(mock)
+    send = mock.post(f"{V3}/sendorder").respond(json={"result": "success"})
+    mock.post(f"{V3}/orders/status").respond(json={"result": "success", "orders": []})
+    mock.get(f"{V3}/fills").respond(json={"result": "success", "fills": []})
+    mock.get(f"{V3}/feeschedules").respond(json=_fixture("http_feeschedules"))
+    mock.get(f"{V3}/feeschedules/volumes").respond(json=_fixture("http_feeschedules_volumes"))
+    adapter = _adapter(mock)
+    [ack] = await adapter.submit_orders([Order(symbol="PF_XBTUSD", side=Side.BUY, quantity="1")])
+    assert send.call_count == 1 and ack.status is OrderStatus.UNKNOWN
