@@ -58,7 +58,9 @@ def test_distance_to_liquidation() -> None:
 
 def test_funding_cost_budget() -> None:
     limits = FuturesRiskLimits(
-        max_notional_per_contract=D(10**6), max_leverage=D(100), min_liquidation_distance=D(0),
+        max_notional_per_contract=D(10**6),
+        max_leverage=D(100),
+        min_liquidation_distance=D(0),
         funding_cost_budget=D(10),
     )
     # 6 USD per BTC per hour; long 0.05 pays 0.3 an hour, 7.2 a day: inside 10
