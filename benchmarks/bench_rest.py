@@ -46,6 +46,8 @@ class Server:
     url: str
     key: str = ""
     secret: str = ""
+    ws_url: str = ""
+    ws_auth_url: str = ""
 
     def ask(self, command: str) -> dict[str, Any]:
         """One command to the server process, its one-line JSON answer."""
@@ -72,7 +74,8 @@ def start_server() -> Server:
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert process.stdout is not None
-    return Server(process, json.loads(process.stdout.readline())["rest_url"])
+    urls = json.loads(process.stdout.readline())
+    return Server(process, urls["rest_url"], ws_url=urls["ws_url"], ws_auth_url=urls["ws_auth_url"])
 
 
 def ours(server: Server) -> tuple[Call, Close]:

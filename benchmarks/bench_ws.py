@@ -4,7 +4,8 @@ Run from the repo root (``bash scripts/bootstrap.sh dev bench`` installs the pee
 
     .venv/bin/python -m benchmarks.bench_ws record   # re-record the paper book stream fixture
     .venv/bin/python -m benchmarks.bench_ws book     # book from text and over loopback, vs PKS
-    .venv/bin/python -m benchmarks.bench_ws orders   # add_order round trips, WS vs REST
+    .venv/bin/python -m benchmarks.bench_ws orders   # WS add_order, ours vs PKS's WS client
+    .venv/bin/python -m benchmarks.bench_ws ws-vs-rest  # our add_order over WS vs over REST
     .venv/bin/python -m benchmarks.bench_ws          # all of them
 
 ``book`` runs both streams of ``benchmarks/book_streams.py`` (the recorded paper stream and the
@@ -116,7 +117,10 @@ def main() -> None:
     """Command line entry point."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "what", nargs="?", default="all", choices=["record", "book", "orders", "all"]
+        "what",
+        nargs="?",
+        default="all",
+        choices=["record", "book", "orders", "ws-vs-rest", "all"],
     )
     args = parser.parse_args()
     if args.what == "record":
@@ -124,6 +128,10 @@ def main() -> None:
     if args.what in ("book", "all"):
         bench_book()
     if args.what in ("orders", "all"):
+        from benchmarks.ws_orders_bench import bench_orders as bench_vs_pks
+
+        bench_vs_pks()
+    if args.what == "ws-vs-rest":
         asyncio.run(bench_orders())
 
 

@@ -1,12 +1,13 @@
-"""The paper exchange (strict nonces) in its own process, counting what it refused (bench_rest).
+"""The paper exchange (strict nonces) in its own process, counting what it refused.
 
-``python -m benchmarks.paper_rest_server`` prints one JSON line (``rest_url``) and serves on
-127.0.0.1. It answers each line of its standard input with one JSON line: ``key`` gives a fresh
-API key and secret (each client run its own, since a key that saw nanosecond nonces refuses a
-millisecond client's), ``counts`` the calls accepted and refused as an invalid nonce since the
-previous ``counts``, as the exchange's own check decided them (Kraken's rule: a nonce must be
-above the last one the key used). It stops when its standard input closes. Rate limits are
-off: transport speed only.
+``python -m benchmarks.paper_rest_server`` prints one JSON line (``rest_url``, ``ws_url``,
+``ws_auth_url``) and serves on 127.0.0.1 (for bench_rest and the WS order benchmark). It
+answers each line of its standard input with one JSON line: ``key`` gives a fresh API key and
+secret (each client run its own, since a key that saw nanosecond nonces refuses a millisecond
+client's), ``counts`` the calls accepted and refused as an invalid nonce since the previous
+``counts``, as the exchange's own check decided them (Kraken's rule: a nonce must be above the
+last one the key used). It stops when its standard input closes. Rate limits are off:
+transport speed only.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ async def serve() -> None:
             return key
 
         ex.keys.authenticate = counted  # type: ignore[method-assign]
-        print(json.dumps({"rest_url": ex.rest_url}), flush=True)
+        urls = {"rest_url": ex.rest_url, "ws_url": ex.ws_url, "ws_auth_url": ex.ws_auth_url}
+        print(json.dumps(urls), flush=True)
         loop = asyncio.get_running_loop()
         while command := (await loop.run_in_executor(None, sys.stdin.readline)).strip():
             if command == "key":

@@ -64,6 +64,9 @@ class WsConnection(FrameReader):
         backoff: reconnect delay policy.
         clock: time source for backoff sleeps and message ages.
         name: label used in logs.
+        compression: ``"deflate"`` (permessage-deflate, websockets' default) or None. Deflate
+            pays for big public frames; private frames are small and every one costs CPU to
+            inflate here and to deflate at the venue (docs/websocket.md, *Performance*).
     """
 
     def __init__(
@@ -79,6 +82,7 @@ class WsConnection(FrameReader):
         backoff: Backoff | None = None,
         clock: Clock | None = None,
         name: str = "kraken-ws",
+        compression: str | None = "deflate",
     ) -> None:
         super().__init__(
             name=name,
@@ -88,6 +92,7 @@ class WsConnection(FrameReader):
             clock=clock or SystemClock(),
         )
         self.url = url
+        self.compression = compression
         self._token_provider = token_provider
         self.ping_interval = ping_interval
         self.request_timeout = request_timeout
@@ -277,7 +282,9 @@ class WsConnection(FrameReader):
             await self.clock.sleep(delay)
 
     async def _session(self) -> None:
-        async with websockets.connect(self.url, open_timeout=10, max_size=2**24) as ws:
+        async with websockets.connect(
+            self.url, open_timeout=10, max_size=2**24, compression=self.compression
+        ) as ws:
             self._ws = ws
             now = self.clock.monotonic()
             self._last_any_at = self._last_channel_at = now

@@ -89,6 +89,7 @@ class KrakenPrivateStream:
             backoff=backoff,
             clock=clock,
             name="kraken-private",
+            compression=None,  # small frames: inflating them cost more than it saved
         )
         self._snap_trades = snap_trades
         self._want_balances = balances
@@ -270,9 +271,10 @@ class KrakenPrivateStream:
         self._order_changed(order_id, state)
 
     def _order_changed(self, order_id: str, state: dict[str, Any]) -> None:
-        update = order_update(state)
-        if update is not None:
-            self._updates.publish(update)
+        if self._updates.has_readers:  # an OrderUpdate (pydantic) only for someone iterating
+            update = order_update(state)
+            if update is not None:
+                self._updates.publish(update)
         for listener in self._order_listeners:
             listener(order_id, state)
         if state.get("order_status") in FINAL_ORDER_STATUSES:

@@ -65,6 +65,10 @@ Check = Callable[[Mapping[str, Any]], "str | None"]
 
 def _number_problem(value: Any, field: str, *, sign: str = "any") -> str | None:
     """What is wrong with a number; ``sign`` is "any", "non-negative" or "positive"."""
+    kind = type(value)
+    usual = (kind is Decimal and value.is_finite()) or kind is int  # decided without a copy
+    if usual and (sign == "any" or (value > 0 if sign == "positive" else value >= 0)):
+        return None
     if isinstance(value, bool) or not isinstance(value, Decimal | int | float):
         return f"{field}: expected a number, got {value!r}"
     number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
@@ -106,11 +110,16 @@ def _texts(report: Mapping[str, Any]) -> str | None:
     return None
 
 
+_NUMBER_CHECKS = tuple((f, "non-negative") for f in _NON_NEGATIVE) + tuple(
+    (f, "any") for f in _ANY_NUMBER
+)
+
+
 def _numbers(report: Mapping[str, Any]) -> str | None:
-    checks = [(f, "non-negative") for f in _NON_NEGATIVE] + [(f, "any") for f in _ANY_NUMBER]
-    for field, sign in checks:
-        if report.get(field) is not None:
-            problem = _number_problem(report[field], field, sign=sign)
+    for field, sign in _NUMBER_CHECKS:
+        value = report.get(field)
+        if value is not None:
+            problem = _number_problem(value, field, sign=sign)
             if problem is not None:
                 return problem
     return None
@@ -150,7 +159,11 @@ def report_problem(report: Mapping[str, Any]) -> str | None:
     trade carries its ``exec_id``, ``last_qty`` and ``last_price``. Fields it does not read are
     not judged, so a field Kraken adds is no problem.
     """
-    return next((p for p in (check(report) for check in _CHECKS) if p is not None), None)
+    for check in _CHECKS:
+        problem = check(report)
+        if problem is not None:
+            return problem
+    return None
 
 
 def _dec(value: Any, field: str) -> Decimal:
