@@ -25,6 +25,7 @@ from src.venues.kraken_paper.market import Candle, PairMarket
 from src.venues.kraken_paper.market_registry import Markets
 from src.venues.kraken_paper.matching import Engine
 from src.venues.kraken_paper.mirror import MirrorSource
+from src.venues.kraken_paper.own_book import shrink_ahead
 from src.venues.kraken_paper.pairs import ORIGINAL, PAIRS, resolve_asset, resolve_pair
 from src.venues.kraken_paper.ratelimit import TIERS, RateLimits
 from src.venues.kraken_paper.rest import add_rest_routes, kraken_shaped_errors
@@ -252,6 +253,7 @@ class PaperExchange:
         matters; it stays for callers. If the write fails, the changes stay noted and go
         with the next call.
         """
+        self.engine.publish_books(self.now())
         if self.store is not None:
             meta = {"schema": SCHEMA_VERSION, "dead_man": self.service.dead_man,
                     "market": self._market_state()}  # fmt: skip
@@ -265,12 +267,14 @@ class PaperExchange:
         market = self.markets[tick.pair_key]
         if tick.book is not None:
             market.set_book(*tick.book, now)
+            shrink_ahead(self.engine, tick.pair_key)
         for price, qty, side in tick.trades:
             price, qty = market.quantize_price(price), market.quantize_qty(qty)
             if qty <= 0:
                 continue
             if tick.book is None:
                 market.synthesize_book(price, now)
+                shrink_ahead(self.engine, tick.pair_key)
             market.record_trade(price, qty, side, "limit", now)
             self.engine.on_market_trade(tick.pair_key, price, qty, now)
 

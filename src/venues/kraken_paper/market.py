@@ -71,6 +71,29 @@ class PairMarket:
     )
     next_trade_id: int = 1
     book_time: float = 0.0
+    # Resting orders' shown volume per price (own_book.publish keeps them): in the public book.
+    own_bids: dict[Decimal, Decimal] = field(default_factory=dict)
+    own_asks: dict[Decimal, Decimal] = field(default_factory=dict)
+
+    def book(self) -> tuple[list[Level], list[Level]]:
+        """The public book: the market's levels and resting orders together, best first.
+
+        A market level on the wrong side of a resting order (an ask at or under a resting
+        bid) is left out: the book a client sees never crosses.
+        """
+        top_bid = max(self.own_bids, default=None)
+        top_ask = min(self.own_asks, default=None)
+        bids = _merge(
+            [(p, q) for p, q in self.bids if top_ask is None or p < top_ask], self.own_bids
+        )
+        asks = _merge(
+            [(p, q) for p, q in self.asks if top_bid is None or p > top_bid], self.own_asks
+        )
+        return sorted(bids, key=lambda lv: -lv[0]), sorted(asks, key=lambda lv: lv[0])
+
+    def announce(self, now: float) -> None:
+        """Publish the public book as it now is (after resting orders changed)."""
+        self._after_book(now)
 
     def quantize_price(self, price: Decimal) -> Decimal:
         """Round a price to the pair's tick."""
@@ -117,17 +140,10 @@ class PairMarket:
 
     def _after_book(self, now: float) -> None:
         self.book_time = now
-        if self.bids and self.asks:
-            self.spreads.append((int(now), self.bids[0][0], self.asks[0][0]))
-        self.bus.publish(
-            BookEvent(
-                self.spec.key,
-                self.spec.symbol,
-                [(p, q) for p, q in self.bids],
-                [(p, q) for p, q in self.asks],
-                now,
-            )
-        )
+        bids, asks = self.book()
+        if bids and asks:
+            self.spreads.append((int(now), bids[0][0], asks[0][0]))
+        self.bus.publish(BookEvent(self.spec.key, self.spec.symbol, bids, asks, now))
 
     def record_trade(
         self, price: Decimal, qty: Decimal, side: str, ordertype: str, now: float
@@ -223,8 +239,9 @@ class PairMarket:
     def ticker_event(self, now: float) -> TickerEvent:
         """Current ticker as an event."""
         s = self.stats(now)
-        bid = self.bids[0] if self.bids else [self.last, Decimal(0)]
-        ask = self.asks[0] if self.asks else [self.last, Decimal(0)]
+        bids, asks = self.book()
+        bid = bids[0] if bids else (self.last, Decimal(0))
+        ask = asks[0] if asks else (self.last, Decimal(0))
         open_day = Decimal(s["open_day"])
         change = self.last - open_day
         pct = (change / open_day * 100).quantize(Decimal("0.01")) if open_day else Decimal(0)
@@ -233,3 +250,11 @@ class PairMarket:
             Decimal(s["v_day"]), Decimal(s["p_day"]), Decimal(s["l_day"]), Decimal(s["h_day"]),
             change, pct, now,
         )  # fmt: skip
+
+
+def _merge(levels: list[Level], own: dict[Decimal, Decimal]) -> list[Level]:
+    """Market levels plus resting orders' volume at the same or other prices."""
+    out = dict(levels)
+    for price, qty in own.items():
+        out[price] = out.get(price, Decimal(0)) + qty
+    return list(out.items())

@@ -20,6 +20,13 @@ from src.venues.kraken_paper.errors import KrakenError
 from src.venues.kraken_paper.events import BalanceEvent, EventBus, OrderEvent, OwnTradeEvent
 from src.venues.kraken_paper.market import PairMarket
 from src.venues.kraken_paper.orders import RESTING_TYPES, PaperOrder, PaperTrade, new_id
+from src.venues.kraken_paper.own_book import (
+    best_resting,
+    join_queue,
+    publish,
+    take_resting,
+    trade_through,
+)
 from src.venues.kraken_paper.pairs import PAIRS, USD_PAIRS, asset_decimals
 from src.venues.kraken_paper.trailing import fire, trail_to
 
@@ -63,6 +70,7 @@ class Engine:
         self._maybe_open: dict[str, PaperOrder] = {}
         self.trades: dict[str, PaperTrade] = {}
         self.changes = Changes()
+        self._books: set[str] = set()  # pairs whose resting orders changed since last shown
         # Called after every change (the details are in ``changes``).
         self.on_change: Callable[[], None] = lambda: None
 
@@ -129,7 +137,7 @@ class Engine:
         """Worst price a market buy of ``qty`` would reach walking the asks."""
         market = self.markets[pair_key]
         left, price = qty, market.last
-        for lv_price, lv_qty in market.asks:
+        for lv_price, lv_qty in market.book()[1]:
             price = lv_price
             left -= lv_qty
             if left <= 0:
@@ -138,13 +146,13 @@ class Engine:
 
     def marketable(self, order: PaperOrder) -> bool:
         """Would a live limit order take liquidity right now?"""
-        market = self.markets[order.pair_key]
+        bids, asks = self.markets[order.pair_key].book()
         limit = order.limit_price
         if limit is None:
             return True
         if order.side == "buy":
-            return bool(market.asks) and limit >= market.asks[0][0]
-        return bool(market.bids) and limit <= market.bids[0][0]
+            return bool(asks) and limit >= asks[0][0]
+        return bool(bids) and limit <= bids[0][0]
 
     def submit(self, order: PaperOrder) -> None:
         """Accept a validated, funded order: match what crosses, rest or cancel the rest."""
@@ -179,28 +187,52 @@ class Engine:
         if order.limit_price is None or order.timeinforce == "IOC":
             reason = "Immediate or cancel" if order.timeinforce == "IOC" else "No liquidity"
             self.close(order, "canceled", reason, now)
+            return
+        join_queue(self, order, now)  # it rests: behind the volume already at its price
 
     def _take(self, order: PaperOrder, now: float) -> None:
-        """Walk the opposite side of the book while the order crosses."""
-        market = self.markets[order.pair_key]
-        levels = market.asks if order.side == "buy" else market.bids
-        limit = order.limit_price
-        account = self.accounts[order.account_id]
-        while order.remaining > 0 and levels:
-            price, qty = levels[0]
-            if limit is not None and (price > limit if order.side == "buy" else price < limit):
-                break
-            fill = min(qty, order.remaining)
-            if order.side == "buy":
-                fill = min(fill, self._affordable(account, order, price))
-                if fill <= 0:
-                    self.close(order, "canceled", "Insufficient funds", now)
-                    return
-            market.consume(order.side, price, fill, now)
-            market.record_trade(price, fill, order.side, order.ordertype, now)
-            self._fill(order, price, fill, maker=False, now=now)
+        """Walk the opposite side of the combined book while the order crosses.
 
-    def _affordable(self, account: Account, order: PaperOrder, price: Decimal) -> Decimal:
+        At each price the market's volume goes first, then resting orders by time
+        (``own_book.take_resting``: other accounts trade, the same account's meet STP).
+        """
+        market = self.markets[order.pair_key]
+        buy = order.side == "buy"
+        limit = order.limit_price
+        while order.remaining > 0 and order.status in OPEN_STATES:
+            levels = market.asks if buy else market.bids
+            maker = best_resting(self, order)
+            ours = maker.limit_price if maker is not None else None
+            price = levels[0][0] if levels else ours
+            if price is None:
+                break
+            if ours is not None and (ours < price if buy else ours > price):
+                price = ours
+            if limit is not None and (price > limit if buy else price < limit):
+                break
+            if levels and levels[0][0] == price:
+                if not self._take_level(order, price, levels[0][1], now):
+                    return
+            elif maker is not None and not take_resting(self, order, maker, now):
+                return
+
+    def _take_level(self, order: PaperOrder, price: Decimal, qty: Decimal, now: float) -> bool:
+        """Take from the market's own level; False when a buy cannot pay for more."""
+        fill = min(qty, order.remaining)
+        if order.side == "buy":
+            fill = min(fill, self.affordable(order, price))
+            if fill <= 0:
+                self.close(order, "canceled", "Insufficient funds", now)
+                return False
+        market = self.markets[order.pair_key]
+        market.consume(order.side, price, fill, now)
+        market.record_trade(price, fill, order.side, order.ordertype, now)
+        self.fill(order, price, fill, maker=False, now=now)
+        return True
+
+    def affordable(self, order: PaperOrder, price: Decimal) -> Decimal:
+        """How much of a buy the account can pay for at ``price`` (taker fee included)."""
+        account = self.accounts[order.account_id]
         quote = order.spec.quote
         pct = self.taker_pct(account, order.pair_key)
         free = self.available(account, quote, exclude=order.txid)
@@ -209,9 +241,10 @@ class Engine:
         return max(Decimal(0), (free / unit).quantize(lot, rounding="ROUND_DOWN"))
 
     # ----- fills and closes -------------------------------------------------------------------
-    def _fill(
+    def fill(
         self, order: PaperOrder, price: Decimal, qty: Decimal, maker: bool, now: float
     ) -> None:
+        """Execute ``qty`` of ``order`` at ``price``: trade, ledger, events; close if done."""
         spec = order.spec
         account = self.accounts[order.account_id]
         qdec, bdec = asset_decimals(spec.quote), asset_decimals(spec.base)
@@ -296,7 +329,14 @@ class Engine:
         makes this the one place to note the order as changed.
         """
         self.changes.orders[order.txid] = order
+        self._books.add(order.pair_key)
         self.bus.publish(OrderEvent(exec_type, order.snapshot(), now, fill, reason))
+
+    def publish_books(self, now: float) -> None:
+        """Show the changed pairs' resting orders in their public books (before any ack)."""
+        for pair_key in sorted(self._books):
+            publish(self, pair_key, now)
+        self._books.clear()
 
     # ----- market-driven -------------------------------------------------------------------
     def on_market_trade(self, pair_key: str, price: Decimal, qty: Decimal, now: float) -> None:
@@ -312,30 +352,7 @@ class Engine:
                 fire(o)
                 self.emit(o, "status", now, reason="triggered")
                 self._go_live(o, now)
-        resting = [
-            o
-            for o in self.open_orders()
-            if o.pair_key == pair_key and o.limit_price is not None and o.status == "open"
-            and (o.ordertype in RESTING_TYPES or o.triggered)
-        ]  # fmt: skip
-        buys = sorted(
-            (o for o in resting if o.side == "buy" and o.limit_price is not None
-             and o.limit_price >= price),
-            key=lambda o: (-(o.limit_price or 0), o.opentm),
-        )  # fmt: skip
-        sells = sorted(
-            (o for o in resting if o.side == "sell" and o.limit_price is not None
-             and o.limit_price <= price),
-            key=lambda o: (o.limit_price or 0, o.opentm),
-        )  # fmt: skip
-        for side_orders in (buys, sells):
-            left = qty
-            for o in side_orders:
-                if left <= 0:
-                    break
-                fill = min(left, o.remaining)
-                left -= fill
-                self._fill(o, o.limit_price or price, fill, maker=True, now=now)
+        trade_through(self, pair_key, price, qty, now)
 
     @staticmethod
     def _hit(order: PaperOrder, last: Decimal) -> bool:

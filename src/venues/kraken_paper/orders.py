@@ -93,6 +93,11 @@ class PaperOrder:
     limit_offset: Decimal | None = None
     limit_offset_pct: bool = False
     peak: Decimal | None = None
+    # Queue position while resting: market volume ahead at its price, when it joined the queue
+    # and, for an iceberg, what is left of the slice on show (own_book.py).
+    ahead: Decimal | None = None
+    queued_at: float | None = None
+    shown_left: Decimal | None = None
 
     @property
     def spec(self) -> PairSpec:

@@ -85,8 +85,9 @@ def ticker(markets: dict[str, PairMarket], params: dict[str, Any], now: float) -
         m = markets[spec.key]
         s = m.stats(now)
         pd, ld = _pd(spec), spec.lot_decimals
-        bid = m.bids[0] if m.bids else [m.last, Decimal(0)]
-        ask = m.asks[0] if m.asks else [m.last, Decimal(0)]
+        bids, asks = m.book()
+        bid = bids[0] if bids else (m.last, Decimal(0))
+        ask = asks[0] if asks else (m.last, Decimal(0))
         last_qty = m.tape[-1].qty if m.tape else Decimal(0)
 
         def pair_of(tag: str, d: int, s: dict[str, Decimal | int] = s) -> list[str]:
@@ -111,10 +112,11 @@ def depth(markets: dict[str, PairMarket], params: dict[str, Any]) -> dict[str, A
     m = markets[spec.key]
     ts = int(m.book_time)
     pd, ld = _pd(spec), spec.lot_decimals
+    bids, asks = m.book()  # resting orders included
     return {
         key: {
-            "asks": [[fmt(p, pd), fmt(q, ld), ts] for p, q in m.asks[:count]],
-            "bids": [[fmt(p, pd), fmt(q, ld), ts] for p, q in m.bids[:count]],
+            "asks": [[fmt(p, pd), fmt(q, ld), ts] for p, q in asks[:count]],
+            "bids": [[fmt(p, pd), fmt(q, ld), ts] for p, q in bids[:count]],
         }
     }
 

@@ -51,7 +51,8 @@ class ExchangeService(ServiceBase):
     def _viqc_volume(self, req: OrderRequest) -> Decimal:
         """Convert a quote-currency market buy into a base volume at the current ask."""
         market = self.engine.markets[req.spec.key]
-        ask = market.asks[0][0] if market.asks else market.last
+        asks = market.book()[1]
+        ask = asks[0][0] if asks else market.last
         lot = Decimal(1).scaleb(-req.spec.lot_decimals)
         volume = (req.volume / ask).quantize(lot, rounding="ROUND_DOWN")
         check_minimums(req.spec, volume, ask)

@@ -95,9 +95,7 @@ class PublicSubscriptions:
             book = SubscriberBook(option, spec.pair_decimals, spec.lot_decimals)
             session.books[symbol] = book
             self._ack(session, "subscribe", {**result, "depth": option}, req_id, t_in)
-            bids, asks = book.snapshot(
-                [(p, q) for p, q in market.bids], [(p, q) for p, q in market.asks]
-            )
+            bids, asks = book.snapshot(*market.book())
             stamp = rfc3339(self.venue.now())
             data = {"symbol": symbol, "bids": _levels(bids), "asks": _levels(asks),
                     "checksum": book.checksum(), "timestamp": stamp}  # fmt: skip

@@ -4,8 +4,9 @@ python-kraken-sdk on the features added for issue 14 (the SDK's basics: test_sdk
 from __future__ import annotations
 
 import asyncio
+import decimal
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,17 @@ import pytest
 from kraken.spot import Market, Trade, User
 
 from src.venues.kraken_paper import PaperExchange
+
+
+@pytest.fixture(autouse=True)
+def decimal_context() -> Iterator[None]:
+    """ccxt sets the process-wide decimal context (ROUND_HALF_UP, an Underflow trap) in place;
+    put it back so later tests see Python's defaults."""
+    context = decimal.getcontext()
+    rounding, underflow = context.rounding, context.traps[decimal.Underflow]
+    yield
+    context = decimal.getcontext()
+    context.rounding, context.traps[decimal.Underflow] = rounding, underflow
 
 
 @pytest.fixture
