@@ -65,6 +65,14 @@ class TimeInForce(StrEnum):
     GTD = "GTD"
 
 
+class SelfTradePrevention(StrEnum):
+    """What happens when an order would trade with one of the same account (Kraken's names)."""
+
+    CANCEL_NEWEST = "cancel_newest"
+    CANCEL_OLDEST = "cancel_oldest"
+    CANCEL_BOTH = "cancel_both"
+
+
 def utc_now() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
@@ -109,6 +117,12 @@ class Order(BaseModel):
     close_order_type: OrderType | None = None
     close_limit_price: Decimal | None = None
     close_stop_price: Decimal | None = None
+    # Kraken order options: an iceberg's shown size (a limit order), self-trade prevention,
+    # a scheduled start and a deadline past which the venue must not act on the request.
+    display_quantity: Decimal | None = None
+    self_trade_prevention: SelfTradePrevention | None = None
+    start_at: datetime | None = None
+    deadline: datetime | None = None
 
     @field_validator("symbol")
     @classmethod
@@ -127,6 +141,7 @@ class Order(BaseModel):
         "leverage",
         "close_limit_price",
         "close_stop_price",
+        "display_quantity",
         mode="before",
     )
     @classmethod
@@ -138,10 +153,10 @@ class Order(BaseModel):
             raise ValueError(f"{info.field_name}: must be greater than 0, got {result}")
         return result
 
-    @field_validator("expire_at")
+    @field_validator("expire_at", "start_at", "deadline")
     @classmethod
-    def _expire(cls, value: datetime | None) -> datetime | None:
-        return None if value is None else ensure_utc(value, "expire_at")
+    def _times(cls, value: datetime | None, info: Any) -> datetime | None:
+        return None if value is None else ensure_utc(value, info.field_name)
 
     @field_validator("client_order_id")
     @classmethod
@@ -167,7 +182,19 @@ class Order(BaseModel):
         if self.post_only and self.order_type is not OrderType.LIMIT:
             raise ValueError("post_only: only limit orders can be post-only")
         self._check_close()
+        self._check_options()
         return self
+
+    def _check_options(self) -> None:
+        """An iceberg is a limit order showing 1/15 to all of its size; IOC cannot wait."""
+        shown = self.display_quantity
+        if shown is not None:
+            if self.order_type is not OrderType.LIMIT or self.quantity is None:
+                raise ValueError("display_quantity: only a limit order with a quantity")
+            if not self.quantity / 15 <= shown <= self.quantity:
+                raise ValueError("display_quantity: from 1/15 of the quantity to all of it")
+        if self.start_at is not None and self.time_in_force is TimeInForce.IOC:
+            raise ValueError("start_at: an IOC order cannot be scheduled")
 
     def _check_close(self) -> None:
         """The close terms name a close type and exactly the prices that type takes."""

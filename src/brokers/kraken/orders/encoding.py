@@ -81,6 +81,15 @@ class OrderFields:
     close_type: OrderType | None = None
     close_limit: Decimal | None = None
     close_trigger: Decimal | None = None
+    display_qty: Decimal | None = None
+    stp: str | None = None  # cancel_newest | cancel_oldest | cancel_both (WS spelling)
+    start_at: datetime | None = None
+    deadline: datetime | None = None
+
+    @property
+    def kraken_type(self) -> str:
+        """Kraken's ``ordertype``: a limit with a shown size is an ``iceberg``."""
+        return "iceberg" if self.display_qty is not None else self.order_type.value
 
     @property
     def reference_price(self) -> Decimal | None:
@@ -94,7 +103,7 @@ class OrderFields:
         p: dict[str, str] = {
             "pair": self.pair,
             "type": self.side,
-            "ordertype": self.order_type.value,
+            "ordertype": self.kraken_type,
             "cl_ord_id": self.cl_ord_id,
             "volume": _s(self.volume),
             **self._rest_prices(),
@@ -112,7 +121,34 @@ class OrderFields:
             p["leverage"] = _s(self.leverage)
         if self.close_type is not None:
             p.update(self._rest_close())
+        p.update(self._rest_options())
         return p
+
+    def _rest_options(self) -> dict[str, str]:
+        """``displayvol``, ``stptype`` (dashes), ``starttm`` (unix), ``deadline`` (RFC3339)."""
+        out: dict[str, str] = {}
+        if self.display_qty is not None:
+            out["displayvol"] = _s(self.display_qty)
+        if self.stp is not None:
+            out["stptype"] = self.stp.replace("_", "-")
+        if self.start_at is not None:
+            out["starttm"] = str(int(self.start_at.timestamp()))
+        if self.deadline is not None:
+            out["deadline"] = _rfc3339(self.deadline)
+        return out
+
+    def _ws_options(self) -> dict[str, Any]:
+        """``display_qty``, ``stp_type``, ``effective_time`` and ``deadline``."""
+        out: dict[str, Any] = {}
+        if self.display_qty is not None:
+            out["display_qty"] = self.display_qty
+        if self.stp is not None:
+            out["stp_type"] = self.stp
+        if self.start_at is not None:
+            out["effective_time"] = _rfc3339(self.start_at)
+        if self.deadline is not None:
+            out["deadline"] = _rfc3339(self.deadline)
+        return out
 
     def _rest_prices(self) -> dict[str, str]:
         """``price`` (limit, trigger or ``+offset`` trail) and ``price2`` (a stop's limit)."""
@@ -153,7 +189,7 @@ class OrderFields:
         if self.leverage is not None:
             return None  # WS v2 add_order has no leverage: margin orders stay on REST
         p: dict[str, Any] = {
-            "order_type": self.order_type.value,
+            "order_type": self.kraken_type,
             "side": self.side,
             "symbol": self.symbol,
             "cl_ord_id": self.cl_ord_id,
@@ -177,6 +213,7 @@ class OrderFields:
             p["reduce_only"] = True
         if self.close_type is not None:
             p["conditional"] = self._ws_close()
+        p.update(self._ws_options())
         return p
 
     def call(self) -> KrakenCall:
@@ -249,9 +286,18 @@ def encode_order(order: Order, inst: Instrument | None, pair: str | None = None)
         expire_at=order.expire_at,
         leverage=order.leverage,
         **_close_fields(order, inst, "sell" if side == "buy" else "buy"),
+        display_qty=None if order.display_quantity is None else _qty(order.display_quantity, inst),
+        stp=None if order.self_trade_prevention is None else order.self_trade_prevention.value,
+        start_at=order.start_at,
+        deadline=order.deadline,
     )
     _check(order, inst, fields)
     return fields
+
+
+def _rfc3339(when: datetime) -> str:
+    """RFC3339 with milliseconds, as Kraken's ``deadline`` takes it."""
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
 def _close_fields(order: Order, inst: Instrument | None, close_side: str) -> dict[str, Any]:
