@@ -120,6 +120,27 @@ def exchange_fills(ex: ExchangeRecords, pairs: dict[str, PairInfo]) -> list[Fill
     return [exchange_fill(t, row, pairs) for _, _, t, row in sorted(listed)]
 
 
+def check_applied(res: AuditResult, after: ExchangeRecords, rt: RuntimeRecords,
+                  pairs: dict[str, PairInfo]) -> None:  # fmt: skip
+    """While trading: each DB position and its fees equal the exchange's trades the DB applied.
+
+    The runtime's fills are a moving set, so this compares like with like: the exchange's own
+    rows for exactly the trades the database holds (balances wait for the final audit).
+    """
+    by_symbol = {p.symbol: p for p in pairs.values()}
+    ids = {f.fill_id for f in rt.fills}
+    theirs = [exchange_fill(t, row, pairs) for t, row in after.trades.items()
+              if t in ids and str(row["pair"]) in pairs]  # fmt: skip
+    for symbol in by_symbol:
+        held = rt.positions[symbol].quantity if symbol in rt.positions else ZERO
+        fees = rt.positions[symbol].fees if symbol in rt.positions else ZERO
+        mine = [f for f in theirs if f.symbol == symbol]
+        traded = sum((f.quantity * f.side.sign for f in mine), ZERO)
+        paid = sum((f.fee for f in mine), ZERO)
+        res.add(f"{symbol} position and fees as the exchange's trades", (held, fees) == (
+            traded, paid), f"db {held} / {fees}, exchange {traded} / {paid}")  # fmt: skip
+
+
 def _book(fills: list[Fill]) -> Portfolio:
     book = Portfolio()
     for fill in fills:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from src.app.soak.audit import (
     AuditResult,
+    check_applied,
     check_books,
     check_fills,
     check_orders,
@@ -48,6 +49,7 @@ async def concurrent_audit(
         result = AuditResult(kind)
         check_orders(result, before, after, rt)
         check_fills(result, before, after, rt, pairs)
+        check_applied(result, after, rt, pairs)
         if result.ok:
             break
     return result

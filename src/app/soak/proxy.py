@@ -11,6 +11,7 @@ rate-limit and lockout errors in the exchange's replies.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 from collections import Counter
@@ -66,6 +67,7 @@ class FaultProxy:
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self._pumps: set[WsPump] = set()
+        self._private_order = asyncio.Lock()
 
     @property
     def faults(self) -> Counter[str]:
@@ -133,14 +135,8 @@ class FaultProxy:
         if fault == "unavailable":
             self.record.faults[fault] += 1
             return web.json_response({"error": ["EService:Unavailable"]})
-        assert self._session is not None
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP}
         try:
-            async with self._session.request(
-                request.method, self.target + request.path_qs, headers=headers, data=body
-            ) as upstream:
-                data, status = await upstream.read(), upstream.status
-                ctype = upstream.headers.get("Content-Type", "application/json")
+            data, status, ctype = await self._forward(request, body)
         except (aiohttp.ClientError, TimeoutError):
             self.record.upstream_down += 1
             return web.Response(status=502, text="exchange unreachable")
@@ -155,6 +151,26 @@ class FaultProxy:
         if fault == "slow":
             return await self._trickle(request, data, status, ctype)
         return web.Response(body=data, status=status, headers={"Content-Type": ctype})
+
+    async def _forward(self, request: web.Request, body: bytes) -> tuple[bytes, int, str]:
+        """Send the request on and read the exchange's reply.
+
+        Private calls go one at a time, in the order they reached the proxy: the runtime's
+        overlapping calls on several connections would otherwise be free to overtake each other
+        here, and the exchange refuses a nonce below one it has seen. Reordering is not one of
+        the faults this proxy injects (docs/soak.md says what it found when it did).
+        """
+        assert self._session is not None
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP}
+        private = request.path.startswith("/0/private/")
+        order = self._private_order if private else contextlib.nullcontext()
+        url = self.target + request.path_qs
+        async with (
+            order,
+            self._session.request(request.method, url, headers=headers, data=body) as upstream,
+        ):
+            data, status = await upstream.read(), upstream.status
+            return data, status, upstream.headers.get("Content-Type", "application/json")
 
     async def _trickle(
         self, request: web.Request, data: bytes, status: int, ctype: str

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from src.app.soak.audit import AuditResult, check_fills, check_orders
+from src.app.soak.audit import AuditResult, check_applied, check_fills, check_orders
 from src.app.soak.churn import ChurnStrategy, OrderMix
 from src.app.soak.config import SoakConfig
 from src.app.soak.dead_man import armed_windows, coverage, uncovered
@@ -19,6 +19,7 @@ from src.app.soak.schedule import PROCESS_EVENTS, RUNTIME_KILL, process_plan
 from src.core.execution import Fill, OrderStatus, OrderType, Side
 from src.core.market_data import Candle
 from src.core.order_state import ManagedOrder
+from src.core.portfolio import PositionState
 
 T0 = 1_800_000_000.0
 
@@ -129,3 +130,23 @@ def test_checks_find_a_double_send_an_unknown_order_and_a_lost_fill() -> None:
     }
     assert result.figures["sent_twice"] == 1 and result.figures["fills_lost"] == 1
     assert result.figures["orders_unknown_to_db"] == 1  # O3 (O2 shares a's client id)
+
+
+def test_applied_books_compare_the_db_position_with_the_exchange_rows_of_its_fills() -> None:
+    pairs = {"XXBTZUSD": PairInfo("XXBTZUSD", "BTC/USD", "XXBT", "ZUSD")}
+    row = {"pair": "XXBTZUSD", "ordertxid": "O1", "type": "buy", "vol": "1", "price": "10",
+           "fee": "0.01", "time": T0}  # fmt: skip
+    ex = ExchangeRecords(at=T0, trades={"T1": row, "T2": {**row, "time": T0 + 1}})
+    fill = Fill(
+        fill_id="T1", order_id="O1", client_order_id="a", symbol="BTC/USD", side=Side.BUY,
+        quantity=Decimal(1), price=Decimal(10), fee=Decimal("0.01"), fee_currency="USD",
+        timestamp=datetime.fromtimestamp(T0, UTC),
+    )  # fmt: skip
+    held = PositionState("BTC/USD", Decimal(1), Decimal(10), fees=Decimal("0.01"), trades=1)
+    good = AuditResult("ok")
+    check_applied(good, ex, RuntimeRecords([], [fill], {"BTC/USD": held}, {}, {}), pairs)
+    assert good.ok  # T2 is not in the DB yet: not compared
+    bad = AuditResult("bad")
+    doubled = PositionState("BTC/USD", Decimal(2), Decimal(10), fees=Decimal("0.02"), trades=2)
+    check_applied(bad, ex, RuntimeRecords([], [fill], {"BTC/USD": doubled}, {}, {}), pairs)
+    assert not bad.ok
