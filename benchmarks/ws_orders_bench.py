@@ -3,7 +3,9 @@
 Both place the same resting limit buy (``add_order``, far from the market so nothing fills)
 over the private WS v2 socket of the paper exchange, which runs in its own process; each round
 runs ours then PKS (the order swapped every other round) and every 50 orders both cancel all,
-outside the timing. The round trip is from the call until the reply is in the caller's hands:
+outside the timing; ``PKS+exec`` is PKS with its socket also subscribed to ``executions``, as
+ours is (the same frames per order). The round trip is from the call until the reply is in
+the caller's hands:
 ours ``KrakenOrderManager.add_order`` (an ``OrderAck``; its stream also takes the executions
 and balances frames each order causes), PKS ``SpotWSClient.send_message`` then the reply with
 that ``req_id`` in its callback. CPU per order is this process's CPU over the orders (frames
@@ -60,8 +62,12 @@ async def ours(server: Server, count: int) -> tuple[list[float], float]:
     return times, cpu
 
 
-async def pks(server: Server, count: int) -> tuple[list[float], float]:
-    """The same orders through PKS's ``SpotWSClient`` (private connection only)."""
+async def pks(server: Server, count: int, executions: bool = False) -> tuple[list[float], float]:
+    """The same orders through PKS's ``SpotWSClient`` (private connection only).
+
+    With ``executions`` its socket is also subscribed to ``executions``, as ours is, so it
+    reads the same three frames per order (its callback only looks at their ``req_id``).
+    """
     from kraken.spot import SpotWSClient
 
     server.new_key()
@@ -76,6 +82,8 @@ async def pks(server: Server, count: int) -> tuple[list[float], float]:
     client: Any = SpotWSClient(key=server.key, secret=server.secret, callback=on_message,
                                no_public=True, rest_url=server.url, auth_ws_url=base)  # fmt: skip
     await client.start()
+    if executions:
+        await client.subscribe(params={"channel": "executions", "snap_orders": True})
     loop = asyncio.get_running_loop()
     req_ids = iter(range(1, 10**9))
 
@@ -124,11 +132,15 @@ def bench_orders(rounds: int = 5, count: int = 200) -> None:
 
     logging.getLogger("kraken").setLevel(logging.CRITICAL)
     server = start_server()
-    results: dict[str, list[tuple[list[float], float]]] = {"ours": [], "PKS": []}
-    runs = {"ours": ours, "PKS": pks}
+    results: dict[str, list[tuple[list[float], float]]] = {"ours": [], "PKS": [], "PKS+exec": []}
+
+    async def pks_exec(server: Server, count: int) -> tuple[list[float], float]:
+        return await pks(server, count, executions=True)
+
+    runs = {"ours": ours, "PKS": pks, "PKS+exec": pks_exec}
     try:
         for round_no in range(rounds):
-            order = ["ours", "PKS"] if round_no % 2 == 0 else ["PKS", "ours"]
+            order = list(runs) if round_no % 2 == 0 else list(runs)[::-1]
             for name in order:
                 results[name].append(asyncio.run(runs[name](server, count)))
     finally:
@@ -142,10 +154,11 @@ def bench_orders(rounds: int = 5, count: int = 200) -> None:
         p50[name] = statistics.median(statistics.median(t) for t, _ in runs_) * 1e3
         p99 = statistics.median(_pct(t, 0.99) for t, _ in runs_) * 1e3
         cpu[name] = statistics.median(c / len(t) for t, c in runs_) * 1e6
-        print(f"  {name:5} p50 {p50[name]:6.3f} ms  p99 {p99:6.3f} ms  "
+        print(f"  {name:8} p50 {p50[name]:6.3f} ms  p99 {p99:6.3f} ms  "
               f"CPU {cpu[name]:6.0f} us/order")  # fmt: skip
-    print(f"  ours vs PKS: p50 {p50['ours'] / p50['PKS']:.2f}x theirs, "
-          f"CPU per order {cpu['ours'] / cpu['PKS']:.2f}x theirs")  # fmt: skip
+    for peer in ("PKS", "PKS+exec"):
+        print(f"  ours vs {peer}: p50 {p50['ours'] / p50[peer]:.2f}x theirs, "
+              f"CPU per order {cpu['ours'] / cpu[peer]:.2f}x theirs")  # fmt: skip
 
 
 if __name__ == "__main__":

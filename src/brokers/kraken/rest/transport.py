@@ -7,7 +7,7 @@ no ``await`` in between: requests enter the kernel in nonce order however many c
 at once, and no lock spans the reply, so calls overlap on up to 20 connections. httpx is the
 engine whenever it must be: a client was handed in, httpx is mocked (respx in the tests patches
 httpcore's pool), or a proxy is configured; there a lock is held from the nonce until the
-reply's headers arrive, as before (docs/kraken_package.md, *REST transport*).
+reply's headers arrive, as before (benchmarks/README.md, *Private REST*).
 https://docs.kraken.com/api/docs/guides/spot-rest-intro
 """
 
@@ -274,6 +274,8 @@ class KrakenTransport:
                         )
                     else:
                         async with self._order:
+                            # nonce, signature and write with no await between: nonce order
+                            # is the order the requests enter the kernel
                             reply = conn.send(
                                 self._signed(pool, method, params), self.max_reply_bytes
                             )

@@ -1,6 +1,6 @@
 """A small keep-alive HTTP/1.1 client for Kraken REST, written for one property and for speed.
 
-Why not httpx here (docs/kraken_package.md, *REST transport*): Kraken wants nonces to arrive in
+Why not httpx here (benchmarks/README.md, *Private REST*): Kraken wants nonces to arrive in
 increasing order per key. This client writes a whole request with one synchronous
 ``transport.write`` on a connection it already holds, so a caller that takes its nonce and
 writes with no ``await`` in between puts its bytes in the kernel in nonce order, and no lock
