@@ -8,15 +8,11 @@ order like any other (OpenOrders, executions), whose ``refid`` names the primary
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from decimal import Decimal
 
 from src.venues.kraken_paper.errors import KrakenError
 from src.venues.kraken_paper.orders import PaperOrder, new_id
-
-if TYPE_CHECKING:
-    from decimal import Decimal
-
-    from src.venues.kraken_paper.matching import Engine
+from src.venues.kraken_paper.own_book import Engine
 
 
 def close_order(primary: PaperOrder, qty: Decimal, now: float) -> PaperOrder:

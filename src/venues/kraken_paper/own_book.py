@@ -17,13 +17,61 @@ cancels the incoming order's rest, ``cancel-oldest`` the resting order, ``cancel
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
+from src.venues.kraken_paper.market import PairMarket
 from src.venues.kraken_paper.orders import RESTING_TYPES, PaperOrder
 
-if TYPE_CHECKING:
-    from src.venues.kraken_paper.matching import Engine
+
+class Engine(Protocol):
+    """What the book and close-order helpers use of ``matching.Engine`` (no import cycle)."""
+
+    @property
+    def markets(self) -> Mapping[str, PairMarket]:
+        """Markets by pair key."""
+        ...
+
+    @property
+    def accounts(self) -> Mapping[str, Any]:
+        """Accounts by id."""
+        ...
+
+    def open_orders(self, account_id: str | None = None) -> list[PaperOrder]:
+        """Open orders, oldest first."""
+        ...
+
+    def fill(
+        self, order: PaperOrder, price: Decimal, qty: Decimal, maker: bool, now: float
+    ) -> None:
+        """Execute part of an order."""
+        ...
+
+    def affordable(self, order: PaperOrder, price: Decimal) -> Decimal:
+        """How much of a buy the account can pay for."""
+        ...
+
+    def close(self, order: PaperOrder, status: str, reason: str | None, now: float) -> None:
+        """Finish an order."""
+        ...
+
+    def emit(self, order: PaperOrder, exec_type: str, now: float) -> None:
+        """Announce an order change."""
+        ...
+
+    def add_order(self, order: PaperOrder) -> None:
+        """Record an order."""
+        ...
+
+    def check_funds(self, account: Any, order: PaperOrder) -> None:
+        """Raise unless the order is covered."""
+        ...
+
+    def submit(self, order: PaperOrder) -> None:
+        """Accept a validated order."""
+        ...
+
 
 STP_REASON = "Self trade prevention"
 
@@ -155,6 +203,6 @@ def take_resting(engine: Engine, taker: PaperOrder, maker: PaperOrder, now: floa
 
 
 __all__ = [
-    "STP_REASON", "best_resting", "is_resting", "join_queue", "publish", "resting",
+    "STP_REASON", "Engine", "best_resting", "is_resting", "join_queue", "publish", "resting",
     "shown", "shrink_ahead", "take_resting", "trade_through",
 ]  # fmt: skip

@@ -94,6 +94,7 @@ def _iso(altname: str) -> str:
     return ISO.get(head, head) + dot + suffix
 
 
+@functools.cache
 def legacy_ids() -> dict[str, tuple[str, str]]:
     """WS v2 asset name -> (legacy asset id, altname), learned from the 2021 pairs' wsnames."""
     out: dict[str, tuple[str, str]] = {}
@@ -128,6 +129,7 @@ def raw_assets() -> dict[str, RawAsset]:
     return out
 
 
+@functools.cache
 def _legacy_by_symbol() -> dict[str, tuple[str, dict[str, Any]]]:
     out: dict[str, tuple[str, dict[str, Any]]] = {}
     for key, pair in _legacy().items():
