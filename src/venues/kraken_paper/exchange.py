@@ -309,6 +309,8 @@ class PaperExchange:
             self._load_history(self.markets[key], candles, now)
         for order in self.engine.open_orders():  # restored orders' markets move from the start
             self.markets[order.pair_key]
+            self.engine.show_book(order.pair_key)  # and their books show them again
+        self.engine.publish_books(now)
 
     async def _loop(self) -> None:
         while True:

@@ -332,6 +332,10 @@ class Engine:
         self._books.add(order.pair_key)
         self.bus.publish(OrderEvent(exec_type, order.snapshot(), now, fill, reason))
 
+    def show_book(self, pair_key: str) -> None:
+        """Have a pair's book republished with its resting orders (``publish_books``)."""
+        self._books.add(pair_key)
+
     def publish_books(self, now: float) -> None:
         """Show the changed pairs' resting orders in their public books (before any ack)."""
         for pair_key in sorted(self._books):

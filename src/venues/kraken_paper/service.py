@@ -13,6 +13,7 @@ from src.venues.kraken_paper import errors as E
 from src.venues.kraken_paper.errors import KrakenError, invalid_arguments
 from src.venues.kraken_paper.order_parse import OrderRequest, parse_order
 from src.venues.kraken_paper.orders import PaperOrder, fmt, new_id
+from src.venues.kraken_paper.own_book import is_resting, join_queue
 from src.venues.kraken_paper.pairs import resolve_pair
 from src.venues.kraken_paper.ratelimit import AMEND_PENALTY, EDIT_PENALTY, age_penalty
 from src.venues.kraken_paper.service_base import ServiceBase
@@ -134,8 +135,11 @@ class ExchangeService(ServiceBase):
             raise KrakenError(E.POST_ONLY)
         if trial.volume > order.vol_exec:
             self.engine.check_funds(self.engine.accounts[account_id], trial, exclude=order.txid)
+        moved = trial.limit_price != order.limit_price
         order.volume, order.price, order.price2 = trial.volume, trial.price, trial.price2
         order.oflags = trial.oflags
+        if moved and is_resting(order):  # a new price is a new place in the queue
+            join_queue(self.engine, order, self.now)
         order.last_change = now_m
         if "amended" not in order.misc:
             order.misc.append("amended")

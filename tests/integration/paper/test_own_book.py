@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from src.venues.kraken_paper import PaperExchange
 from tests.integration.paper.kraken_client import Client
+from tests.support.paper import PaperOptions, start_paper
 
 
 async def _depth(client: Client) -> tuple[list[tuple[Decimal, Decimal]], ...]:
@@ -101,3 +103,30 @@ async def test_an_iceberg_shows_a_slice_and_refills_at_the_back(
     assert order.vol_exec == Decimal("0.02") and order.shown_left == Decimal("0.02")
     bids, _ = await _depth(client)
     assert dict(bids)[inside] == Decimal("0.02")  # the next slice
+
+
+async def test_a_new_price_is_a_new_place_in_the_queue(
+    client: Client, exchange: PaperExchange
+) -> None:
+    exchange.drive("XBTUSD", "30000.0")
+    bids, _ = await _depth(client)
+    (first, ahead1), (second, ahead2) = bids[2], bids[4]
+    res = await client.ok("AddOrder", pair="XBTUSD", type="buy", ordertype="limit",
+                          volume="0.01", price=str(first))  # fmt: skip
+    order = exchange.engine.orders[res["txid"][0]]
+    assert order.ahead == ahead1
+    await client.ok("AmendOrder", txid=order.txid, order_qty="0.02")  # same price: same place
+    assert order.ahead == ahead1
+    await client.ok("AmendOrder", txid=order.txid, limit_price=str(second))
+    assert order.ahead == ahead2
+
+
+async def test_resting_orders_are_in_the_book_after_a_restart(tmp_path: Path) -> None:
+    options = PaperOptions({"XBTUSD": "30000.0"}, db_path=str(tmp_path / "paper.db"))
+    async with start_paper(options) as ex:
+        ex.service.add_order("demo", {"pair": "XBTUSD", "type": "buy", "ordertype": "limit",
+                                      "volume": "0.3", "price": "29000.0"})  # fmt: skip
+        ex.persist()
+    async with start_paper(options.but()) as again:
+        bids, _ = again.markets["XXBTZUSD"].book()
+        assert (Decimal("29000.0"), Decimal("0.3")) in bids
