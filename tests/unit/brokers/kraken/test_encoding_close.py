@@ -19,7 +19,7 @@ INST = Instrument(
 
 def _entry(**close: object) -> Order:
     return Order(symbol="BTC/USD", side=Side.BUY, quantity="0.01", order_type=OrderType.LIMIT,
-                 limit_price="29000", **close)  # type: ignore[arg-type]  # fmt: skip
+                 limit_price="29000", **close)  # fmt: skip
 
 
 def test_take_profit_limit_close_rounds_for_the_sell_it_becomes() -> None:
