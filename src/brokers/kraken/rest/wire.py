@@ -17,12 +17,22 @@ HTTP/2, no 1xx, no redirects.
 from __future__ import annotations
 
 import asyncio
+import os
 import ssl
 import zlib
 from collections import deque
 from urllib.parse import urlsplit
 
-__all__ = ["Connection", "ReplyTooLargeError", "WireError", "WirePool", "request_bytes"]
+import certifi  # httpx's own CA bundle (certifi comes with httpx)
+
+__all__ = [
+    "Connection",
+    "ReplyTooLargeError",
+    "WireError",
+    "WirePool",
+    "request_bytes",
+    "tls_context",
+]
 
 
 class WireError(ConnectionError):
@@ -191,6 +201,15 @@ class Connection(asyncio.Protocol):
         return out
 
 
+def tls_context() -> ssl.SSLContext:
+    """The certificates httpx would trust: ``SSL_CERT_FILE``/``SSL_CERT_DIR``, else certifi's."""
+    if os.environ.get("SSL_CERT_FILE"):
+        return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+    if os.environ.get("SSL_CERT_DIR"):
+        return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 class WirePool:
     """Keep-alive connections to one origin (``https://api.kraken.com``), at most ``size``.
 
@@ -209,7 +228,8 @@ class WirePool:
         default = parts.port is None
         self.authority = self.host if default else f"{self.host}:{self.port}"
         self.prefix = parts.path.rstrip("/")
-        self._ssl = ssl.create_default_context() if parts.scheme == "https" else None
+        self._tls = parts.scheme == "https"
+        self._ssl: ssl.SSLContext | None = None  # made on the first connect (~40 ms to load)
         self.connect_timeout = connect_timeout
         self._idle: deque[Connection] = deque()
         self._slots = asyncio.Semaphore(size)
@@ -238,6 +258,8 @@ class WirePool:
 
     async def _open(self) -> Connection:
         loop = asyncio.get_running_loop()
+        if self._tls and self._ssl is None:
+            self._ssl = tls_context()
         try:
             async with asyncio.timeout(self.connect_timeout):
                 _, conn = await loop.create_connection(

@@ -19,6 +19,7 @@ from aiohttp import web
 
 from src.brokers.kraken.rest.transport import KrakenTransport
 from src.core.errors import MalformedResponseError, NetworkError
+from src.utils.retry import RetryPolicy
 from tests.unit.brokers.kraken.kraken_helpers import API_KEY, DOC_SECRET
 
 OK = {"error": [], "result": {"ZUSD": "1000.0"}}
@@ -170,3 +171,74 @@ async def test_httpx_engine_when_mocked_or_proxied(monkeypatch: pytest.MonkeyPat
     proxied = KrakenTransport("https://api.kraken.test", API_KEY, DOC_SECRET)
     assert proxied._pool is None  # the proxy is httpx's to honour
     await proxied.aclose()
+
+
+def _self_signed(folder: Any) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 and its key, written to ``folder``."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert_path), str(key_path)
+
+
+async def test_tls_checks_the_certificate(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over TLS the wire engine trusts what httpx would (here SSL_CERT_FILE), nothing else."""
+    import ssl
+
+    cert, key = _self_signed(tmp_path)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.json_response(OK)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_tls)
+    await site.start()
+    url = f"https://127.0.0.1:{runner.addresses[0][1]}"
+    try:
+        untrusted = _transport(url, retry=RetryPolicy(max_attempts=1))
+        with pytest.raises(NetworkError, match="transport failed"):
+            await untrusted.call("Balance")  # a certificate nobody vouches for
+        await untrusted.aclose()
+        monkeypatch.setenv("SSL_CERT_FILE", cert)
+        trusted = _transport(url)
+        assert await trusted.call("Balance") == OK["result"]
+        await trusted.aclose()
+    finally:
+        await runner.cleanup()
