@@ -48,6 +48,11 @@ class KrakenSettings(BaseSettings):
             each limit (default 0.1).
         nonce_scale: ``KRAKEN_NONCE_SCALE``: nonce ticks per second, a divisor of 1e9
             (default 1e9). A key that has seen a larger scale cannot go back to a smaller one.
+        nonce_window: ``KRAKEN_NONCE_WINDOW``: the nonce window set on the key at Kraken, in
+            nonce ticks (default 0, none). Only with a window may signed calls overlap on
+            several connections: without one, a later nonce that arrives first (another
+            connection, a proxy, Kraken's own front end) fails the earlier call with
+            ``EAPI:Invalid nonce``, and repeated ones lock the key out.
 
     Raises:
         ConfigurationError: on construction, when a value is invalid; the message names the
@@ -73,6 +78,7 @@ class KrakenSettings(BaseSettings):
     history_call_cost: float = Field(default=DEFAULT_HISTORY_COST, ge=0)
     rate_limit_margin: float = Field(default=DEFAULT_SAFETY_MARGIN, ge=0)
     nonce_scale: int = NANOSECONDS
+    nonce_window: int = Field(default=0, ge=0)
 
     def __init__(self, **values: Any) -> None:
         # Callers get the project's configuration error, naming the variable to fix, instead

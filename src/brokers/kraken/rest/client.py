@@ -103,6 +103,7 @@ class KrakenRestClient:
             clock=clock,
             client=client,
             gate=self.gate,
+            overlap_private=self.settings.nonce_window > 0,
         )
         self.clock = self._transport.clock
 

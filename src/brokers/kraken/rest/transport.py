@@ -133,6 +133,7 @@ class KrakenTransport:
         *,
         timeout: float = 10.0,
         nonce: NonceSource | None = None,
+        overlap_private: bool = False,
         retry: RetryPolicy | None = None,
         clock: Clock | None = None,
         client: httpx.AsyncClient | None = None,
@@ -166,6 +167,7 @@ class KrakenTransport:
         )  # fmt: skip
         self._private_lock = asyncio.Lock()  # httpx engine: nonce to reply headers
         self._order = asyncio.Lock()  # wire engine: nonce to the request in the kernel
+        self.overlap_private = overlap_private
         self.gate: RequestGate = gate or NullGate()
 
     @property
@@ -272,15 +274,28 @@ class KrakenTransport:
                             request_bytes("GET", target, pool.authority, head, b""),
                             self.max_reply_bytes,
                         )
-                    else:
+                        status, _, content = await reply
+                    elif self.overlap_private:
                         async with self._order:
                             # nonce, signature and write with no await between: nonce order
-                            # is the order the requests enter the kernel
+                            # is the order the requests enter the kernel; the key's nonce
+                            # window absorbs what the network reorders after that
                             reply = conn.send(
                                 self._signed(pool, method, params), self.max_reply_bytes
                             )
                             await _drained(conn)
-                    status, _, content = await reply
+                        status, _, content = await reply
+                    else:
+                        # No nonce window: a signed call leaves only once Kraken answered the
+                        # previous one (its headers: the nonce is spent by then), or the
+                        # network may deliver the later nonce first. The body is read outside
+                        # the lock, so a stuck read blocks no other call.
+                        async with self._private_lock:
+                            reply = conn.send(
+                                self._signed(pool, method, params), self.max_reply_bytes
+                            )
+                            await conn.head_seen.wait()
+                        status, _, content = await reply
                 finally:
                     pool.release(conn)
         except TimeoutError:

@@ -65,6 +65,8 @@ class Connection(asyncio.Protocol):
         self._head: tuple[int, dict[str, str]] | None = None
         self._limit = 0
         self._closed = False
+        self.head_seen = asyncio.Event()
+        """Set once the reply's status line and headers arrived (or the request failed)."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Keep the transport (asyncio calls this once connected)."""
@@ -75,6 +77,7 @@ class Connection(asyncio.Protocol):
         """A reply that runs until close ends here; any other pending reply fails."""
         self._closed = True
         self.reusable = False
+        self.head_seen.set()
         if self._reply is None or self._reply.done():
             return
         try:
@@ -100,6 +103,7 @@ class Connection(asyncio.Protocol):
         loop = asyncio.get_running_loop()
         self._reply = loop.create_future()
         self._head, self._limit, self.reusable = None, limit, False
+        self.head_seen = asyncio.Event()
         self._buffer.clear()
         self.transport.write(raw)  # to the kernel now, unless its buffer is full
         return self._reply
@@ -112,11 +116,13 @@ class Connection(asyncio.Protocol):
         try:
             if self._head is None and not self._parse_head():
                 return
+            self.head_seen.set()
             self._complete(until_close=False)
         except (WireError, ReplyTooLargeError) as exc:
             self._fail(exc)
 
     def _fail(self, exc: Exception) -> None:
+        self.head_seen.set()
         if self._reply is not None and not self._reply.done():
             self._reply.set_exception(exc)
         if self.transport is not None:

@@ -153,11 +153,42 @@ async def test_concurrent_signed_calls_arrive_in_nonce_order(serve: Any) -> None
         await asyncio.sleep(0.01)  # replies overlap, so more connections are opened
         return web.json_response(OK)
 
-    transport = _transport(await serve(handler))
+    transport = _transport(await serve(handler), overlap_private=True)  # a key with a window
     await asyncio.gather(*(transport.call("Balance") for _ in range(120)))
     assert len(arrived) == 120 and arrived == sorted(arrived) and len(set(arrived)) == 120
     assert transport._pool is not None and transport._pool.opened > 5
     await transport.aclose()
+
+
+@pytest.mark.parametrize("overlap", [False, True])
+async def test_signed_calls_overlap_only_for_a_key_with_a_nonce_window(
+    serve: Any, overlap: bool
+) -> None:
+    """Without a nonce window the next signed call leaves only after the last one's headers.
+
+    Kraken's front end may deliver a later nonce first when two requests are in flight on
+    different connections; the earlier then fails with EAPI:Invalid nonce, and repeated
+    failures lock the key out.
+    """
+    in_flight, most = 0, 0
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        await asyncio.sleep(0.02)
+        in_flight -= 1
+        response = web.StreamResponse()
+        response.content_length = len(json.dumps(OK))
+        await response.prepare(request)
+        await asyncio.sleep(0.05)  # a slow body: read outside the lock either way
+        await response.write(json.dumps(OK).encode())
+        return response
+
+    transport = _transport(await serve(handler), overlap_private=overlap)
+    await asyncio.gather(*(transport.call("Balance") for _ in range(6)))
+    await transport.aclose()
+    assert (most > 1) is overlap
 
 
 async def test_httpx_engine_when_mocked_or_proxied(monkeypatch: pytest.MonkeyPatch) -> None:
