@@ -158,7 +158,9 @@ class WsOrderUpdateSource:
         self._fallback = fallback
         self._overlap = timedelta(seconds=overlap)
         options = {"snap_trades": False, "balances": False, **stream_options}
-        self.stream = KrakenPrivateStream(adapter.ws_auth_url, self._token, **options)
+        # The adapter's shared token cache when it has one: a refused token can be forgotten.
+        token = getattr(adapter, "websocket_token", None) or self._token
+        self.stream = KrakenPrivateStream(adapter.ws_auth_url, token, **options)
         self.stream.add_gap_hook(self.reconcile)
         self._filter = OrderStateFilter()
         self._queue: asyncio.Queue[OrderUpdate] = asyncio.Queue()

@@ -313,9 +313,20 @@ class WsConnection(FrameReader):
     async def _resubscribe(self, ws: ClientConnection) -> None:
         for key, (params, auth) in list(self._subscriptions.items()):
             reply = await self._send(ws, "subscribe", params, self.request_timeout, auth)
-            if not reply.success:
-                log.error("%s: resubscribe %s refused: %s", self.name, key, reply.error)
-                self._subscriptions.pop(key, None)
+            if reply.success:
+                continue
+            if auth and _token_refused(reply.error):
+                # The token, not the subscription, was refused (expired before use, or a stale
+                # shared one): staying connected would strand every later order on a dead
+                # token. Keep the subscription, forget the token, reconnect with a fresh one.
+                forget = getattr(self._token_provider, "invalidate", None)
+                if forget is not None:
+                    forget()
+                raise ConnectionLostError(
+                    f"{self.name}: token refused resubscribing {key} ({reply.error})"
+                )
+            log.error("%s: resubscribe %s refused: %s", self.name, key, reply.error)
+            self._subscriptions.pop(key, None)
 
     async def _run_hook(self, hook: ReconnectHook) -> None:
         try:
@@ -348,3 +359,9 @@ class WsConnection(FrameReader):
 def _expire(future: asyncio.Future[ResponseFrame]) -> None:
     if not future.done():
         future.set_exception(TimeoutError())
+
+
+def _token_refused(error: str | None) -> bool:
+    """True for Kraken's answers to a bad or expired WebSocket token."""
+    text = (error or "").lower()
+    return "session" in text or "token" in text
