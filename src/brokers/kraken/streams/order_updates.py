@@ -158,19 +158,17 @@ class WsOrderUpdateSource:
         self._fallback = fallback
         self._overlap = timedelta(seconds=overlap)
         options = {"snap_trades": False, "balances": False, **stream_options}
-        # The adapter's shared token cache when it has one: a refused token can be forgotten.
-        token = getattr(adapter, "websocket_token", None) or self._token
-        self.stream = KrakenPrivateStream(adapter.ws_auth_url, token, **options)
+        # The adapter's shared token cache when it has one: a refused token can be forgotten,
+        # and the permission probe's token is the one the connection then uses.
+        self._token = getattr(adapter, "websocket_token", None) or self._fresh_token
+        self.stream = KrakenPrivateStream(adapter.ws_auth_url, self._token, **options)
         self.stream.add_gap_hook(self.reconcile)
         self._filter = OrderStateFilter()
         self._queue: asyncio.Queue[OrderUpdate] = asyncio.Queue()
         self._started = self._since = utc_now()
         self.reconciled = 0
 
-    async def _token(self) -> str:
-        shared = getattr(self._adapter, "websocket_token", None)  # the adapter's, if it has one
-        if shared is not None:
-            return str(await shared())
+    async def _fresh_token(self) -> str:
         return token_text(await self._adapter.get_websockets_token())
 
     async def reconcile(self) -> int:
