@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh dev
+bash scripts/browser.sh
 echo "==> ruff" >&2
 .venv/bin/ruff check src tests examples benchmarks
 echo "==> mypy --strict" >&2
