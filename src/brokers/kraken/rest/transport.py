@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpcore
@@ -50,6 +51,8 @@ MAX_REPLY_BYTES = 16 * 1024 * 1024
 log = get_logger(__name__)
 #: httpcore's own pool method; anything else in its place means httpx is mocked (respx).
 _HTTPCORE_SEND = httpcore.AsyncConnectionPool.handle_async_request
+#: ``observer(method, seconds, ok)`` after each sent call (metrics); it must not raise.
+RestObserver = Callable[[str, float, bool], None]
 
 
 def encode_form(params: Mapping[str, Any]) -> str:
@@ -169,6 +172,7 @@ class KrakenTransport:
         self._order = asyncio.Lock()  # wire engine: nonce to the request in the kernel
         self.overlap_private = overlap_private
         self.gate: RequestGate = gate or NullGate()
+        self.observer: RestObserver | None = None  # timing of each call, not its gate wait
 
     @property
     def has_credentials(self) -> bool:
@@ -226,11 +230,16 @@ class KrakenTransport:
         symbol = params.get("pair") if isinstance(params.get("pair"), str) else None
         if method not in ORDER_METHODS:
             await self.gate.before_rest(method)
+        started, ok = time.perf_counter(), False
         try:
-            return await self._send(method, params, symbol)
+            result, ok = await self._send(method, params, symbol), True
+            return result
         except RateLimitError as exc:
             self.gate.on_rate_limited(exc, symbol)
             raise
+        finally:
+            if self.observer is not None:
+                self.observer(method, time.perf_counter() - started, ok)
 
     async def _send(self, method: str, params: dict[str, Any], symbol: str | None) -> Any:
         pool = self._pool

@@ -14,7 +14,7 @@ import contextlib
 import itertools
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 import websockets
 from websockets.asyncio.client import ClientConnection
@@ -48,6 +48,16 @@ ReconnectHook = Callable[[], Awaitable[object]]
 DisconnectListener = Callable[[], None]
 
 
+class WsObserver(Protocol):
+    """Watches every connection of the process (metrics); its methods must not raise."""
+
+    def on_connect(self, connection: WsConnection) -> None:
+        """Called after each (re)connect, once resubscribed."""
+
+    def on_reply(self, connection: WsConnection, method: str, seconds: float) -> None:
+        """Called with each request's round trip (send to reply)."""
+
+
 class WsConnection(FrameReader):
     """A Kraken WS v2 connection that keeps itself alive while running.
 
@@ -68,6 +78,9 @@ class WsConnection(FrameReader):
             pays for big public frames; private frames are small and every one costs CPU to
             inflate here and to deflate at the venue (docs/websocket.md, *Performance*).
     """
+
+    #: Process-wide: connections are built deep inside streams, out of a caller's reach.
+    observers: ClassVar[list[WsObserver]] = []
 
     def __init__(
         self,
@@ -245,10 +258,14 @@ class WsConnection(FrameReader):
         self._pending[req_id] = future
         timer: asyncio.TimerHandle | None = None
         try:
+            sent_at = loop.time()
             await ws.send(encode_request(method, params, req_id))
             # One timer that fails the future, not asyncio.wait_for (a task per request).
             timer = loop.call_later(timeout, _expire, future)
-            return await future
+            reply = await future
+            for observer in WsConnection.observers:
+                observer.on_reply(self, method, loop.time() - sent_at)
+            return reply
         except TimeoutError:
             raise RequestTimeoutError(
                 f"{self.name}: no reply to {method} (req_id {req_id}) within {timeout}s",
@@ -296,6 +313,8 @@ class WsConnection(FrameReader):
                 self.connects += 1
                 self.backoff.reset()
                 self._connected.set()
+                for observer in WsConnection.observers:
+                    observer.on_connect(self)
                 log.info("%s: connected (%d) to %s", self.name, self.connects, self.url)
                 for waiter in self._connect_waiters:
                     if not waiter.done():
