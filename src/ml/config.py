@@ -43,19 +43,41 @@ class LabelConfig(_Frozen):
     """Target definition; ``horizon`` bars is also the purge gap of the walk-forward splits.
 
     Attributes:
-        kind: ``forward_return`` (regression), ``direction`` (classification with a dead zone)
-            or ``triple_barrier`` (classification: did the profit-take barrier hit first).
-        horizon: Bars looked ahead.
+        kind: ``forward_return`` (regression), ``net_return`` (regression: the forward return
+            minus the round-trip cost of the configured costs), ``direction`` (classification
+            with a dead zone), ``net_direction`` (classification: 1 when a long held for the
+            horizon pays its round trip), ``triple_barrier`` (classification: did the
+            profit-take barrier hit first) or ``meta`` (classification: does the primary
+            rule's trade pay its round trip; rows where the rule is flat are unlabeled).
+        horizon: Bars looked ahead; for ``triple_barrier`` the maximum holding period.
         dead_zone: |forward return| below this is unlabeled (``direction`` only).
-        profit_take: Profit-take barrier as a return net of fees (``triple_barrier``).
-        stop_loss: Stop-loss barrier as a positive return magnitude (``triple_barrier``).
+        profit_take: Profit-take barrier as a return net of costs (``triple_barrier``); with
+            ``barrier_scale = "volatility"`` a multiple of the trailing volatility over the
+            horizon instead.
+        stop_loss: Stop-loss barrier as a positive magnitude, scaled like ``profit_take``.
+        barrier_scale: ``fixed`` (returns) or ``volatility`` (multiples of sigma x sqrt(horizon),
+            sigma the trailing per-bar volatility of log returns over ``vol_window`` bars).
+        vol_window: Bars of the trailing volatility (volatility barriers, the meta rule).
+        primary_window: ``meta``: the primary rule is momentum over this many bars, long when
+            the close is above the close ``primary_window`` bars earlier (short below it when
+            ``strategy.allow_short``).
     """
 
-    kind: Literal["forward_return", "direction", "triple_barrier"] = "direction"
+    kind: Literal[
+        "forward_return", "net_return", "direction", "net_direction", "triple_barrier", "meta"
+    ] = "direction"
     horizon: int = Field(default=4, gt=0)
     dead_zone: float = Field(default=0.0, ge=0.0)
     profit_take: float = Field(default=0.01, gt=0.0)
     stop_loss: float = Field(default=0.01, gt=0.0)
+    barrier_scale: Literal["fixed", "volatility"] = "fixed"
+    vol_window: int = Field(default=72, ge=2)
+    primary_window: int = Field(default=24, gt=0)
+
+    @property
+    def regression(self) -> bool:
+        """Whether the label is a return to regress on (else a class to predict)."""
+        return self.kind in ("forward_return", "net_return")
 
 
 class SplitConfig(_Frozen):
@@ -130,6 +152,50 @@ class StrategyConfig(_Frozen):
     short_threshold: float = 0.45
     allow_short: bool = False
     initial_cash: float = Field(default=10_000.0, gt=0.0)
+
+
+class PolicyConfig(_Frozen):
+    """How a model's output becomes target positions (see ``src.ml.policy``).
+
+    Attributes:
+        kind: ``threshold`` (the score against ``strategy.long_threshold`` /
+            ``short_threshold`` with hysteresis in between, the original layer) or
+            ``cost_aware`` (trade only when the expected return, calibrated from the score on
+            the training fold, exceeds the round-trip cost of ``[costs]``).
+        entry_cost_multiple: Enter when the expected return over the label horizon exceeds
+            this multiple of the round-trip cost (fees, half spread and slippage, both ways).
+        exit_edge: Leave a position when its expected return falls below this (hysteresis:
+            between the exit and the entry level the position is kept).
+        min_hold: Bars a position is held at least (None: the label horizon).
+        sizing: ``fixed`` (``max_weight``), ``volatility`` (``target_vol`` / the trailing
+            volatility over the horizon) or ``kelly`` (``kelly_fraction`` x net edge /
+            variance over the horizon); capped at ``max_weight``, fixed while the position is
+            held, and no entry below ``min_weight``.
+        max_weight: Cap on |weight| (a share of the pair's sleeve).
+        min_weight: Smallest entry worth its fees.
+        target_vol: Volatility over the horizon a ``volatility``-sized position aims at.
+        kelly_fraction: Share of the Kelly weight a ``kelly``-sized position takes.
+        vol_window: Bars of the trailing volatility (per-bar standard deviation of log
+            returns).
+        calibration_fraction: Share of each training window (its last bars) whose scores,
+            from a model fitted on the bars before it (purged), calibrate score -> expected
+            return; the fold's model itself is fitted on the whole window.
+        calibration_bins: Quantile bins of the score averaged before the isotonic fit (so a
+            single fat-tailed return cannot set an extreme edge).
+    """
+
+    kind: Literal["threshold", "cost_aware"] = "threshold"
+    entry_cost_multiple: float = Field(default=1.0, ge=0.0)
+    exit_edge: float = 0.0
+    min_hold: int | None = Field(default=None, ge=0)
+    sizing: Literal["fixed", "volatility", "kelly"] = "fixed"
+    max_weight: float = Field(default=1.0, gt=0.0, le=1.0)
+    min_weight: float = Field(default=0.05, ge=0.0, le=1.0)
+    target_vol: float = Field(default=0.03, gt=0.0)
+    kelly_fraction: float = Field(default=0.5, gt=0.0)
+    vol_window: int = Field(default=72, ge=2)
+    calibration_fraction: float = Field(default=0.3, gt=0.0, lt=1.0)
+    calibration_bins: int = Field(default=20, ge=2)
 
 
 class TrackingConfig(_Frozen):
@@ -224,6 +290,7 @@ class ExperimentConfig(_Frozen):
     model: ModelConfig = Field(default_factory=ModelConfig)
     costs: CostConfig = Field(default_factory=CostConfig)
     strategy: StrategyConfig = Field(default_factory=StrategyConfig)
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
     checks: CheckConfig = Field(default_factory=CheckConfig)
     null: NullConfig = Field(default_factory=NullConfig)
@@ -231,7 +298,7 @@ class ExperimentConfig(_Frozen):
 
     @model_validator(mode="after")
     def _check_task(self) -> ExperimentConfig:
-        regression = self.label.kind == "forward_return"
+        regression = self.label.regression
         regressor = self.model.kind.endswith("regressor")
         if regression != regressor:
             raise ValueError(

@@ -10,6 +10,7 @@ across seeds and folds; the same with ``holdout_`` for the final holdout (``hold
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,16 +18,29 @@ import numpy as np
 import polars as pl
 
 from src.core.instruments import Instrument
-from src.ml.backtest import BacktestResult, CostModel, run_backtest, signals_to_positions
+from src.ml.backtest import BacktestResult, CostModel, run_backtest
 from src.ml.config import ExperimentConfig
 from src.ml.labels import FWD_RETURN, LABEL
-from src.ml.metrics import trading_metrics
+from src.ml.metrics import ic_periods, ic_summary, trading_metrics
 from src.ml.nulls import p_value, z_score
 from src.ml.pipeline import HOLDOUT, OOS, SCORE, prediction_metrics, target_of
+from src.ml.policy import target_weights
 
 #: Figures given against the null and with error bars (all: higher is better).
 KEY_METRICS = ("auc", "rank_ic", "hit_rate", "sharpe", "total_return")
-FOLD_TRADING = ("total_return", "sharpe", "max_drawdown", "n_trades")
+FOLD_TRADING = (
+    "total_return",
+    "sharpe",
+    "sortino",
+    "max_drawdown",
+    "turnover",
+    "n_trades",
+    "fees",
+)
+#: Per-fold figures of the null draws (their mean over the draws) kept in ``fold_metrics``.
+FOLD_NULL = ("sharpe", "total_return", "rank_ic")
+#: A config per fold (a tuned search gives each outer fold its own decision parameters).
+FoldConfigs = Mapping[int, ExperimentConfig]
 
 
 @dataclass
@@ -50,18 +64,8 @@ def _by_pair(rows: pl.DataFrame) -> pl.DataFrame:
 
 
 def _weights(rows: pl.DataFrame, column: str, config: ExperimentConfig) -> pl.DataFrame:
-    strat = config.strategy
-    parts = []
-    for pair in rows["pair"].unique(maintain_order=True).to_list():
-        part = rows.filter(pl.col("pair") == pair)
-        weight = signals_to_positions(
-            part[column].to_numpy(),
-            strat.long_threshold,
-            strat.short_threshold,
-            allow_short=strat.allow_short,
-        )
-        parts.append(part.with_columns(pl.Series("target", weight)))
-    return pl.concat(parts)
+    # The decision policy (src.ml.policy) the live strategy runs too.
+    return target_weights(rows, column, config)
 
 
 def _backtest(
@@ -88,21 +92,29 @@ class _Scorer:
         rows: pl.DataFrame,
         config: ExperimentConfig,
         instruments: dict[str, Instrument] | None,
+        folds: FoldConfigs | None = None,
     ) -> None:
         self.rows, self.config, self.instruments = _by_pair(rows), config, instruments
+        self.folds = folds
         label = self.rows[LABEL].fill_null(np.nan).to_numpy().astype(float)
         self.labeled = np.isfinite(label)
         self.y = target_of(label, config)[self.labeled]
         self.fwd = self.rows[FWD_RETURN].fill_null(np.nan).to_numpy().astype(float)[self.labeled]
+        self.periods = ic_periods(self.rows["timestamp"]).filter(pl.Series(self.labeled))
 
     def backtest(self, column: str | None) -> BacktestResult:
-        result = _backtest(self.rows, column, self.config, self.instruments)
+        result = _backtest(self.rows, column, self.config, self.instruments, self.folds)
         result.metrics = trading_metrics(result, self.config.data.interval_minutes)
         return result
 
-    def figures(self, column: str) -> tuple[dict[str, float], BacktestResult]:
+    def predictions(self, column: str) -> dict[str, float]:
         score = self.rows[column].to_numpy().astype(float)[self.labeled]
         out = prediction_metrics(self.config, self.y, score, self.fwd)
+        out.update(ic_summary(score, self.fwd, self.periods))
+        return out
+
+    def figures(self, column: str) -> tuple[dict[str, float], BacktestResult]:
+        out = self.predictions(column)
         result = self.backtest(column)
         out.update(result.metrics)
         return out, result
@@ -153,23 +165,34 @@ def _split_metrics(
 
 
 def _fold_metrics(
-    table: pl.DataFrame, config: ExperimentConfig, instruments: dict[str, Instrument] | None
+    table: pl.DataFrame,
+    config: ExperimentConfig,
+    instruments: dict[str, Instrument] | None,
+    folds: FoldConfigs | None,
 ) -> list[dict[str, float]]:
     out = []
     for fold in sorted(table["fold"].unique().to_list()):
-        scorer = _Scorer(table.filter(pl.col("fold") == fold), config, instruments)
-        score = scorer.rows[SCORE].to_numpy().astype(float)[scorer.labeled]
-        row = prediction_metrics(config, scorer.y, score, scorer.fwd)
+        rows = table.filter(pl.col("fold") == fold)
+        scorer = _Scorer(rows, config, instruments, folds)
+        row = scorer.predictions(SCORE)
         for prefix, column in (("oos", SCORE), ("bh", None)):
             metrics = scorer.backtest(column).metrics
             row.update({f"{prefix}_{k}": metrics[k] for k in FOLD_TRADING})
+        nulls = [scorer.figures(c)[0] for c in _columns(rows, "null")]
+        for key in FOLD_NULL if nulls else ():
+            row[f"shuffled_{key}"] = float(np.nanmean([d[key] for d in nulls]))
         row["test_rows"] = float(scorer.rows.height)
+        row["fold"] = float(fold)
         out.append(row)
     return out
 
 
 def evaluate(
-    table: pl.DataFrame, config: ExperimentConfig, instruments: dict[str, Instrument] | None
+    table: pl.DataFrame,
+    config: ExperimentConfig,
+    instruments: dict[str, Instrument] | None,
+    *,
+    fold_configs: FoldConfigs | None = None,
 ) -> Evaluation:
     """All figures of a run from its predictions table (see :func:`src.ml.pipeline.walk_forward`).
 
@@ -177,13 +200,16 @@ def evaluate(
         table: The predictions table.
         config: The run's config (labels, costs, strategy thresholds, interval).
         instruments: Tick, lot and minimum rules per pair for the backtests.
+        fold_configs: A config per walk-forward fold whose strategy turns that fold's scores
+            into positions (a tuned search's outer folds); None: ``config`` everywhere.
     """
     result = Evaluation()
     oos = table.filter(pl.col("split") == OOS)
-    metrics, bts = _split_metrics(_Scorer(oos, config, instruments), oos, "oos", "bh", "shuffled")
+    scorer = _Scorer(oos, config, instruments, fold_configs)
+    metrics, bts = _split_metrics(scorer, oos, "oos", "bh", "shuffled")
     result.metrics.update(metrics)
     result.backtests.update(bts)
-    result.fold_metrics = _fold_metrics(oos, config, instruments)
+    result.fold_metrics = _fold_metrics(oos, config, instruments, fold_configs)
     for key in KEY_METRICS:
         # Prediction figures sit in a fold's row as they are, trading ones with ``oos_``.
         name = key if key in result.fold_metrics[0] else f"oos_{key}"
