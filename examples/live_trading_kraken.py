@@ -6,45 +6,53 @@
 
 Ctrl-C cancels open orders, saves state and exits; ``touch KILL`` or ``kill -USR1 <pid>`` trips
 the kill switch (cancel everything, refuse new orders). Logs: ``logs/``.
+
+The session itself lives in the package (``src/app/trading_session.py`` and its neighbours),
+so ``ktrade paper``/``live`` run the same code from an installed wheel; this file is the
+command line around it.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import signal
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TextIO
 
+from src.app.logs import setup_logs
+from src.app.operator import BANNERS, banner, confirm_live
 from src.app.paths import DEFAULT_RISK_CONFIG
-from src.app.session import (
-    SessionSettings,
-    Venue,
-    build_runtime,
-    live_venue,
-    paper_venue,
+from src.app.preflight import preflight
+from src.app.session import live_venue, paper_venue
+from src.app.strategy_choice import make_strategy
+from src.app.trading_session import (
+    SessionPlan,
+    install_signals,
+    plan_session,
+    print_status,
+    trade,
 )
-from src.app.summary import summarize
-from src.app.venue import DeadMansSwitch, check_key
 from src.brokers.credentials import BrokerCredentials
 from src.brokers.kraken.settings import KrakenSettings
-from src.core.errors import AuthenticationError, ConfigurationError
+from src.core.errors import ConfigurationError
 from src.core.risk import RiskLimits
-from src.core.runtime import Heartbeat, TradingRuntime
-from src.core.strategy import MovingAverageCross, Strategy
-from src.utils.logging import configure_logging
 
-BANNERS = {
-    "paper": "PAPER TRADING - local paper exchange replaying recorded Kraken data - no real money",
-    "mirror": "PAPER TRADING - local paper exchange on Kraken's LIVE public prices - no real money",
-    "live": "LIVE TRADING - REAL ORDERS ON KRAKEN WITH REAL MONEY",
-}
+__all__ = [
+    "BANNERS",
+    "SessionPlan",
+    "banner",
+    "confirm_live",
+    "install_signals",
+    "main",
+    "make_strategy",
+    "parse_args",
+    "plan_session",
+    "preflight",
+    "print_status",
+    "setup_logs",
+    "trade",
+]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -63,176 +71,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--capital-per-pair", type=Decimal, default=Decimal(200))
     p.add_argument("--db", type=Path, default=None, help="runtime database (per mode default)")
     return p.parse_args(argv)
-
-
-def make_strategy(args: argparse.Namespace) -> Strategy:
-    """The strategy ``--strategy`` names: the registry's model, or a moving-average cross."""
-    if args.strategy == "model":
-        from src.cli.strategies import alias_run_id, newest_model_run
-        from src.ml.config import DEFAULT_CONFIG_PATH, load_config
-        from src.ml.live_strategy import ModelStrategy
-
-        if alias_run_id(None, args.model_name, args.alias) is not None:
-            return ModelStrategy.from_registry(args.symbols, args.model_name, alias=args.alias)
-        # Nothing has passed the promotion gate: trading a model anyway must be a choice the
-        # user sees, never a silent substitute.
-        run_id, name = newest_model_run(None, load_config(DEFAULT_CONFIG_PATH).tracking.experiment)
-        print(
-            f"!! no model is {args.model_name}@{args.alias}: trading the newest run's model, "
-            f"{name} (run {run_id}), which did NOT pass the promotion gate",
-            flush=True,
-        )
-        return ModelStrategy.from_run(args.symbols, run_id)
-    return MovingAverageCross(args.symbols, fast=3, slow=8, interval_minutes=args.interval)
-
-
-def banner(mode: str, out: TextIO | None = None) -> None:
-    """Print the mode's banner (PAPER, MIRROR or LIVE) framed in ``#`` to ``out`` or stdout."""
-    text = BANNERS[mode]
-    bar = "#" * (len(text) + 8)
-    print(f"\n{bar}\n### {text} ###\n{bar}\n", file=out or sys.stdout, flush=True)
-
-
-def confirm_live(limits: RiskLimits, assume_yes: bool) -> bool:
-    """Show the risk limits and ask the user to type a confirmation before live trading.
-
-    Returns:
-        True if the user confirmed, or ``assume_yes`` is set.
-    """
-    print("Risk limits in force:")
-    for line in limits.describe():
-        print(f"  {line}")
-    if assume_yes:
-        print("--yes given: not asking for confirmation.")
-        return True
-    answer = input("Type LIVE (in capitals) to send real orders, anything else to stop: ")
-    return answer.strip() == "LIVE"
-
-
-def setup_logs(mode: str) -> Path:
-    """Send structured JSON logs to a new timestamped file under ``logs/``.
-
-    Returns:
-        The log file's path.
-    """
-    Path("logs").mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = Path("logs") / f"trading_{mode}_{stamp}.jsonl"
-    configure_logging(json=True, stream=path.open("a", encoding="utf-8"), force=True)
-    return path
-
-
-async def preflight(venue: Venue) -> bool:
-    """Check credentials and key permissions; False means do not trade."""
-    try:
-        report = await check_key(venue.adapter)
-    except AuthenticationError as exc:
-        print(f"Credentials rejected by Kraken: {exc}", file=sys.stderr)
-        return False
-    print("API key check:")
-    print("\n".join(report.lines()))
-    return not report.missing
-
-
-@dataclass
-class SessionPlan:
-    """How ``trade`` runs one session: everything it needs besides the venue.
-
-    ``main`` derives it from the command line (``plan_session``); the soak harness
-    (``src/app/soak``) builds its own, so it runs the runtime exactly as this example does.
-
-    Attributes:
-        strategy: what trades.
-        settings: database, risk limits and timings.
-        duration: stop after this many seconds (None: until Ctrl-C).
-        fresh_db: delete the database first (paper: the local exchange starts fresh too).
-        dead_man_timeout: arm Kraken's dead man's switch with this timeout, in the exchange's
-            seconds, re-armed on every heartbeat; None leaves it unarmed.
-        on_runtime: called with the runtime once it is built, before it starts.
-    """
-
-    strategy: Strategy
-    settings: SessionSettings
-    duration: float | None = None
-    fresh_db: bool = False
-    dead_man_timeout: int | None = None
-    on_runtime: Callable[[TradingRuntime], None] | None = None
-
-
-def plan_session(args: argparse.Namespace, venue: Venue, limits: RiskLimits) -> SessionPlan:
-    """The session the command line asks for on ``venue``."""
-    db = args.db or Path("data/runtime") / f"{venue.mode}.sqlite"
-    settings = SessionSettings(
-        db_path=db, limits=limits, capital_per_pair=args.capital_per_pair,
-        cancel_orphans=venue.mode != "live",
-    )  # fmt: skip
-    # On the replayed market the exchange runs 3600x faster than real time, so a dead man's
-    # timeout would fire between two heartbeats; it protects real-time venues only.
-    return SessionPlan(
-        strategy=make_strategy(args),
-        settings=settings,
-        duration=args.duration,
-        fresh_db=venue.mode != "live",  # the local exchange lives in memory: books start fresh
-        dead_man_timeout=60 if venue.mode in ("live", "mirror") else None,
-    )
-
-
-async def trade(venue: Venue, plan: SessionPlan) -> int:
-    """Check the key, run the runtime on ``venue`` until stopped, then print the summary.
-
-    Returns:
-        The exit status: 0 after a session, 2 if the key check fails.
-    """
-    db = plan.settings.db_path
-    if plan.fresh_db:
-        db.unlink(missing_ok=True)
-    heartbeats: list[Heartbeat] = []
-    dead_man = None
-    if plan.dead_man_timeout is not None:
-        dead_man = DeadMansSwitch(
-            venue.adapter, timeout=plan.dead_man_timeout, monotonic=venue.exchange_clock.monotonic
-        )
-        heartbeats.append(dead_man)
-    runtime = build_runtime(
-        venue, plan.strategy, plan.settings, heartbeats=heartbeats, status_sink=print_status
-    )
-    if dead_man is not None:  # a switch that cannot be kept armed stops new trading
-        dead_man.on_lost = runtime.risk.kill_switch.trip
-    if plan.on_runtime is not None:
-        plan.on_runtime(runtime)
-    # After build_runtime, which resumes the rate-limit counters the last session left: the
-    # key check's calls then count against what Kraken still remembers of a crashed session.
-    if not await preflight(venue):
-        return 2
-    install_signals(runtime)
-    try:
-        if dead_man is not None:
-            # Armed before the runtime starts: its first step can send orders before the first
-            # heartbeat comes round, and after a long outage nothing else protects them.
-            await dead_man()
-        await runtime.run(plan.duration)
-    finally:
-        if dead_man is not None:
-            await dead_man.disarm()
-    summary = await summarize(runtime, venue.adapter)
-    print("\nSession summary (runtime database vs the exchange's own records):")
-    print(summary.table())
-    print(f"state saved in {db}")
-    return 0
-
-
-def print_status(line: str) -> None:
-    """Print one runtime status line with the UTC time of day."""
-    print(f"[{datetime.now(UTC):%H:%M:%S}] {line}", flush=True)
-
-
-def install_signals(runtime: TradingRuntime) -> None:
-    """Make SIGINT and SIGTERM stop ``runtime`` and arm its kill switch's signal handler."""
-    loop = asyncio.get_running_loop()
-    with contextlib.suppress(NotImplementedError):  # not on Windows
-        loop.add_signal_handler(signal.SIGINT, runtime.stop)
-        loop.add_signal_handler(signal.SIGTERM, runtime.stop)
-        runtime.risk.kill_switch.install_signal_handler(loop)
 
 
 async def main(argv: list[str] | None = None) -> int:

@@ -1,9 +1,10 @@
 """``ktrade paper`` and ``ktrade live``: the live example's session, with the CLI's config.
 
 The session itself (key check, runtime, dead man's switch, signals, summary) is
-``examples/live_trading_kraken.py``'s ``trade``; this module chooses the venue, strategy,
-limits and database from the config and command line, prints the banner, applies the paper
-gate and the typed confirmation for live, and records how the session ended.
+``src.app.trading_session.trade``, the one ``examples/live_trading_kraken.py`` runs; this
+module chooses the venue, strategy, limits and database from the config and command line,
+prints the banner, applies the paper gate and the typed confirmation for live, and records
+how the session ended.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from src.cli import sessions
 from src.cli.banner import banner_lines
 from src.cli.context import Context
 from src.cli.errors import CliError
-from src.cli.examples import LIVE_TRADING, load_example
 from src.cli.strategies import Resolved, resolve, strategy_choice
 from src.core.risk import RiskLimits
 
@@ -67,8 +67,9 @@ def prepare(ctx: Context, mode: str) -> Session:
 
 
 def _banner(ctx: Context, session: Session, endpoint: str) -> None:
-    example = load_example(LIVE_TRADING)
-    example.banner(session.mode, ctx.out)
+    from src.app.operator import banner
+
+    banner(session.mode, ctx.out)
     strategy = session.resolved.strategy
     lines = banner_lines(
         mode=session.mode,
@@ -130,8 +131,9 @@ def _live_venue(ctx: Context, session: Session) -> AbstractAsyncContextManager[A
             "run `ktrade setup`, or set KRAKEN_API_KEY and KRAKEN_API_SECRET",
         )
     live_gate(ctx, session)
-    example = load_example(LIVE_TRADING)
-    if not example.confirm_live(session.limits, bool(ctx.args.yes)):
+    from src.app.operator import confirm_live
+
+    if not confirm_live(session.limits, bool(ctx.args.yes)):
         ctx.log("operator.live_declined")
         raise CliError("not confirmed; nothing was sent", None, exit_code=1)
     ctx.log("operator.live_confirmed", assumed=bool(ctx.args.yes))
@@ -144,8 +146,8 @@ def _live_venue(ctx: Context, session: Session) -> AbstractAsyncContextManager[A
 
 async def _trade(ctx: Context, session: Session, venue_cm: AbstractAsyncContextManager[Any]) -> int:
     from src.app.session import SessionSettings
+    from src.app.trading_session import SessionPlan, trade
 
-    example = load_example(LIVE_TRADING)
     runtimes: list[Any] = []
     settings = SessionSettings(
         db_path=session.db,
@@ -153,7 +155,7 @@ async def _trade(ctx: Context, session: Session, venue_cm: AbstractAsyncContextM
         capital_per_pair=session.capital,
         cancel_orphans=session.mode != "live",
     )
-    plan = example.SessionPlan(
+    plan = SessionPlan(
         strategy=session.resolved.strategy,
         settings=settings,
         duration=ctx.args.duration,
@@ -169,7 +171,7 @@ async def _trade(ctx: Context, session: Session, venue_cm: AbstractAsyncContextM
             endpoint = f"{venue.adapter.base_url} (in-process paper exchange)"
         _banner(ctx, session, endpoint)
         ctx.log("session.start", mode=session.mode)
-        code = int(await example.trade(venue, plan))
+        code = int(await trade(venue, plan))
     ended = datetime.now(UTC)
     runtime = runtimes[0] if runtimes else None
     kill = runtime.risk.kill_switch.reason if runtime is not None else None
@@ -189,7 +191,7 @@ async def _trade(ctx: Context, session: Session, venue_cm: AbstractAsyncContextM
 
 
 def run_session(ctx: Context, mode: str) -> int:
-    """Run one paper (or mirror) or live session; the exit status of the example's ``trade``."""
+    """Run one paper (or mirror) or live session; the exit status of ``trade``."""
     session = prepare(ctx, mode)
     if mode == "live":
         venue_cm = _live_venue(ctx, session)

@@ -19,10 +19,12 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from examples.live_trading_kraken import SessionPlan, banner, setup_logs, trade
 from src.app.clocks import ScaledClock
+from src.app.logs import setup_logs
+from src.app.operator import banner
 from src.app.session import SessionSettings, remote_paper_venue
 from src.app.soak.churn import ChurnStrategy, OrderMix
+from src.app.trading_session import SessionPlan, trade
 from src.brokers.kraken.settings import KrakenSettings
 from src.core.risk import RiskLimits
 from src.core.working_orders import WorkingOrderConfig
