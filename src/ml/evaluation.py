@@ -63,9 +63,19 @@ def _by_pair(rows: pl.DataFrame) -> pl.DataFrame:
     return rows.sort("pair", "timestamp")
 
 
-def _weights(rows: pl.DataFrame, column: str, config: ExperimentConfig) -> pl.DataFrame:
+def _weights(
+    rows: pl.DataFrame, column: str, config: ExperimentConfig, folds: FoldConfigs | None = None
+) -> pl.DataFrame:
     # The decision policy (src.ml.policy) the live strategy runs too.
-    return target_weights(rows, column, config)
+    if not folds:
+        return target_weights(rows, column, config)
+    # Each fold decides with its own parameters (a tuned search's outer folds); the policy's
+    # state (hysteresis, holding period) restarts at a fold's first bar.
+    parts = [
+        target_weights(rows.filter(pl.col("fold") == fold), column, folds.get(int(fold), config))
+        for fold in rows["fold"].unique(maintain_order=True).to_list()
+    ]
+    return pl.concat(parts).sort("pair", "timestamp")
 
 
 def _backtest(
@@ -73,11 +83,12 @@ def _backtest(
     column: str | None,
     config: ExperimentConfig,
     instruments: dict[str, Instrument] | None,
+    folds: FoldConfigs | None = None,
 ) -> BacktestResult:
     """Trade ``column``'s scores (None: hold every pair) on rows sorted by pair and time."""
     frame = rows.with_columns(pl.lit(1.0).alias("target")) if column is None else None
     return run_backtest(
-        frame if frame is not None else _weights(rows, str(column), config),
+        frame if frame is not None else _weights(rows, str(column), config, folds),
         costs=CostModel.from_config(config.costs),
         instruments=instruments,
         initial_cash=config.strategy.initial_cash,
@@ -245,9 +256,91 @@ def shuffled_warnings(metrics: dict[str, float], config: ExperimentConfig) -> li
     return reasons
 
 
+def model_metrics(
+    table: pl.DataFrame,
+    config: ExperimentConfig,
+    instruments: dict[str, Instrument] | None,
+    *,
+    fold_configs: FoldConfigs | None = None,
+) -> dict[str, float]:
+    """The model's own prediction and trading figures on a table with a ``score`` column only.
+
+    What a search's inner folds compute per trial: no buy-and-hold, null or seed columns.
+    """
+    figures, _ = _Scorer(table, config, instruments, fold_configs).figures(SCORE)
+    return figures
+
+
+#: The quant report's columns: (title, key in a fold row, key in the pooled metrics).
+REPORT_COLUMNS = (
+    ("rows", "test_rows", "oos_rows"),
+    ("IC", "ic", "oos_ic"),
+    ("ICIR", "icir", "oos_icir"),
+    ("Rank IC", "rank_ic_mean", "oos_rank_ic_mean"),
+    ("Rank ICIR", "rank_icir", "oos_rank_icir"),
+    ("hit rate", "hit_rate", "oos_hit_rate"),
+    ("turnover", "oos_turnover", "oos_turnover"),
+    ("Sharpe", "oos_sharpe", "oos_sharpe"),
+    ("Sortino", "oos_sortino", "oos_sortino"),
+    ("max DD", "oos_max_drawdown", "oos_max_drawdown"),
+    ("return", "oos_total_return", "oos_total_return"),
+    ("fees", "oos_fees", "oos_fees"),
+    ("B&H Sharpe", "bh_sharpe", "bh_sharpe"),
+    ("B&H return", "bh_total_return", "bh_total_return"),
+    ("null Sharpe", "shuffled_sharpe", "shuffled_sharpe"),
+    ("null return", "shuffled_total_return", "shuffled_total_return"),
+    ("null Rank IC", "shuffled_rank_ic", "shuffled_rank_ic"),
+)
+
+
+def quant_report(ev: Evaluation) -> pl.DataFrame:
+    """Per-fold and pooled out-of-sample figures a quant reads, one row per fold + ``pooled``.
+
+    IC and ICIR are Qlib's (mean of the per-day ICs, over their standard deviation), next to
+    the rank IC, hit rate, turnover, Sharpe, Sortino, drawdown and return after fees, against
+    buy-and-hold and the mean of the null draws on the same rows.
+    """
+    names = ["fold"] + [title for title, _, _ in REPORT_COLUMNS]
+    rows: list[list[object]] = []
+    for fm in ev.fold_metrics:
+        cells = [fm.get(key, math.nan) for _, key, _ in REPORT_COLUMNS]
+        rows.append([str(int(fm.get("fold", len(rows)))), *cells])
+    rows.append(["pooled", *(ev.metrics.get(key, math.nan) for _, _, key in REPORT_COLUMNS)])
+    schema = {name: (pl.Utf8 if name == "fold" else pl.Float64) for name in names}
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def format_report(report: pl.DataFrame) -> str:
+    """The quant report as a plain-text table (what training and tuning print)."""
+    widths = [max(len(c), 8) for c in report.columns]
+    head = "  ".join(f"{c:>{w}}" for c, w in zip(report.columns, widths, strict=True))
+    lines = [head, "-" * len(head)]
+    for row in report.iter_rows():
+        cells = []
+        for value, width, name in zip(row, widths, report.columns, strict=True):
+            if isinstance(value, float):
+                text = f"{value:,.0f}" if name in ("rows", "fees") else f"{value:.3f}"
+            else:
+                text = str(value)
+            cells.append(f"{text:>{width}}")
+        lines.append("  ".join(cells))
+    return "\n".join(lines)
+
+
 def predictions_schema(table: pl.DataFrame) -> dict[str, Any]:
     """Column names and types of a predictions table (logged next to it)."""
     return {name: str(dtype) for name, dtype in table.schema.items()}
 
 
-__all__ = ["KEY_METRICS", "Evaluation", "evaluate", "predictions_schema", "shuffled_warnings"]
+__all__ = [
+    "KEY_METRICS",
+    "REPORT_COLUMNS",
+    "Evaluation",
+    "FoldConfigs",
+    "evaluate",
+    "format_report",
+    "model_metrics",
+    "predictions_schema",
+    "quant_report",
+    "shuffled_warnings",
+]

@@ -81,3 +81,62 @@ def trading_metrics(result: BacktestResult, interval_minutes: int) -> dict[str, 
         "n_trades": float(result.trades.height),
         "fees": float(result.trades["fee"].sum()) if result.trades.height else 0.0,
     }
+
+
+def ic_periods(timestamps: pl.Series, group: str = "day") -> pl.Series:
+    """The period each row's IC is computed in: its UTC ``day`` or its ``timestamp``.
+
+    Qlib groups by timestamp across instruments (a cross-sectional IC); with a handful of pairs
+    a timestamp holds too few rows for a correlation, so days (every pair's bars of the day)
+    are the default.
+    """
+    if group == "timestamp":
+        return timestamps
+    if group == "day":
+        return timestamps.dt.truncate("1d")
+    raise ValueError(f"group: 'day' or 'timestamp', got {group!r}")
+
+
+def ic_by_period(score: np.ndarray, fwd_return: np.ndarray, period: pl.Series) -> pl.DataFrame:
+    """Pearson IC and Spearman rank IC of score vs forward return within each period.
+
+    Returns:
+        ``period, ic, rank_ic, n`` in period order; periods with fewer than 2 usable rows, or
+        a constant score or return, have NaN correlations.
+    """
+    frame = pl.DataFrame(
+        {"period": period, "s": np.asarray(score, float), "r": np.asarray(fwd_return, float)}
+    )
+    frame = frame.filter(pl.col("s").is_finite() & pl.col("r").is_finite())
+    return (
+        frame.group_by("period", maintain_order=True)
+        .agg(
+            pl.corr("s", "r").alias("ic"),
+            pl.corr("s", "r", method="spearman").alias("rank_ic"),
+            pl.len().alias("n"),
+        )
+        .sort("period")
+        .with_columns(pl.col("ic", "rank_ic").fill_null(math.nan))
+    )
+
+
+def _mean_ir(values: np.ndarray) -> tuple[float, float]:
+    finite = values[np.isfinite(values)]
+    if len(finite) == 0:
+        return math.nan, math.nan
+    mean = float(np.mean(finite))
+    std = float(np.std(finite, ddof=1)) if len(finite) > 1 else math.nan
+    return mean, (mean / std if std > 0 else math.nan)
+
+
+def ic_summary(score: np.ndarray, fwd_return: np.ndarray, period: pl.Series) -> dict[str, float]:
+    """Qlib's IC table: mean IC, ICIR, mean rank IC, rank ICIR, periods with a defined IC.
+
+    ICIR is the mean of the per-period ICs over their sample standard deviation (Qlib's
+    ``ic.mean() / ic.std()``); undefined periods are skipped.
+    """
+    table = ic_by_period(score, fwd_return, period)
+    ic, icir = _mean_ir(table["ic"].to_numpy())
+    ric, ricir = _mean_ir(table["rank_ic"].to_numpy())
+    periods = float(np.isfinite(table["ic"].to_numpy()).sum())
+    return {"ic": ic, "icir": icir, "rank_ic_mean": ric, "rank_icir": ricir, "ic_periods": periods}
