@@ -11,8 +11,12 @@ import structlog
 log = structlog.get_logger(__name__)
 
 
+class KillFilePresentError(RuntimeError):
+    """A reset was asked while the kill file still exists (it would trip again at once)."""
+
+
 class KillSwitch:
-    """A latch that refuses new orders once tripped; only a restart (after review) clears it.
+    """A latch that refuses new orders once tripped, until a person resets it (or a restart).
 
     Args:
         file_path: if given, the switch trips when this file exists (``touch KILL``), checked by
@@ -25,7 +29,7 @@ class KillSwitch:
 
     @property
     def tripped(self) -> bool:
-        """Return True once the switch has been tripped, for the rest of the process."""
+        """Return True while the switch is tripped (from a trip until a reset)."""
         return self.reason is not None
 
     def trip(self, reason: str) -> bool:
@@ -35,6 +39,24 @@ class KillSwitch:
         self.reason = reason
         log.error("kill_switch.tripped", reason=reason)
         return True
+
+    def reset(self) -> str | None:
+        """Clear the switch after a person reviewed why it tripped; return the old reason.
+
+        The runtime reacts to a trip once per process (it cancels and, if configured,
+        flattens), so a trip after a reset is acted on by whoever trips it (the operator
+        controls call ``TradingRuntime.kill`` themselves).
+
+        Raises:
+            KillFilePresentError: the kill file still exists; remove it first, or the next
+                ``poll()`` trips the switch again.
+        """
+        if self.file_path is not None and self.file_path.exists():
+            raise KillFilePresentError(f"remove the kill file {self.file_path} first")
+        reason, self.reason = self.reason, None
+        if reason is not None:
+            log.warning("kill_switch.reset", previous_reason=reason)
+        return reason
 
     def poll(self) -> bool:
         """Check the kill file; return True if the switch is (now) tripped."""

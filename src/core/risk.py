@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from collections import Counter, deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -108,8 +108,15 @@ class RiskContext:
     available_quote: Decimal | None = None
 
 
+#: Called with every intent ``RiskManager.check`` decided on and its refusal (None: allowed).
+DecisionListener = Callable[[OrderIntent, Refusal | None], object]
+
+
 class RiskManager:
     """Applies ``RiskLimits`` to order intents and trips the kill switch on losses.
+
+    An operator may pause new entries (``pause``): while paused, an order that would increase
+    the absolute position in its symbol is refused with code ``paused``; exits still pass.
 
     Args:
         limits: the limits.
@@ -126,28 +133,60 @@ class RiskManager:
         self._day: date | None = None
         self.day_start_equity: Decimal | None = None
         self.peak_equity: Decimal | None = None
+        #: Why new entries are paused (None: not paused).
+        self.paused: str | None = None
+        self._listeners: list[DecisionListener] = []
+
+    def pause(self, reason: str) -> None:
+        """Refuse orders that increase exposure until ``resume`` (exits still pass)."""
+        self.paused = reason
+        log.warning("risk.paused", reason=reason)
+
+    def resume(self) -> None:
+        """Accept new entries again."""
+        if self.paused is not None:
+            log.warning("risk.resumed", was=self.paused)
+        self.paused = None
+
+    def add_listener(self, listener: DecisionListener) -> None:
+        """Call ``listener(intent, refusal)`` after every decision (e.g. an audit log)."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: DecisionListener) -> None:
+        """Stop calling ``listener`` (no error if it was not added)."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
 
     def check(self, intent: OrderIntent, ctx: RiskContext) -> Refusal | None:
         """Return a Refusal (logged and counted) or None if the order may go."""
         refusal = self._first_failure(intent, ctx)
         if refusal is None:
             self._sent.append(self.clock.monotonic())
-            return None
-        self.refusals[refusal.code] += 1
-        log.warning(
-            "risk.refused",
-            code=refusal.code,
-            reason=refusal.message,
-            symbol=intent.symbol,
-            side=intent.side.value,
-            quantity=str(intent.quantity),
-        )
+        else:
+            self.refusals[refusal.code] += 1
+            log.warning(
+                "risk.refused",
+                code=refusal.code,
+                reason=refusal.message,
+                symbol=intent.symbol,
+                side=intent.side.value,
+                quantity=str(intent.quantity),
+            )
+        self._tell(intent, refusal)
         return refusal
+
+    def _tell(self, intent: OrderIntent, refusal: Refusal | None) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(intent, refusal)
+            except Exception as exc:  # an observer must never stop or alter the order path
+                log.error("risk.listener_failed", listener=repr(listener), error=repr(exc))
 
     def _first_failure(self, intent: OrderIntent, ctx: RiskContext) -> Refusal | None:
         if self.kill_switch.poll():
             return Refusal("kill_switch", f"kill switch tripped: {self.kill_switch.reason}")
         for check in (
+            self._pause,
             self._pair,
             self._data,
             self._band,
@@ -160,6 +199,16 @@ class RiskManager:
             refusal = check(intent, ctx)
             if refusal is not None:
                 return refusal
+        return None
+
+    def _pause(self, intent: OrderIntent, ctx: RiskContext) -> Refusal | None:
+        if self.paused is None:
+            return None
+        before = ctx.positions.get(intent.symbol, Decimal(0))
+        if abs(before + intent.signed_quantity) > abs(before):
+            return Refusal(
+                "paused", f"{intent.symbol}: new entries are paused ({self.paused}); exits only"
+            )
         return None
 
     def _pair(self, intent: OrderIntent, ctx: RiskContext) -> Refusal | None:

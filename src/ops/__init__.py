@@ -1,0 +1,1 @@
+"""Operating a running bot: dashboard, operator controls, audit log, metrics and alerts."""
