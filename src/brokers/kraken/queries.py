@@ -25,7 +25,7 @@ from src.core.errors import ConfigurationError, MalformedResponseError
 from src.core.execution import Fill, OrderUpdate
 from src.core.market_data import Candle
 
-_MAX_PAGES = 40  # 50 rows each: 2,000 trades per call at most
+_MAX_PAGES = 40  # OHLC pages per fetch_candles call: a safety stop (720 bars take one or two)
 _PAGE = 50  # Kraken's page size for ClosedOrders and TradesHistory
 
 
@@ -109,17 +109,33 @@ class AccountQueries(RestEndpoints):
         return None
 
     async def get_fills(self, since: datetime | None = None) -> list[Fill]:
-        """Own trades at or after ``since`` (all pages), oldest first."""
+        """Every own trade at or after ``since`` (the whole history without it), oldest first.
+
+        TradesHistory answers 50 trades a page, newest first, with ``count`` (how many match
+        ``start``); the pages are read at ``ofs`` 0, 50, 100... with ``start`` fixed until
+        ``count`` is reached, so nothing is cut off however long the history (the end-of-session
+        summary and the runtime's deep fetch of owed fills need all of it). Each page is one
+        counted call (2 points on Kraken's REST counter), paced by the adapter's rate limiter:
+        2,000 trades are 40 calls, a few minutes on the starter tier once its headroom is
+        spent. A trade made meanwhile shifts the list by one: the next page
+        repeats a trade already read (kept once) and none is skipped.
+        """
         symbols = await self.load_symbols()
         start = None if since is None else since.timestamp() - 1e-6
         fills: dict[str, Fill] = {}
-        for page in range(_MAX_PAGES):
-            result = await self.get_trades_history(start=start, ofs=page * 50 or None)
+        ofs = 0
+        while True:
+            result = await self.get_trades_history(start=start, ofs=ofs or None)
             trades = cast(TradeMap, _field(result, "trades", "TradesHistory"))
+            fresh = sum(tid not in fills for tid in trades)
             for tid, raw in trades.items():
                 cloid = self.open_orders.client_id_of(str(raw.get("ordertxid")))
                 fills[tid] = parse.parse_fill(tid, raw, symbols, cloid)
-            if len(trades) < 50 or len(fills) >= int(result.get("count", 0) or 0):
+            ofs += _PAGE
+            total = _count(result)
+            # Without a count only a short page (or, against a server repeating itself, a page
+            # with nothing new) can end the paging.
+            if len(trades) < _PAGE or (ofs >= total if total is not None else not fresh):
                 break
         return sorted(fills.values(), key=lambda f: f.timestamp)
 
