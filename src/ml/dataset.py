@@ -17,6 +17,7 @@ from src.ml.data.sources import read_kraken_ohlcvt_csv
 from src.ml.data.validation import clean_candles
 from src.ml.features import FeatureSpec, build_features, default_spec
 from src.ml.labels import FWD_RETURN, LABEL, LABEL_END, make_labels
+from src.ml.policy import side_cost
 
 # Kraken's file names use its own asset codes.
 _KRAKEN_ASSET = {"BTC": "XBT", "DOGE": "XDG"}
@@ -150,7 +151,7 @@ def build_dataset(
     """Join features and labels on (timestamp, pair) and drop feature warm-up rows."""
     feats = features(candles, spec)
     names = [c for c in feats.columns if c not in ("timestamp", "pair")]
-    labels = make_labels(candles, config.label, config.costs.taker_fee)
+    labels = make_labels(candles, config.label, side_cost(config.costs))  # fee+spread+slippage
     table = (
         candles.select("timestamp", "pair", "open", "close")
         .join(feats, on=["timestamp", "pair"], how="inner")

@@ -29,6 +29,7 @@ from src.core.sizing import Target
 from src.ml.data.schema import parse_interval
 from src.ml.features import FeatureSpec, build_features
 from src.ml.features.lookback import required_lookback
+from src.ml.policy import DecisionPolicy, PolicyState, primary_side, trailing_vol
 
 log = logging.getLogger(__name__)
 _Bar = tuple[float, float, float, float, float]
@@ -67,8 +68,11 @@ class ModelStrategy:
         spec: the feature spec the model was trained with.
         feature_names: the model's column order.
         interval_minutes: candle interval the model was trained on.
-        long_threshold / short_threshold: score thresholds (hysteresis in between).
-        allow_short: map "below short_threshold" to -1 instead of 0.
+        long_threshold / short_threshold: score thresholds (hysteresis in between) of the
+            threshold policy used when ``policy`` is None.
+        allow_short: map "below short_threshold" to -1 instead of 0 (same).
+        policy: the decision policy the model was trained with (see
+            :meth:`from_run`); None: the threshold policy from the three arguments above.
         feature_tolerance: weight the features may still give to bars before the window
             (sets ``warmup_candles``; see :func:`required_lookback`).
         history: candles kept per pair (default 4 x the warm-up). Until a pair holds more,
@@ -89,14 +93,20 @@ class ModelStrategy:
         allow_short: bool = False,
         feature_tolerance: float = 1e-9,
         history: int | None = None,
+        policy: DecisionPolicy | None = None,
     ) -> None:
         if short_threshold > long_threshold:
             raise ValueError("short_threshold: must not exceed long_threshold")
         self.symbols: Sequence[str] = list(symbols)
         self.model, self.spec, self.feature_names = model, spec, list(feature_names)
         self.interval_minutes = interval_minutes
-        self.long_threshold, self.short_threshold = long_threshold, short_threshold
-        self.allow_short = allow_short
+        self.policy = policy or DecisionPolicy(
+            long_threshold=long_threshold, short_threshold=short_threshold, allow_short=allow_short
+        )
+        self.long_threshold = self.policy.long_threshold
+        self.short_threshold = self.policy.short_threshold
+        self.allow_short = self.policy.allow_short
+        self._states = {s: PolicyState() for s in self.symbols}
         self.warmup_candles = required_lookback(spec, interval_minutes, feature_tolerance)
         self.history = history or self.warmup_candles * 4
         if self.history < self.warmup_candles:
@@ -140,10 +150,8 @@ class ModelStrategy:
             champion.feature_spec,
             champion.feature_names,
             interval_minutes=int(params.get("data.interval_minutes", 60)),
-            long_threshold=float(params.get("strategy.long_threshold", 0.55)),
-            short_threshold=float(params.get("strategy.short_threshold", 0.50)),
-            allow_short=str(params.get("strategy.allow_short", "False")).lower() == "true",
             feature_tolerance=feature_tolerance,
+            policy=_policy(_spec_doc(champion.run_id, tracking_uri), params),
         )
 
     @classmethod
@@ -177,10 +185,8 @@ class ModelStrategy:
             FeatureSpec.from_dict(doc["spec"]),
             doc.get("feature_names", []),
             interval_minutes=int(params.get("data.interval_minutes", 60)),
-            long_threshold=float(params.get("strategy.long_threshold", 0.55)),
-            short_threshold=float(params.get("strategy.short_threshold", 0.50)),
-            allow_short=str(params.get("strategy.allow_short", "False")).lower() == "true",
             feature_tolerance=feature_tolerance,
+            policy=_policy(doc, params),
         )
 
     def prime(self, candles: Iterable[Candle]) -> None:
@@ -208,10 +214,11 @@ class ModelStrategy:
         return all(len(self._bars.get(s, ())) >= self.warmup_candles for s in needed)
 
     def on_candle(self, candle: Candle) -> list[Target]:
-        """Score the pair's newest features and return its target weight after hysteresis.
+        """Score the pair's newest features and return the policy's target weight.
 
-        1 above ``long_threshold``; below ``short_threshold`` -1 if ``allow_short`` else 0;
-        unchanged in between; 0 on a NaN score. Returns no target for a pair not in
+        The threshold policy: 1 above ``long_threshold``; below ``short_threshold`` -1 if
+        ``allow_short`` else 0; unchanged in between; 0 on a NaN score. The cost-aware one:
+        see :class:`src.ml.policy.DecisionPolicy`. Returns no target for a pair not in
         ``symbols`` or while warming up, so whatever is held stays held.
         """
         if not self._add(candle) or not self._warm(candle.symbol):
@@ -222,15 +229,19 @@ class ModelStrategy:
         self.last_features[candle.symbol] = row
         score = float(self.model.score(row.reshape(1, -1))[0])
         self.last_score[candle.symbol] = score
-        weight = self.weights[candle.symbol]
-        if math.isnan(score):
-            weight = Decimal(0)
-        elif score > self.long_threshold:
-            weight = Decimal(1)
-        elif score < self.short_threshold:
-            weight = Decimal(-1) if self.allow_short else Decimal(0)
+        weight = self._decide(candle.symbol, score)
         self.weights[candle.symbol] = weight
         return [Target(candle.symbol, weight)]
+
+    def _decide(self, symbol: str, score: float) -> Decimal:
+        policy = self.policy
+        closes = np.fromiter((bar[3] for bar in self._bars[symbol].values()), dtype=np.float64)
+        window = policy.config.vol_window
+        vol = trailing_vol(closes[-window - 1 :]) if len(closes) > window else math.nan
+        side = primary_side(closes, policy.primary_window) if policy.meta else 1.0
+        signal = float(policy.signal(np.array([score]))[0])
+        weight = policy.decide(self._states[symbol], signal, vol, side)
+        return Decimal(repr(weight)) if weight else Decimal(0)
 
     def candle_frame(self) -> pl.DataFrame:
         """The candles held, as the batch pipeline's input (``pair, timestamp, OHLCV``)."""
@@ -255,6 +266,34 @@ class ModelStrategy:
             return None
         x = mine.select(self.feature_names).to_numpy().astype(np.float64)[0]
         return x if np.isfinite(x).all() else None
+
+
+def _policy(doc: dict[str, Any], params: dict[str, str]) -> DecisionPolicy:
+    """The run's decision policy: logged with its model, else (older runs) its thresholds."""
+    if doc.get("policy"):
+        return DecisionPolicy.from_dict(doc["policy"])
+    return DecisionPolicy(
+        long_threshold=float(params.get("strategy.long_threshold", 0.55)),
+        short_threshold=float(params.get("strategy.short_threshold", 0.50)),
+        allow_short=str(params.get("strategy.allow_short", "False")).lower() == "true",
+    )
+
+
+def _spec_doc(run_id: str, tracking_uri: str | None) -> dict[str, Any]:
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from mlflow.tracking import MlflowClient
+
+    from src.ml.tracking import MODEL_ARTIFACT, SPEC_FILE, resolve_tracking_uri
+
+    client = MlflowClient(tracking_uri=resolve_tracking_uri(tracking_uri))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = f"{MODEL_ARTIFACT}/artifacts/{SPEC_FILE}"
+        local = Path(client.download_artifacts(run_id, path, tmp))
+        doc: dict[str, Any] = json.loads(local.read_text("utf-8"))
+    return doc
 
 
 def _run_params(run_id: str, tracking_uri: str | None) -> dict[str, str]:

@@ -23,6 +23,8 @@ from src.ml.labels import FWD_RETURN, LABEL, classification_target
 from src.ml.metrics import classification_metrics, hit_rate, rank_ic, regression_metrics
 from src.ml.models import make_model
 from src.ml.nulls import misaligned_labels
+from src.ml.policy import SIDE, VOL, DecisionPolicy, edge_column
+from src.ml.policy.fitting import final_calibrator, fold_calibrators, row_side, row_vol
 from src.ml.splits import Fold, fold_masks, from_config
 
 OOS, HOLDOUT = "oos", "holdout"
@@ -46,14 +48,14 @@ def target(ds: Dataset, config: ExperimentConfig) -> np.ndarray:
 
 def target_of(label: np.ndarray, config: ExperimentConfig) -> np.ndarray:
     """The model target for raw label values (see :func:`target`)."""
-    return label if config.label.kind == "forward_return" else classification_target(label)
+    return label if config.label.regression else classification_target(label)
 
 
 def prediction_metrics(
     config: ExperimentConfig, y: np.ndarray, score: np.ndarray, fwd: np.ndarray
 ) -> dict[str, float]:
     """AUC and log-loss (or RMSE), rank IC and hit rate on labeled rows."""
-    regression = config.label.kind == "forward_return"
+    regression = config.label.regression
     out = regression_metrics(y, score) if regression else classification_metrics(y, score)
     out["rank_ic"] = rank_ic(score, fwd)
     out["hit_rate"] = hit_rate(score, fwd, 0.0 if regression else 0.5)
@@ -110,30 +112,38 @@ def _fit_score(
 
 def _score_fold(
     ds: Dataset, config: ExperimentConfig, y: np.ndarray, fold: Fold
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Test-row mask, the seeds' scores (seeds x rows) and the null draws' (draws x rows)."""
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Test-row mask and the score columns of its rows (seeds, null draws, their edges)."""
     train, test = fold_masks(ds.bar_index, ds.label_end_index, fold, config.splits.embargo)
     train &= ds.labeled
     if train.sum() < 10:
         raise ValueError(f"fold {fold.index}: only {int(train.sum())} labeled training rows")
     x, x_test, y_train = ds.x[train], ds.x[test], y[train]
     seeds = [config.seed + k for k in range(config.null.model_seeds)]
-    models = np.vstack([_fit_score(config, s, x, y_train, x_test) for s in seeds])
+    models = [_fit_score(config, s, x, y_train, x_test) for s in seeds]
     pairs = ds.frame["pair"].to_numpy()[train]
     rng = np.random.default_rng([config.seed, fold.index])
-    nulls = np.vstack(
-        [
-            _fit_score(
-                config,
-                config.seed + j,
-                x,
-                misaligned_labels(y_train, pairs, rng, config.null, config.label.horizon),
-                x_test,
-            )
-            for j in range(config.null.draws)
-        ]
-    )
-    return test, models, nulls
+    nulls = [
+        _fit_score(
+            config,
+            config.seed + j,
+            x,
+            misaligned_labels(y_train, pairs, rng, config.null, config.label.horizon),
+            x_test,
+        )
+        for j in range(config.null.draws)
+    ]
+    columns = {SCORE: models[0]}
+    columns.update({seed_column(k): models[k] for k in range(1, len(models))})
+    columns.update({null_column(j): nulls[j] for j in range(len(nulls))})
+    if config.policy.kind == "cost_aware":
+        cal_models, cal_nulls = fold_calibrators(
+            ds, config, y, fold, lambda seed, a, b, c: _fit_score(config, seed, a, b, c)
+        )
+        names = list(columns)
+        for name, cal in zip(names, cal_models + cal_nulls, strict=True):
+            columns[edge_column(name)] = cal.edge(columns[name])
+    return test, columns
 
 
 def walk_forward(
@@ -144,7 +154,10 @@ def walk_forward(
     Returns:
         One row per scored row: ``timestamp, pair, open, close, fwd_return, label``, ``fold``
         (the holdout's index is ``len(folds)``), ``split`` (``oos`` or ``holdout``),
-        ``score`` (the model with ``config.seed``), ``score_seed1..`` and ``null0..``.
+        ``score`` (the model with ``config.seed``), ``score_seed1..`` and ``null0..``;
+        ``vol`` (the policy's trailing volatility), ``side`` (meta labels: the primary rule)
+        and, for a cost-aware policy, each score column's calibrated edge (``edge``,
+        ``edge_seed1..``, ``edge_null0..``).
     """
     y = target(ds, config)
     fits = [(f, OOS) for f in layout.folds]
@@ -152,16 +165,25 @@ def walk_forward(
         fits.append((layout.holdout, HOLDOUT))
     parts = []
     keep = ds.frame.select("timestamp", "pair", "open", "close", FWD_RETURN, LABEL)
+    keep = keep.with_columns(pl.Series(VOL, row_vol(ds, config)))
+    if config.label.kind == "meta":
+        keep = keep.with_columns(pl.Series(SIDE, row_side(ds, config)))
     for fold, split in tqdm(fits, desc="walk-forward folds", unit="fold", disable=not progress):
-        test, models, nulls = _score_fold(ds, config, y, fold)
-        columns = {SCORE: models[0]}
-        columns.update({seed_column(k): models[k] for k in range(1, len(models))})
-        columns.update({null_column(j): nulls[j] for j in range(len(nulls))})
+        test, columns = _score_fold(ds, config, y, fold)
         part = keep.filter(test).with_columns(
             pl.lit(fold.index, pl.Int32).alias("fold"), pl.lit(split).alias("split")
         )
         parts.append(part.with_columns(**{k: pl.Series(k, v) for k, v in columns.items()}))
     return pl.concat(parts)
+
+
+def deployed_policy(ds: Dataset, config: ExperimentConfig) -> DecisionPolicy:
+    """The decision policy shipped with the final model (its calibrator fitted on all bars)."""
+    if config.policy.kind != "cost_aware":
+        return DecisionPolicy.from_config(config)
+    y = target(ds, config)
+    cal = final_calibrator(ds, config, y, lambda seed, a, b, c: _fit_score(config, seed, a, b, c))
+    return DecisionPolicy.from_config(config, cal)
 
 
 def plan_folds(ds: Dataset, config: ExperimentConfig) -> list[Fold]:
@@ -174,6 +196,7 @@ __all__ = [
     "OOS",
     "SCORE",
     "Layout",
+    "deployed_policy",
     "null_column",
     "plan",
     "plan_folds",

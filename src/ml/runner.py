@@ -30,7 +30,7 @@ from src.ml.leakage import (
 )
 from src.ml.lineage import code_params, code_version, data_lineage, environment
 from src.ml.models import Model, make_model
-from src.ml.pipeline import Layout, plan, target, walk_forward
+from src.ml.pipeline import Layout, deployed_policy, plan, target, walk_forward
 from src.ml.plots import equity_plot, feature_importance_plot
 from src.ml.record import log_inputs, log_json, log_predictions
 from src.ml.splits import fold_masks
@@ -280,6 +280,8 @@ def run(
         _log_artifacts(tracker, model, ds, ev, Path(tmp))
     example = ds.frame.select(ds.feature_names).head(5).to_pandas()
     spec_doc = {"spec": spec.model_dump(mode="json"), "feature_names": ds.feature_names}
+    spec_doc["policy"] = deployed_policy(ds, config).to_dict()  # what ModelStrategy trades
+    log_json(tracker, spec_doc["policy"], "policy.json", "policy")
     model_uri = tracker.log_model(model, spec_doc, example)
     decision = _gate(tracker, config, ev, warnings)
     out = RunOutput(model_uri, ev.metrics, ev.fold_metrics, warnings, decision)

@@ -47,6 +47,7 @@ class DecisionPolicy:
             computed per fold); None for the ``threshold`` kind.
         meta: The model is meta-labeled: it scores whether to take the primary rule's side,
             and the edge is the expected return of taking that side.
+        primary_window: The primary rule's momentum window (``label.primary_window``).
     """
 
     config: PolicyConfig = field(default_factory=PolicyConfig)
@@ -57,6 +58,7 @@ class DecisionPolicy:
     horizon: int = 24
     calibrator: EdgeCalibrator | None = None
     meta: bool = False
+    primary_window: int = 24
 
     def __post_init__(self) -> None:
         if self.short_threshold > self.long_threshold:
@@ -80,6 +82,7 @@ class DecisionPolicy:
             config.label.horizon,
             calibrator,
             config.label.kind == "meta",
+            config.label.primary_window,
         )
 
     @property
@@ -117,6 +120,8 @@ class DecisionPolicy:
             side: The primary rule's side for meta-labeled models (+1 long, -1 short, 0 no
                 trade); the edge is then the expected return of taking that side.
         """
+        if not math.isfinite(side):
+            side = 0.0  # the primary rule has no side yet
         if math.isnan(signal):
             weight = 0.0
         elif self.cost_aware:
@@ -192,6 +197,7 @@ class DecisionPolicy:
             "horizon": self.horizon,
             "calibrator": None if self.calibrator is None else self.calibrator.to_dict(),
             "meta": self.meta,
+            "primary_window": self.primary_window,
         }
 
     @classmethod
@@ -207,6 +213,7 @@ class DecisionPolicy:
             int(doc["horizon"]),
             None if cal is None else EdgeCalibrator.from_dict(cal),
             bool(doc.get("meta", False)),
+            int(doc.get("primary_window", 24)),
         )
 
 
