@@ -7,7 +7,7 @@ limits refuse is not sent: its ack is ``REJECTED`` with the reason, as a venue r
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from types import TracebackType
@@ -17,6 +17,7 @@ from src.core.derivatives import (
     DerivativeInstrument,
     DerivativePosition,
     DerivativeTicker,
+    FundingPayment,
     MarginSummary,
 )
 from src.core.errors import InvalidOrderError
@@ -85,6 +86,10 @@ class DerivativesEngine(Protocol):
         """The margin account that backs ``symbol``."""
         ...
 
+    async def get_funding_payments(self, since: datetime | None = None) -> list[FundingPayment]:
+        """Funding received or paid."""
+        ...
+
     async def submit_orders(self, orders: Sequence[Order]) -> list[OrderAck]:
         """Send orders."""
         ...
@@ -110,9 +115,17 @@ class FuturesRiskGate:
         limits: the futures risk limits.
     """
 
-    def __init__(self, engine: DerivativesEngine, limits: FuturesRiskLimits) -> None:
+    def __init__(
+        self,
+        engine: DerivativesEngine,
+        limits: FuturesRiskLimits,
+        funding_paid_today: Callable[[str], Decimal] | None = None,
+    ) -> None:
         self.engine = engine
         self.limits = limits
+        #: Funding a contract already paid today (positive = paid), for the funding budget;
+        #: the runtime passes its own book's figure. Without one, today counts as nothing paid.
+        self.funding_paid_today = funding_paid_today
         self.refusals: list[str] = []
 
     async def __aenter__(self) -> Self:
@@ -152,6 +165,9 @@ class FuturesRiskGate:
             equity=margin.margin_equity if margin else ZERO,
             group_value=others,
             funding_rate=ticker.funding_rate,
+            funding_paid_today=(
+                self.funding_paid_today(instrument.symbol) if self.funding_paid_today else ZERO
+            ),
         )
 
     async def submit_orders(self, orders: Sequence[Order]) -> list[OrderAck]:
@@ -215,3 +231,19 @@ class FuturesRiskGate:
     def stream_fills(self) -> AsyncIterator[Fill]:
         """The engine's fill stream."""
         return self.engine.stream_fills()
+
+    async def get_futures_positions(self) -> list[DerivativePosition]:
+        """The engine's positions with mark and margin."""
+        return await self.engine.get_futures_positions()
+
+    async def margin_for(self, symbol: str) -> MarginSummary | None:
+        """The engine's margin account behind ``symbol``."""
+        return await self.engine.margin_for(symbol)
+
+    async def get_ticker(self, symbol: str) -> DerivativeTicker:
+        """The engine's ticker."""
+        return await self.engine.get_ticker(symbol)
+
+    async def get_funding_payments(self, since: datetime | None = None) -> list[FundingPayment]:
+        """The engine's funding payments."""
+        return await self.engine.get_funding_payments(since)

@@ -22,6 +22,7 @@ from src.core.clock import Clock
 from src.core.errors import BrokerError
 from src.core.execution import ExecutionEngine, Fill, Order, OrderStatus, OrderUpdate
 from src.core.order_outcome import LostReplyPolicy
+from src.core.order_reconcile import reconcile_orders
 from src.core.order_state import ManagedOrder, can_transition
 from src.core.order_store import OrderStore
 from src.core.portfolio import Portfolio
@@ -145,6 +146,7 @@ class OrderManager:
             order_type=intent.order_type,
             limit_price=intent.limit_price,
             leverage=intent.leverage,
+            reduce_only=intent.reduce_only,
         )
         now = self.clock.now()
         order = ManagedOrder(
@@ -329,62 +331,20 @@ class OrderManager:
 
     async def reconcile(self) -> ReconcileReport:
         """Resolve every live order with the venue, apply missed fills, report orphans."""
-        report = ReconcileReport()
-        open_orders = await self.engine.get_orders("open")
-        by_cloid = {o.client_order_id: o for o in open_orders if o.client_order_id}
-        for order in list(self.live.values()):
-            update = by_cloid.get(order.client_order_id)
-            if update is None:
-                update = await self.engine.find_order(order.client_order_id)
-            if update is not None:
-                self.apply_update(update)
-                report.resolved.append(order.client_order_id)
-                continue
-            # A stream may have settled it while we asked: judge what is known now.
-            current = self._lookup(order.client_order_id, None) or order
-            if current.is_live:
-                self._not_found(current, report)
-        report.new_fills, report.foreign_fills = await self.sync_fills()
-        # Only an order the venue says filled beyond what we applied (a fill published late,
-        # or found while we were down) widens the window, and only back to that order.
-        deep_new, deep_foreign = await self.sync_owed_fills()
-        report.new_fills += deep_new
-        report.foreign_fills += deep_foreign
-        for update in open_orders:
-            cloid = update.client_order_id
-            if (cloid and self.store.get_order(cloid)) or self.store.find_by_order_id(
-                update.order_id
-            ):
-                continue
-            report.orphans.append(update)
-            log.warning("oms.orphan", order_id=update.order_id, symbol=update.symbol)
-            if self.cancel_orphans:
-                await self.engine.cancel_order(update.order_id)
-                report.canceled_orphans += 1
-        return report
+        return await reconcile_orders(self)
 
-    def _not_found(self, order: ManagedOrder, report: ReconcileReport) -> None:
-        if order.status is S.NEW:  # stored but the process died before sending it
-            self._move(order, S.CANCELED, "never sent")
-            report.resolved.append(order.client_order_id)
-            return
-        acked = order.order_id is not None
-        now = self.clock.now()
-        status = self.lost_reply.after_miss(sent_at=order.created_at, now=now, acknowledged=acked)
-        grace_over = now - order.created_at >= timedelta(seconds=self.lost_reply.grace_seconds)
-        if status is S.REJECTED:
-            # Never acknowledged and still unknown to the venue after the grace period: the
-            # request did not arrive. (The venue's lag is what the grace period covers.)
-            self._move(order, S.REJECTED, "not found at the venue")
-            report.resolved.append(order.client_order_id)
-            return
-        # Acknowledged once but now missing, or still inside the grace period: never guess.
-        # The pair stays blocked (unresolved_symbols) and the order is reported every pass.
-        if order.status is not S.UNKNOWN:
-            self._move(order, S.UNKNOWN, "not found at the venue")
-        report.still_unknown.append(order.client_order_id)
-        if grace_over:
-            log.error("oms.order_missing", cloid=order.client_order_id, order_id=order.order_id)
+    def pending_sells(self) -> dict[str, Decimal]:
+        """Per symbol, the sell quantity live or unsettled orders may still take (positive).
+
+        Sizing caps a spot sell at the position less these: counting a resting buy as filled
+        must not let a sell take the account short.
+        """
+        totals: dict[str, Decimal] = {}
+        for order in self.active.values():
+            quantity = order.unapplied_quantity
+            if quantity < 0:
+                totals[order.symbol] = totals.get(order.symbol, Decimal(0)) - quantity
+        return totals
 
     async def cancel_open(self) -> int:
         """Cancel every live order of ours that the venue holds; return how many were asked."""

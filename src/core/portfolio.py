@@ -1,4 +1,10 @@
-"""The bot's own book: positions at weighted-average cost, PnL, fees and expected balances."""
+"""The bot's own book: positions at weighted-average cost, PnL, fees and expected balances.
+
+A spot pair (``BASE/QUOTE``) holds base units: a buy adds base and spends quote. A futures
+contract (a ``DerivativeInstrument`` registered with ``Portfolio.register``) holds signed
+contracts on margin: a fill moves only its settlement currency, by the PnL it realises less
+the fee, and funding payments (``apply_funding``) move it too.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from src.core.derivatives import DerivativeInstrument, FundingPayment
 from src.core.execution import Fill
 
 ZERO = Decimal(0)
@@ -34,14 +41,24 @@ class PositionState:
     fees: Decimal = ZERO
     trades: int = 0
 
-    def unrealized_pnl(self, mark: Decimal | None) -> Decimal:
-        """Return the open quantity's PnL at ``mark`` (quote currency); zero without a mark."""
+    def unrealized_pnl(
+        self, mark: Decimal | None, contract: DerivativeInstrument | None = None
+    ) -> Decimal:
+        """Return the open quantity's PnL at ``mark`` (quote currency); zero without a mark.
+
+        For a contract: its settlement currency, by the contract's own PnL rule.
+        """
         if mark is None or self.quantity == 0:
             return ZERO
+        if contract is not None:
+            return contract.pnl(self.quantity, self.average_price, mark)
         return (mark - self.average_price) * self.quantity
 
-    def apply(self, fill: Fill) -> PositionState:
-        """Return the position after ``fill`` (weighted-average cost; realize on reduction)."""
+    def apply(self, fill: Fill, contract: DerivativeInstrument | None = None) -> PositionState:
+        """Return the position after ``fill`` (weighted-average cost; realize on reduction).
+
+        With ``contract`` the realised PnL follows the contract (size, linear or inverse).
+        """
         signed = fill.quantity * fill.side.sign
         quantity, average, realized = self.quantity, self.average_price, self.realized_pnl
         if quantity == 0 or (quantity > 0) == (signed > 0):
@@ -50,13 +67,16 @@ class PositionState:
         else:
             closed = min(abs(signed), abs(quantity))
             direction = Decimal(1) if quantity > 0 else Decimal(-1)
-            realized += closed * (fill.price - average) * direction
+            if contract is not None:
+                realized += contract.pnl(closed * direction, average, fill.price)
+            else:
+                realized += closed * (fill.price - average) * direction
             new_quantity = quantity + signed
             if new_quantity == 0:
                 average = ZERO
             elif (new_quantity > 0) != (quantity > 0):
                 average = fill.price  # crossed through zero: the rest opens at this price
-        base, _ = split_symbol(fill.symbol)
+        base = contract.base if contract is not None else split_symbol(fill.symbol)[0]
         fee = fill.fee * fill.price if fill.fee_currency == base else fill.fee
         return replace(
             self,
@@ -68,11 +88,20 @@ class PositionState:
         )
 
 
-def balance_deltas(fill: Fill) -> dict[str, Decimal]:
-    """How ``fill`` changes the account's asset balances (fee taken from its own currency)."""
-    base, quote = split_symbol(fill.symbol)
-    sign = fill.side.sign
-    deltas = {base: fill.quantity * sign, quote: -fill.notional * sign}
+def balance_deltas(
+    fill: Fill, contract: DerivativeInstrument | None = None, realized: Decimal = ZERO
+) -> dict[str, Decimal]:
+    """How ``fill`` changes the account's asset balances (fee taken from its own currency).
+
+    A contract's fill moves its settlement currency by ``realized`` (the PnL it realised)
+    only: the position is on margin, no asset changes hands.
+    """
+    if contract is not None:
+        deltas = {contract.settlement_currency: realized}
+    else:
+        base, quote = split_symbol(fill.symbol)
+        sign = fill.side.sign
+        deltas = {base: fill.quantity * sign, quote: -fill.notional * sign}
     deltas[fill.fee_currency] = deltas.get(fill.fee_currency, ZERO) - fill.fee
     return deltas
 
@@ -109,6 +138,31 @@ class Portfolio:
         self.expected_balances: dict[str, Decimal] = dict(expected_balances or {})
         self.marks: dict[str, Decimal] = {}
         self.starting_equity = starting_equity
+        #: Futures contracts by symbol (``register``); every other symbol is a spot pair.
+        self.contracts: dict[str, DerivativeInstrument] = {}
+        #: Funding received (+) or paid (-) per contract, and per settlement currency.
+        self.funding: dict[str, Decimal] = {}
+        self.funding_balances: dict[str, Decimal] = {}
+
+    def register(self, instrument: object) -> None:
+        """Book ``instrument`` as a contract when it is one (spot pairs need nothing)."""
+        if isinstance(instrument, DerivativeInstrument):
+            self.contracts[instrument.symbol] = instrument
+
+    def apply_funding(self, payment: FundingPayment) -> None:
+        """Add one funding payment to its contract's PnL and its currency's balance."""
+        self.funding[payment.symbol] = self.funding.get(payment.symbol, ZERO) + payment.amount
+        currency = payment.currency
+        self.funding_balances[currency] = self.funding_balances.get(currency, ZERO) + (
+            payment.amount
+        )
+
+    def expected_with_funding(self) -> dict[str, Decimal]:
+        """Expected balances: what the fills explain plus the funding applied."""
+        balances = dict(self.expected_balances)
+        for currency, amount in self.funding_balances.items():
+            balances[currency] = balances.get(currency, ZERO) + amount
+        return balances
 
     def position(self, symbol: str) -> PositionState:
         """Return the position in ``symbol``, flat if it has never traded."""
@@ -120,9 +174,12 @@ class Portfolio:
 
     def preview(self, fill: Fill) -> tuple[PositionState, dict[str, Decimal]]:
         """The position and expected balances after ``fill``, without changing anything."""
-        position = self.position(fill.symbol).apply(fill)
+        contract = self.contracts.get(fill.symbol)
+        before = self.position(fill.symbol)
+        position = before.apply(fill, contract)
+        realized = position.realized_pnl - before.realized_pnl
         balances = dict(self.expected_balances)
-        for asset, delta in balance_deltas(fill).items():
+        for asset, delta in balance_deltas(fill, contract, realized).items():
             balances[asset] = balances.get(asset, ZERO) + delta
         return position, balances
 
@@ -143,7 +200,18 @@ class Portfolio:
     @property
     def unrealized_pnl(self) -> Decimal:
         """Return the open positions' PnL at the latest marks (unmarked symbols count zero)."""
-        return sum((p.unrealized_pnl(self.marks.get(s)) for s, p in self.positions.items()), ZERO)
+        return sum(
+            (
+                p.unrealized_pnl(self.marks.get(s), self.contracts.get(s))
+                for s, p in self.positions.items()
+            ),
+            ZERO,
+        )
+
+    @property
+    def funding_pnl(self) -> Decimal:
+        """Return the funding received (+) or paid (-) over all contracts."""
+        return sum(self.funding.values(), ZERO)
 
     @property
     def fees(self) -> Decimal:
@@ -157,8 +225,8 @@ class Portfolio:
 
     @property
     def net_pnl(self) -> Decimal:
-        """Realized plus unrealized, after fees."""
-        return self.realized_pnl + self.unrealized_pnl - self.fees
+        """Realized plus unrealized, after fees, plus funding (zero for spot)."""
+        return self.realized_pnl + self.unrealized_pnl - self.fees + self.funding_pnl
 
     @property
     def equity(self) -> Decimal:
@@ -167,21 +235,29 @@ class Portfolio:
 
     def gross_exposure(self) -> Decimal:
         """Return the sum of absolute position values at the marks (average price if unmarked)."""
-        return sum(
-            (
-                abs(p.quantity) * self.marks.get(s, p.average_price)
-                for s, p in self.positions.items()
-            ),
-            ZERO,
-        )
+        total = ZERO
+        for symbol, p in self.positions.items():
+            price = self.marks.get(symbol, p.average_price)
+            contract = self.contracts.get(symbol)
+            total += (
+                contract.quote_notional(p.quantity, price) if contract else abs(p.quantity) * price
+            )
+        return total
 
     def reconcile_balances(
-        self, actual: Mapping[str, Decimal], tolerance: Decimal = Decimal("1e-8")
+        self,
+        actual: Mapping[str, Decimal],
+        tolerance: Decimal = Decimal("1e-8"),
+        expected_balances: Mapping[str, Decimal] | None = None,
     ) -> list[BalanceDifference]:
-        """Compare expected with the exchange's balances; return the differences (no changes)."""
+        """Compare expected with the exchange's balances; return the differences (no changes).
+
+        ``expected_balances`` replaces the fills' figures (e.g. ``expected_with_funding()``).
+        """
+        explained = self.expected_balances if expected_balances is None else expected_balances
         differences = []
-        for asset in sorted(set(self.expected_balances) | set(actual)):
-            expected = self.expected_balances.get(asset, ZERO)
+        for asset in sorted(set(explained) | set(actual)):
+            expected = explained.get(asset, ZERO)
             got = actual.get(asset, ZERO)
             if abs(got - expected) > tolerance:
                 differences.append(BalanceDifference(asset, expected, got))

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from src.core.execution import OrderUpdate
+
+if TYPE_CHECKING:  # the runtime fills these in; the order manager never imports them
+    from src.core.futures_account import FuturesReconcile
+    from src.core.portfolio import BalanceDifference
 
 __all__ = ["ReconcileReport"]
 
@@ -19,3 +24,7 @@ class ReconcileReport:
     foreign_fills: int = 0
     orphans: list[OrderUpdate] = field(default_factory=list)
     canceled_orphans: int = 0
+    #: Balances that differ from what the fills (and funding) explain (set by the runtime).
+    balance_differences: list[BalanceDifference] = field(default_factory=list)
+    #: Futures: the venue's positions and margin, the differences, new funding payments.
+    futures: FuturesReconcile | None = None

@@ -6,6 +6,10 @@ line, watches the kill switch, and runs caller-supplied heartbeats (e.g. Kraken'
 switch). Fills and order updates arrive from the engine's streams in the background
 (``StreamFeed``); polling after orders and the periodic reconcile cover whatever the streams
 miss (see docs/trading_runtime.md).
+
+Futures take the same path: when the engine's instruments are contracts
+(``DerivativeInstrument``), orders go through a ``FuturesRiskGate`` (the futures limits) and
+the reconcile adds funding, positions and margin (``src.core.futures_account``).
 """
 
 from __future__ import annotations
@@ -18,9 +22,13 @@ from decimal import Decimal
 
 import structlog
 
+from src.core import runtime_control
 from src.core.clock import Clock
 from src.core.errors import BrokerError
-from src.core.execution import ExecutionEngine, Side
+from src.core.execution import ExecutionEngine
+from src.core.futures_account import FuturesBook, attach_futures
+from src.core.futures_gate import FuturesRiskGate
+from src.core.futures_risk import FuturesRiskLimits
 from src.core.instruments import Instrument
 from src.core.market_data import Candle, CandleSource, QuoteSource
 from src.core.order_manager import OrderManager, ReconcileReport
@@ -28,7 +36,7 @@ from src.core.order_state import ManagedOrder
 from src.core.order_store import OrderStore
 from src.core.portfolio import Portfolio
 from src.core.risk import RiskContext, RiskManager
-from src.core.sizing import OrderIntent, SizingConfig, plan_orders
+from src.core.sizing import SizingConfig, plan_orders
 from src.core.strategy import Strategy
 from src.core.stream_feed import StreamFeed
 from src.core.working_orders import WorkingOrderConfig, WorkingOrders
@@ -86,6 +94,8 @@ class TradingRuntime:
         config: timings and sizing.
         heartbeats: coroutines run every ``heartbeat_seconds`` (e.g. re-arm a dead man's switch).
         status_sink: receives each status line (default: the log).
+        futures_limits: the futures risk limits, when the instruments are contracts (default
+            ``FuturesRiskLimits()``); ignored for spot.
     """
 
     def __init__(
@@ -102,6 +112,7 @@ class TradingRuntime:
         heartbeats: Sequence[Heartbeat] = (),
         status_sink: Callable[[str], None] | None = None,
         cancel_orphans: bool = False,
+        futures_limits: FuturesRiskLimits | None = None,
     ) -> None:
         self.engine, self.strategy, self.store, self.risk = engine, strategy, store, risk
         self.clock, self.candles, self.quotes = clock, candles, quotes
@@ -130,6 +141,10 @@ class TradingRuntime:
         self._next: dict[str, float] = {}
         self._stop = asyncio.Event()
         self._killed_handled = False
+        self.futures_limits = futures_limits or FuturesRiskLimits()
+        #: Set by ``start`` when the instruments are futures contracts.
+        self.futures: FuturesBook | None = None
+        self.futures_gate: FuturesRiskGate | None = None
 
     async def start(self) -> ReconcileReport:
         """Load instruments, set the balance baseline once, start the streams, reconcile, warm up.
@@ -139,6 +154,8 @@ class TradingRuntime:
         """
         for symbol in self.strategy.symbols:
             self.instruments[symbol] = await self.engine.get_instrument(symbol)
+            self.portfolio.register(self.instruments[symbol])
+        self._attach_futures()
         if self.store.get("baseline_balances") is None:
             account = await self.engine.get_account()
             baseline = {asset: str(account[asset]) for asset in account}
@@ -156,6 +173,15 @@ class TradingRuntime:
             await self.feed.stop()  # run() never reaches shutdown() when start() fails
             raise
         return report
+
+    def _attach_futures(self) -> None:
+        """Contracts among the instruments: orders through the futures limits, futures book."""
+        if self.futures is None:
+            attached = attach_futures(self.engine, self.instruments, self.portfolio, self.store,
+                                      self.futures_limits, self.clock)  # fmt: skip
+            if attached is not None:
+                self.futures, self.futures_gate = attached
+                self.oms.engine = self.futures_gate  # every order (and flatten) is checked
 
     def _restore_risk(self) -> None:
         saved = self.store.get("risk_state")
@@ -190,6 +216,15 @@ class TradingRuntime:
         # decimals), so allow one unit of that per fill before calling it a difference.
         tolerance = self.config.balance_tolerance * (self.portfolio.trades + 1)
         differences = self.portfolio.reconcile_balances({a: account[a] for a in account}, tolerance)
+        if self.futures is not None:
+            futures = await self.futures.reconcile()
+            report.futures = futures
+            # Funding moved the balances too; positions are compared by contracts held.
+            explained = self.portfolio.expected_with_funding()
+            differences = self.portfolio.reconcile_balances(
+                {a: account[a] for a in account}, tolerance, explained
+            )
+        report.balance_differences = differences
         self.stats.balance_differences = len(differences)
         for diff in differences:
             log.warning(
@@ -213,6 +248,7 @@ class TradingRuntime:
             targets,
             positions=self.portfolio.quantities(),
             pending=self.oms.pending_quantities(),
+            pending_sells=self.oms.pending_sells(),
             prices=self.prices,
             instruments=self.instruments,
             config=self.config.sizing,
@@ -310,44 +346,15 @@ class TradingRuntime:
         return False
 
     async def _check_kill(self) -> None:
-        self.risk.on_equity(self.portfolio.equity, self.clock.now())
-        day = self.risk.trading_day
-        self.store.put(
-            "risk_state",
-            {
-                "day": day.isoformat() if day else None,
-                "day_start": str(self.risk.day_start_equity),
-                "peak": str(self.risk.peak_equity),
-            },
-        )
-        if self.risk.kill_switch.poll() and not self._killed_handled:
-            self._killed_handled = True
-            await self.kill()
+        await runtime_control.check_kill(self)
 
     async def kill(self) -> None:
         """Cancel all open orders and, if configured, flatten the bot's positions."""
-        log.error("runtime.kill", reason=self.risk.kill_switch.reason)
-        try:
-            await self.engine.cancel_all()
-        except BrokerError as exc:
-            log.error("runtime.cancel_all_failed", error=str(exc))
-        if self.risk.limits.flatten_on_kill:
-            await self.flatten()
-        await self.reconcile()
+        await runtime_control.kill(self)
 
     async def flatten(self) -> list[ManagedOrder]:
-        """Market-sell every long the bot holds (bypasses the limits except rounding)."""
-        sent = []
-        for symbol, position in self.portfolio.positions.items():
-            instrument = self.instruments.get(symbol)
-            price = self.prices.get(symbol)
-            if instrument is None or price is None or position.quantity <= 0:
-                continue
-            quantity = instrument.round_quantity(position.quantity)
-            if quantity >= instrument.min_quantity and quantity > 0:
-                intent = OrderIntent(symbol, Side.SELL, quantity, price, reason="flatten")
-                sent.append(await self.oms.submit(intent))
-        return sent
+        """Close the bot's positions at market: spot longs sold, futures closed reduce-only."""
+        return await runtime_control.flatten(self)
 
     def stop(self) -> None:
         """Ask ``run`` to finish after the current step."""
@@ -376,20 +383,7 @@ class TradingRuntime:
 
     def status_line(self) -> str:
         """One line: equity, PnL, positions, open orders, fills, refusals, kill switch."""
-        p = self.portfolio
-        positions = " ".join(
-            f"{s}={q.quantity.normalize()}" for s, q in sorted(p.positions.items()) if q.quantity
-        )
-        refusals = sum(self.risk.refusals.values())
-        kill = self.risk.kill_switch.reason or "off"
-        return (
-            f"equity={p.equity:.2f} pnl={p.net_pnl:.2f} (realized {p.realized_pnl:.2f}, "
-            f"fees {p.fees:.2f}) positions[{positions or 'flat'}] open={len(self.oms.live)} "
-            f"fills={p.trades} (streamed {self.feed.fills.applied}, polled "
-            f"{self.stats.polled_fills}) stream={self.feed.status()} "
-            f"sent={self.stats.orders_sent} refusals={refusals} "
-            f"balance_diffs={self.stats.balance_differences} kill={kill}"
-        )
+        return runtime_control.status_line(self)
 
 
 def _dec(value: object) -> Decimal | None:

@@ -8,11 +8,13 @@ from decimal import Decimal
 
 import structlog
 
+from src.core.derivatives import DerivativeInstrument
 from src.core.errors import OrderMinimumError
 from src.core.execution import OrderType, Side
 from src.core.instruments import Instrument
 
 log = structlog.get_logger(__name__)
+ZERO = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -20,7 +22,9 @@ class Target:
     """What a strategy wants to hold in one pair.
 
     ``weight`` is the fraction of the pair's capital (quote currency) to hold: 1 is fully
-    invested, 0 flat, negative short (refused later unless leverage is enabled).
+    invested, 0 flat, negative short. A spot pair never goes short (sizing sells at most what
+    is held); a futures contract (``DerivativeInstrument``) takes any sign, and a weight above
+    1 is leverage (notional over ``capital_per_pair``).
     """
 
     symbol: str
@@ -43,6 +47,8 @@ class OrderIntent:
     limit_price: Decimal | None = None
     reducing: bool = False
     leverage: Decimal | None = None
+    #: Futures only: the venue may only shrink the position (flattening).
+    reduce_only: bool = False
     reason: str = "target"
 
     @property
@@ -101,24 +107,33 @@ def plan_order(
     price: Decimal,
     instrument: Instrument,
     config: SizingConfig,
+    pending_sells: Decimal = ZERO,
 ) -> OrderIntent | None:
     """The one order that moves ``position + pending`` to ``target``, or None if too small.
 
     Args:
         target: desired weight for the pair.
-        position: current base quantity held by the bot in this pair.
-        pending: signed base quantity still working in live orders (counted as if done, so a
+        position: current quantity held by the bot (base units; contracts for futures).
+        pending: signed quantity still working in live orders (counted as if done, so a
             slow fill never causes a second order for the same change).
         price: reference price (last close) in quote currency.
         instrument: rounding and minimums of the pair.
         config: capital and order-type settings.
+        pending_sells: the sells among ``pending`` (their quantity, not signed).
+
+    On a spot pair a sell never exceeds ``position - pending_sells``: a resting buy counts
+    in ``pending`` as if filled, and selling against it would leave the account short while
+    the buy still rests (the soak saw -4.7 SOL with ``cancel_on_flip`` off).
     """
     if price <= 0:
         raise ValueError(f"{target.symbol}: price must be positive, got {price}")
-    wanted = target.weight * config.capital_per_pair / price
+    wanted = target.weight * config.capital_per_pair / _notional(instrument, Decimal(1), price)
     delta = wanted - (position + pending)
     side = Side.BUY if delta > 0 else Side.SELL
-    quantity = instrument.round_quantity(abs(delta))
+    size = abs(delta)
+    if side is Side.SELL and not isinstance(instrument, DerivativeInstrument):
+        size = min(size, max(ZERO, position - abs(pending_sells)))
+    quantity = instrument.round_quantity(size)
     limit_price: Decimal | None = None
     order_type = OrderType.MARKET
     if config.limit_offset_bps is not None:
@@ -128,7 +143,8 @@ def plan_order(
         return None
     if (
         target.weight != 0
-        and quantity * price < config.rebalance_threshold * config.capital_per_pair
+        and _notional(instrument, quantity, price)
+        < config.rebalance_threshold * config.capital_per_pair
     ):
         return None
     try:
@@ -148,6 +164,13 @@ def plan_order(
     )
 
 
+def _notional(instrument: Instrument, quantity: Decimal, price: Decimal) -> Decimal:
+    """Quote value of ``quantity``: base units times price, or contracts at their size."""
+    if isinstance(instrument, DerivativeInstrument):
+        return instrument.quote_notional(quantity, price)
+    return quantity * price
+
+
 def plan_orders(
     targets: list[Target],
     *,
@@ -156,6 +179,7 @@ def plan_orders(
     prices: Mapping[str, Decimal],
     instruments: Mapping[str, Instrument],
     config: SizingConfig,
+    pending_sells: Mapping[str, Decimal] | None = None,
 ) -> list[OrderIntent]:
     """``plan_order`` for each target whose pair has a price and an instrument."""
     intents: list[OrderIntent] = []
@@ -170,6 +194,7 @@ def plan_orders(
             price=prices[target.symbol],
             instrument=instruments[target.symbol],
             config=config,
+            pending_sells=(pending_sells or {}).get(target.symbol, ZERO),
         )
         if intent is not None:
             intents.append(intent)

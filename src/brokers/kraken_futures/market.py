@@ -13,8 +13,8 @@ from src.brokers.kraken_futures.rest.client import KrakenFuturesRestClient
 from src.brokers.kraken_futures.symbols import InstrumentMap
 from src.core.clock import Clock
 from src.core.derivatives import DerivativeInstrument, DerivativeTicker, FundingRate
-from src.core.errors import UnknownSymbolError
-from src.core.market_data import Candle, PublicTrade
+from src.core.errors import MalformedResponseError, UnknownSymbolError
+from src.core.market_data import Candle, PublicTrade, Quote
 
 __all__ = ["FuturesMarketQueries"]
 
@@ -23,7 +23,15 @@ FEE_REFRESH_SECONDS = 3600.0
 
 
 class FuturesMarketQueries:
-    """Market-data methods shared by the adapter; needs ``rest``, ``clock`` and ``fees``."""
+    """Market-data methods shared by the adapter; needs ``rest``, ``clock`` and ``fees``.
+
+    ``fetch_candles`` and ``get_quote`` make the adapter the runtime's ``CandleSource`` and
+    ``QuoteSource``.
+    """
+
+    #: What ``fetch_candles`` reads: ``mark`` (default: what PnL, margin and liquidation are
+    #: valued at, and sampled even while nothing trades), ``trade`` or ``spot`` (the index).
+    candle_tick_type: str = "mark"
 
     rest: KrakenFuturesRestClient
     clock: Clock
@@ -104,6 +112,31 @@ class FuturesMarketQueries:
             count=count,
         )  # fmt: skip
         return parse.parse_candles(reply, symbol, RESOLUTIONS[resolution])
+
+    async def fetch_candles(
+        self, symbol: str, interval_minutes: int, since: datetime | None = None
+    ) -> list[Candle]:
+        """Closed candles of ``candle_tick_type`` from ``since`` (a ``CandleSource``).
+
+        Kraken's reply ends with the bar still forming; it is held back until a newer bar
+        exists, so each candle is handed out once, closed. (The venue's clock decides what is
+        closed, not ours: a replayed or accelerated venue keeps its own time.)
+        """
+        resolution = next((r for r, m in RESOLUTIONS.items() if m == interval_minutes), None)
+        if resolution is None:
+            raise ValueError(f"interval_minutes {interval_minutes}: no Kraken resolution")
+        bars = await self.get_candles(
+            symbol, resolution, tick_type=self.candle_tick_type, since=since
+        )
+        return bars[:-1]
+
+    async def get_quote(self, symbol: str) -> Quote:
+        """The ticker's best bid and ask (a ``QuoteSource``)."""
+        ticker = await self.get_ticker(symbol)
+        if ticker.bid is None or ticker.ask is None:
+            raise MalformedResponseError(f"{symbol}: the ticker has no bid and ask")
+        return Quote(symbol=ticker.symbol, bid=ticker.bid, ask=ticker.ask, last=ticker.last,
+                     timestamp=ticker.timestamp)  # fmt: skip
 
     async def get_funding_rates(self, symbol: str) -> list[FundingRate]:
         """Historical funding rates of a perpetual, oldest first."""

@@ -1,0 +1,264 @@
+"""The runtime's futures account: funding payments applied once, positions and margin reconciled.
+
+Venue-neutral: the runtime learns that it trades futures from the instruments its engine
+returns (``DerivativeInstrument``), and the engine offers what this module needs through the
+``FuturesAccount`` protocol (``KrakenFuturesAdapter`` does, and so does ``FuturesRiskGate``,
+which passes it through).
+
+* Funding: the venue's payments are fetched on every reconcile; each is applied once. The
+  watermark (the newest payment applied, and the payments at that instant) is stored in one
+  key with the per-contract totals, so one write applies a batch and a restart resumes after
+  it. At the first start the watermark is set to the venue's newest payment, so history from
+  before the bot is never counted; a payment is applied only to a contract the bot trades.
+* Reconcile: the venue's positions (side, size, entry, mark, unrealised PnL, liquidation
+  price, margin) are compared with the bot's own (by contracts held) and its settlement
+  balances with what the bot's fills and funding explain; differences are reported, never
+  overwritten (as for spot balances). The bot is assumed to be the only trader of its
+  contracts: a manual position in the same contract shows as a difference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Protocol, runtime_checkable
+
+import structlog
+
+from src.core.clock import Clock
+from src.core.derivatives import (
+    DerivativeInstrument,
+    DerivativePosition,
+    DerivativeTicker,
+    FundingPayment,
+    MarginSummary,
+    Settlement,
+)
+from src.core.errors import ConfigurationError
+from src.core.futures_gate import DerivativesEngine, FuturesRiskGate
+from src.core.futures_risk import FuturesRiskLimits
+from src.core.instruments import Instrument
+from src.core.order_store import OrderStore
+from src.core.portfolio import Portfolio
+
+__all__ = [
+    "FuturesAccount",
+    "FuturesBook",
+    "FuturesReconcile",
+    "PositionDifference",
+    "attach_futures",
+]
+
+log = structlog.get_logger(__name__)
+ZERO = Decimal(0)
+STATE_KEY = "futures_state"
+
+
+@runtime_checkable
+class FuturesAccount(Protocol):
+    """What a futures engine offers besides ``ExecutionEngine``: positions, margin, funding."""
+
+    async def get_futures_positions(self) -> list[DerivativePosition]:
+        """Open positions valued at the mark, with margin and liquidation price."""
+        ...
+
+    async def margin_for(self, symbol: str) -> MarginSummary | None:
+        """The margin account that backs ``symbol``."""
+        ...
+
+    async def get_ticker(self, symbol: str) -> DerivativeTicker:
+        """Mark, index and funding rate."""
+        ...
+
+    async def get_funding_payments(self, since: datetime | None = None) -> list[FundingPayment]:
+        """Funding received (+) or paid (-), oldest first."""
+        ...
+
+
+@dataclass(frozen=True)
+class PositionDifference:
+    """A contract whose venue position differs from what the bot's fills explain."""
+
+    symbol: str
+    expected: Decimal
+    actual: Decimal
+
+
+@dataclass
+class FuturesReconcile:
+    """One futures reconcile: the venue's view and the differences found."""
+
+    positions: dict[str, DerivativePosition] = field(default_factory=dict)
+    margin: dict[str, MarginSummary] = field(default_factory=dict)
+    position_differences: list[PositionDifference] = field(default_factory=list)
+    new_funding: int = 0
+
+
+def _key(payment: FundingPayment) -> str:
+    return f"{payment.symbol}@{payment.timestamp.isoformat()}"
+
+
+class FuturesBook:
+    """Funding and reconcile for the contracts a runtime trades.
+
+    Args:
+        engine: the futures engine.
+        portfolio: the runtime's book (funding is applied to it).
+        store: where the funding watermark and totals live (key ``futures_state``).
+        symbols: the contracts the bot trades.
+    """
+
+    def __init__(
+        self,
+        engine: FuturesAccount,
+        portfolio: Portfolio,
+        store: OrderStore,
+        symbols: Iterable[str],
+    ) -> None:
+        self.engine, self.portfolio, self.store = engine, portfolio, store
+        self.symbols = set(symbols)
+        self.last: FuturesReconcile | None = None
+        saved = store.get(STATE_KEY) or {}
+        self.until = datetime.fromisoformat(saved["until"]) if saved.get("until") else None
+        self.seen_at_until: set[str] = set(saved.get("seen", []))
+        self.started = bool(saved.get("started"))
+        self.today: dict[str, Decimal] = {s: Decimal(v) for s, v in saved.get("today", {}).items()}
+        self.day = date.fromisoformat(saved["day"]) if saved.get("day") else None
+        self.applied = int(saved.get("applied", 0))
+        for symbol, amount in saved.get("funding", {}).items():
+            portfolio.funding[symbol] = Decimal(amount)
+        for currency, amount in saved.get("balances", {}).items():
+            portfolio.funding_balances[currency] = Decimal(amount)
+
+    def paid_today(self, symbol: str, today: date) -> Decimal:
+        """Funding ``symbol`` paid on the UTC day ``today`` (positive = paid, net of receipts)."""
+        return -self.today.get(symbol, ZERO) if self.day == today else ZERO
+
+    async def sync_funding(self) -> int:
+        """Fetch the venue's funding payments and apply the new ones; returns how many."""
+        payments = await self.engine.get_funding_payments(self.until)
+        if not self.started:  # the first start: everything so far is history
+            self.started = True
+            newest = max((p.timestamp for p in payments), default=None)
+            self.until = newest
+            self.seen_at_until = {_key(p) for p in payments if p.timestamp == newest}
+            self._save()
+            return 0
+        new = [
+            p
+            for p in sorted(payments, key=lambda p: p.timestamp)
+            if p.symbol in self.symbols
+            and p.symbol in self.portfolio.positions
+            and (self.until is None or p.timestamp > self.until or (
+                p.timestamp == self.until and _key(p) not in self.seen_at_until))
+        ]  # fmt: skip
+        for payment in new:
+            self.portfolio.apply_funding(payment)
+            day = payment.timestamp.date()
+            if day != self.day:
+                self.day, self.today = day, {}
+            self.today[payment.symbol] = self.today.get(payment.symbol, ZERO) + payment.amount
+            if self.until is None or payment.timestamp > self.until:
+                self.until, self.seen_at_until = payment.timestamp, set()
+            self.seen_at_until.add(_key(payment))
+            log.info("futures.funding", symbol=payment.symbol, amount=str(payment.amount),
+                     currency=payment.currency, at=payment.timestamp.isoformat())  # fmt: skip
+        if new:
+            self.applied += len(new)
+            self._save()
+        return len(new)
+
+    def _save(self) -> None:
+        self.store.put(
+            STATE_KEY,
+            {
+                "started": self.started,
+                "until": self.until.isoformat() if self.until else None,
+                "seen": sorted(self.seen_at_until),
+                "funding": {s: str(v) for s, v in self.portfolio.funding.items()},
+                "balances": {c: str(v) for c, v in self.portfolio.funding_balances.items()},
+                "day": self.day.isoformat() if self.day else None,
+                "today": {s: str(v) for s, v in self.today.items()},
+                "applied": self.applied,
+            },
+        )
+
+    async def reconcile(self) -> FuturesReconcile:
+        """Funding, then the venue's positions and margin against the bot's."""
+        result = FuturesReconcile(new_funding=await self.sync_funding())
+        venue = {p.symbol: p for p in await self.engine.get_futures_positions()}
+        result.positions = {s: p for s, p in venue.items() if s in self.symbols}
+        for symbol in sorted(self.symbols):
+            expected = self.portfolio.position(symbol).quantity
+            position = venue.get(symbol)
+            actual = position.quantity if position else ZERO
+            if position is not None and position.mark_price is not None:
+                self.portfolio.mark(symbol, position.mark_price)
+            if actual != expected:
+                result.position_differences.append(PositionDifference(symbol, expected, actual))
+                log.warning("futures.position_difference", symbol=symbol,
+                            expected=str(expected), venue=str(actual))  # fmt: skip
+            margin = await self.engine.margin_for(symbol)
+            if margin is not None:
+                result.margin[symbol] = margin
+        self.last = result
+        return result
+
+    def describe(self) -> str:
+        """The status line's futures part: funding, liquidation prices, margin equity."""
+        funding = self.portfolio.funding_pnl
+        parts = [f"funding={funding:.4f}"]
+        last = self.last
+        if last is not None:
+            for symbol, p in sorted(last.positions.items()):
+                liq = f"{p.liquidation_price:.2f}" if p.liquidation_price else "none"
+                parts.append(f"{symbol}[mark {p.mark_price} liq {liq} upnl {p.unrealized_pnl}]")
+            equities = _equities(last.margin)
+            if equities:
+                parts.append("margin_equity=" + ",".join(equities))
+            parts.append(f"position_diffs={len(last.position_differences)}")
+        return " ".join(parts)
+
+
+def _equities(margin: Mapping[str, MarginSummary]) -> list[str]:
+    seen: dict[str, MarginSummary] = {}
+    for summary in margin.values():  # contracts of one margin group share the summary
+        seen.setdefault(f"{summary.currency}:{summary.margin_equity}", summary)
+    return [f"{s.margin_equity:.2f}{s.currency}" for s in seen.values()]
+
+
+def attach_futures(
+    engine: object,
+    instruments: Mapping[str, Instrument],
+    portfolio: Portfolio,
+    store: OrderStore,
+    limits: FuturesRiskLimits,
+    clock: Clock,
+) -> tuple[FuturesBook, FuturesRiskGate] | None:
+    """The futures book and risk gate for a runtime whose instruments are contracts.
+
+    None when they are spot pairs. Refused (``ConfigurationError``): spot and futures mixed,
+    inverse contracts (the runtime's spot limits count notional as quantity times price, so
+    it trades linear contracts only), an engine without positions, margin and funding.
+    """
+    contracts = [i for i in instruments.values() if isinstance(i, DerivativeInstrument)]
+    if not contracts:
+        return None
+    if len(contracts) != len(instruments):
+        raise ConfigurationError("one runtime trades spot pairs or futures contracts, not both")
+    inverse = [c.symbol for c in contracts if c.settlement is Settlement.INVERSE]
+    if inverse:
+        raise ConfigurationError(f"the runtime trades linear contracts only, not {inverse}")
+    if not isinstance(engine, FuturesAccount):
+        raise ConfigurationError(
+            "the engine's instruments are futures contracts but it reports no futures "
+            "positions, margin and funding (FuturesAccount)"
+        )
+    book = FuturesBook(engine, portfolio, store, instruments)
+    gate_engine: DerivativesEngine = engine  # type: ignore[assignment]
+    gate = FuturesRiskGate(
+        gate_engine, limits, funding_paid_today=lambda s: book.paid_today(s, clock.now().date())
+    )
+    return book, gate
