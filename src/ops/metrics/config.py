@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -44,7 +44,7 @@ def read_config_table(name: str, path: Path | None = None) -> dict[str, Any]:
     return table
 
 
-class _EnvFirst(BaseSettings):
+class EnvFirstSettings(BaseSettings):
     """Settings whose environment variables override what the config file says."""
 
     @classmethod
@@ -61,8 +61,13 @@ class _EnvFirst(BaseSettings):
                 raise ConfigurationError(f"[{name}] unknown key {key!r}{hint}")
         try:
             return cls(**table)
-        except ValueError as exc:  # pydantic's ValidationError: name the table
-            raise ConfigurationError(f"[{name}]: {exc}") from None
+        except ValidationError as exc:  # one line naming the table, the key and the value
+            first = exc.errors()[0]
+            key = ".".join(str(p) for p in first["loc"])
+            reason = str(first["msg"]).removeprefix("Value error, ")
+            value = table.get(str(first["loc"][0]))
+            shown = "" if "url" in key else f" = {value!r}"  # URLs hold tokens: never shown
+            raise ConfigurationError(f"[{name}] {key}{shown}: {reason}") from None
 
     @classmethod
     def settings_customise_sources(
@@ -73,12 +78,13 @@ class _EnvFirst(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Read the environment (and ``.env``) first, then the arguments (the file's table)."""
         # The file's table comes in as init arguments; an environment variable (compose,
         # systemd) must win over it, as it does for every other ktrade setting.
         return env_settings, dotenv_settings, init_settings
 
 
-class MetricsConfig(_EnvFirst):
+class MetricsConfig(EnvFirstSettings):
     """Where ``/metrics`` is served and how often the runtime is sampled; frozen.
 
     Attributes:
