@@ -22,6 +22,10 @@ COMMANDS: dict[str, str] = {
     "paper": "trade on the local paper exchange (no real money)",
     "live": "trade on Kraken with real money (after a paper session and a typed confirmation)",
     "status": "what a bot is doing: positions, open orders, PnL, kill switch (from its database)",
+    "pause": "pause a running bot's new entries (exits still go out), via its dashboard",
+    "resume": "resume a paused bot's new entries",
+    "cancel-all": "cancel every open order of a running bot's account",
+    "flatten": "close a running bot's positions at market (all, or --symbol)",
 }
 #: Shared options that take a value (so their value is never mistaken for a subcommand).
 _VALUE_OPTIONS = ("--config", "--log-level", "--log-format")
@@ -56,7 +60,7 @@ class Command(Protocol):
 
 def load_command(name: str) -> Command:
     """Import the module of subcommand ``name``."""
-    module: Command = importlib.import_module(f"src.cli.commands.{name}")
+    module: Command = importlib.import_module(f"src.cli.commands.{name.replace('-', '_')}")
     return module
 
 

@@ -38,6 +38,10 @@ def test_help_lists_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None
         "paper",
         "live",
         "status",
+        "pause",
+        "resume",
+        "cancel-all",
+        "flatten",
     }
 
 
