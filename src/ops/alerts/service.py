@@ -79,7 +79,7 @@ class RuntimeAlerts:
         await self.check()  # the last step's news (a kill switch tripped while stopping)
         if self.config.session_summary and self.config.wants("daily_pnl"):
             await self._deliver(self.rules.summary("session ended"))
-        summary = self.limiter.summary(self.config.title_prefix)
+        summary = self.limiter.summary(self.config.title_prefix, force=True)
         if summary is not None:
             await self._deliver(summary)
 

@@ -40,7 +40,9 @@ def test_an_outage_cannot_send_more_than_the_cap_per_minute() -> None:
     assert sent == 3
     assert sum(limiter.held.values()) == 197
     assert limiter.summary("ktrade") is None  # no room for it either, yet
-    clock.t = 60.0
+    clock.t = 59.0
+    assert limiter.summary("ktrade") is None  # room now, but not due: held for under a minute
+    clock.t = 61.0
     summary = limiter.summary("ktrade")
     assert summary is not None and summary.level is Level.WARNING
     assert summary.title == "ktrade: 197 alert(s) held back"
@@ -49,15 +51,23 @@ def test_an_outage_cannot_send_more_than_the_cap_per_minute() -> None:
     assert limiter.summary("ktrade") is None  # nothing more held: nothing to say
 
 
-def test_a_summary_counts_toward_the_cap() -> None:
+def test_a_summary_waits_the_cooldown_and_counts_toward_the_cap() -> None:
     clock = Clock()
     limiter = AlertLimiter(cooldown=600, max_per_minute=2, monotonic=clock)
     fill = Alert("fill", "fill", "x")
     assert limiter.offer(fill)
+    clock.t = 1
     assert not limiter.offer(fill)
     assert not limiter.offer(fill)
+    clock.t = 599
+    assert limiter.summary("bot") is None  # a storm: one summary per cooldown, not per repeat
+    clock.t = 601
     summary = limiter.summary("bot")
     assert summary is not None and "2 x fill" in summary.body
-    assert not limiter.offer(Alert("other", "o", "o"))  # the summary took the last slot
-    clock.t = 61
     assert limiter.offer(Alert("other", "o", "o"))
+    assert not limiter.offer(Alert("third", "t", "t"))  # the summary took a slot of the two
+    assert limiter.summary("bot") is None
+    assert limiter.summary("bot", force=True) is None  # held "third", but the cap is full
+    clock.t = 662
+    forced = limiter.summary("bot", force=True)  # the session's end: not waiting the cooldown
+    assert forced is not None and "1 x third" in forced.body
