@@ -18,6 +18,7 @@ from pathlib import Path
 
 from src.app.preflight import preflight
 from src.app.session import SessionSettings, Venue, build_runtime
+from src.app.session_state import SessionState
 from src.app.strategy_choice import make_strategy
 from src.app.summary import summarize
 from src.app.venue import DeadMansSwitch
@@ -93,9 +94,13 @@ async def trade(venue: Venue, plan: SessionPlan) -> int:
             venue.adapter, timeout=plan.dead_man_timeout, monotonic=venue.exchange_clock.monotonic
         )
         heartbeats.append(dead_man)
+    # Each status line is printed and kept in the database, with the kill switch's state,
+    # for `ktrade status` to read while the bot runs.
+    state = SessionState(venue.mode, echo=print_status)
     runtime = build_runtime(
-        venue, plan.strategy, plan.settings, heartbeats=heartbeats, status_sink=print_status
+        venue, plan.strategy, plan.settings, heartbeats=heartbeats, status_sink=state.sink
     )
+    state.attach(runtime.store, runtime.risk.kill_switch)
     if dead_man is not None:  # a switch that cannot be kept armed stops new trading
         dead_man.on_lost = runtime.risk.kill_switch.trip
     if plan.on_runtime is not None:
@@ -105,7 +110,7 @@ async def trade(venue: Venue, plan: SessionPlan) -> int:
     if not await preflight(venue):
         return 2
     install_signals(runtime)
-    async with running(plan.services, runtime):
+    async with running([state.service, *plan.services], runtime):
         try:
             if dead_man is not None:
                 # Armed before the runtime starts: its first step can send orders before the

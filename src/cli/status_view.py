@@ -7,6 +7,7 @@ fill's price and the output says so.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -36,8 +37,9 @@ class BotStatus:
     risk_state: dict[str, Any]
     kill: dict[str, Any] | None
     kill_file: Path | None
-    last_status: str | None
+    last_status: dict[str, Any] | None
     unknown_orders: list[ManagedOrder] = field(default_factory=list)
+    session: dict[str, Any] | None = None
 
     @property
     def realized(self) -> Decimal:
@@ -57,7 +59,7 @@ class BotStatus:
     def kill_line(self) -> str:
         """The kill switch, as far as the database and the kill file tell."""
         if self.kill:
-            return f"TRIPPED: {self.kill.get('reason')} (at {self.kill.get('at', '?')})"
+            return f"TRIPPED: {self.kill.get('reason')} (at {_when(self.kill.get('at'))})"
         if self.kill_file is not None and self.kill_file.exists():
             return f"kill file {self.kill_file} is PRESENT: the bot trips it on its next step"
         where = f"; touch {self.kill_file} to trip it" if self.kill_file else ""
@@ -94,10 +96,59 @@ def read_status(path: Path, kill_file: Path | None) -> BotStatus:
             risk_state=store.get("risk_state") or {},
             kill=store.get("kill_switch"),
             kill_file=kill_file,
-            last_status=store.get("status_line"),
+            last_status=_status_record(store.get("status_line")),
+            session=store.get("session"),
         )
     finally:
         store.close()
+
+
+def _status_record(raw: Any) -> dict[str, Any] | None:
+    """The session's last status line as ``{"line", "at"}`` (a bare string: no time known)."""
+    if isinstance(raw, str):
+        return {"line": raw, "at": None}
+    return raw if isinstance(raw, dict) and raw.get("line") else None
+
+
+def _parse(stamp: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return None
+
+
+def _when(stamp: Any) -> str:
+    """An ISO time as ``YYYY-MM-DD HH:MM:SS UTC``; anything else as it is."""
+    at = _parse(stamp)
+    if at is None or at.tzinfo is None:
+        return str(stamp) if stamp else "?"
+    return f"{at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+
+
+def _alive(pid: Any) -> bool | None:
+    """Whether process ``pid`` exists on this machine (None: cannot tell)."""
+    if not isinstance(pid, int) or pid <= 0:
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return None  # another user's process, or a platform without signal 0
+    return True
+
+
+def session_line(session: dict[str, Any] | None) -> str | None:
+    """Whether the bot that writes the database runs, as far as its session record tells."""
+    if not session:
+        return None
+    mode, pid = session.get("mode", "?"), session.get("pid")
+    started = _when(session.get("started"))
+    if session.get("ended"):
+        return f"stopped ({mode}), {_when(session['ended'])}; it had started {started}"
+    if _alive(pid) is False:
+        return f"NOT RUNNING: pid {pid} ({mode}, started {started}) is gone without a clean stop"
+    return f"running ({mode}, pid {pid}), since {started}"
 
 
 def _ago(then: datetime, now: datetime) -> str:
@@ -115,12 +166,15 @@ def render(status: BotStatus, *, recent_fills: int = 5, now: datetime | None = N
     """The status as lines for a terminal."""
     now = now or datetime.now(UTC)
     held = [p for p in status.positions.values() if p.quantity]
-    lines = [
-        f"database     {status.path} (last write {_ago(status.modified, now)})",
-        f"kill switch  {status.kill_line()}",
-    ]
+    lines = [f"database     {status.path} (last write {_ago(status.modified, now)})"]
+    bot = session_line(status.session)
+    if bot:
+        lines.append(f"bot          {bot}")
+    lines.append(f"kill switch  {status.kill_line()}")
     if status.last_status:
-        lines.append(f"last status  {status.last_status}")
+        at = _parse(status.last_status.get("at"))
+        when = f"({_ago(at, now)}) " if at is not None and at.tzinfo is not None else ""
+        lines.append(f"last status  {when}{status.last_status['line']}")
     lines += ["", f"positions ({len(held)} open)"]
     lines.append(
         table(
@@ -230,6 +284,8 @@ def as_dict(status: BotStatus) -> dict[str, Any]:
     return {
         "database": str(status.path),
         "modified": status.modified.isoformat(),
+        "session": status.session,
+        "last_status": status.last_status,
         "kill_switch": status.kill,
         "kill_file_present": bool(status.kill_file and status.kill_file.exists()),
         "positions": {

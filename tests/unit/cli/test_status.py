@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -123,3 +124,48 @@ def test_status_without_any_database_says_how_to_get_one(
     assert result.code == 2
     assert "error: no runtime database in" in result.err
     assert "fix: start a bot with `ktrade paper`" in result.err
+
+
+def test_status_shows_a_running_bots_last_status_line_and_its_trip(
+    home: Home, ktrade: Callable[..., Result]
+) -> None:
+    import os
+
+    db = _bot_db(home.root / "bot.sqlite")
+    store = OrderStore(db)
+    now = datetime.now(UTC)
+    started = (now - timedelta(minutes=5)).isoformat()
+    store.put("session", {"mode": "live", "pid": os.getpid(), "started": started, "ended": None})
+    line = "equity=988.00 pnl=-12.00 positions[flat] open=0 kill=signal SIGUSR1"
+    store.put("status_line", {"line": line, "at": (now - timedelta(seconds=3)).isoformat()})
+    store.put("kill_switch", {"reason": "signal SIGUSR1", "at": "2026-01-05T12:00:07+00:00"})
+    store.close()
+    result = ktrade("status", "--db", str(db))
+    out = result.out.splitlines()
+    assert f"bot          running (live, pid {os.getpid()}), since " in result.out
+    assert "kill switch  TRIPPED: signal SIGUSR1 (at 2026-01-05 12:00:07 UTC)" in out
+    [shown] = [s for s in out if s.startswith("last status")]
+    assert re.fullmatch(rf"last status  \([34] s ago\) {re.escape(line)}", shown), shown
+    doc = json.loads(ktrade("status", "--db", str(db), "--json").out)
+    assert doc["last_status"]["line"] == line
+    assert doc["kill_switch"]["reason"] == "signal SIGUSR1"
+    assert doc["session"]["mode"] == "live"
+
+
+def test_status_tells_a_crashed_bot_from_a_stopped_one(
+    home: Home, ktrade: Callable[..., Result]
+) -> None:
+    db = _bot_db(home.root / "bot.sqlite")
+    store = OrderStore(db)
+    gone = 2**22 + 12345  # above Linux's default pid_max: no such process
+    session = {"mode": "paper", "pid": gone, "started": T0.isoformat(), "ended": None}
+    store.put("session", session)
+    store.close()
+    assert f"NOT RUNNING: pid {gone} (paper, started 2026-01-05 12:00:00 UTC)" in (
+        ktrade("status", "--db", str(db)).out
+    )
+    store = OrderStore(db)
+    store.put("session", {**session, "ended": (T0 + timedelta(hours=1)).isoformat()})
+    store.close()
+    out = ktrade("status", "--db", str(db)).out
+    assert "bot          stopped (paper), 2026-01-05 13:00:00 UTC" in out
