@@ -145,3 +145,37 @@ async def test_a_breached_futures_limit_refuses_the_order_with_its_reason(
     assert await adapter.find_order(order.client_order_id) is None
     assert "futures_refusals=1" in runtime.status_line()
     await runtime.shutdown()
+
+
+async def test_a_restart_keeps_positions_and_funding_and_flatten_closes_reduce_only(
+    adapter: KrakenFuturesAdapter, venue: FuturesPaperExchange, tmp_path: Path
+) -> None:
+    path = tmp_path / "f.db"
+    runtime, candles = runtime_for(adapter, ["-1"], [60000, 60000], path)
+    await runtime.start()
+    candles.released = 2
+    await runtime.step()  # short 0.0166
+    at = venue.lifecycle.next_funding
+    assert at is not None
+    venue.lifecycle.current[PF] = D("0.0001")
+    venue.lifecycle.fund(at)  # the short receives 0.0166 * 0.0001 * 60,000
+    await runtime.reconcile()
+    assert runtime.portfolio.funding_pnl == D("0.0996")
+    await runtime.shutdown()
+    runtime.store.close()
+
+    again, _ = runtime_for(adapter, [], [60000, 60000], path)
+    report = await again.start()  # the same database: nothing is applied twice
+    assert again.portfolio.position(PF).quantity == D("-0.0166")
+    assert again.portfolio.funding_pnl == D("0.0996")
+    assert report.futures is not None and report.futures.position_differences == []
+    assert report.balance_differences == []
+    [order] = await again.flatten()  # buys back the short, reduce-only
+    assert order.side is Side.BUY and order.quantity == D("0.0166")
+    assert order.status is OrderStatus.FILLED
+    [sent] = [o for o in venue.engine.orders.values() if o.cli_ord_id == order.client_order_id]
+    assert sent.reduce_only  # the venue was told: it can only close
+    await again.reconcile()
+    assert await adapter.get_futures_positions() == []
+    assert again.portfolio.position(PF).quantity == 0
+    await again.shutdown()
