@@ -256,6 +256,9 @@ def attach_futures(
             "the engine's instruments are futures contracts but it reports no futures "
             "positions, margin and funding (FuturesAccount)"
         )
+    if not limits.allowed_symbols & set(instruments):
+        log.warning("futures.no_symbol_allowed", symbols=sorted(instruments),
+                    allowed=sorted(limits.allowed_symbols))  # fmt: skip
     book = FuturesBook(engine, portfolio, store, instruments)
     gate_engine: DerivativesEngine = engine  # type: ignore[assignment]
     gate = FuturesRiskGate(

@@ -182,6 +182,8 @@ class TradingRuntime:
             if attached is not None:
                 self.futures, self.futures_gate = attached
                 self.oms.engine = self.futures_gate  # every order (and flatten) is checked
+                if not self.risk.limits.allow_leverage:  # RiskLimits would refuse every short
+                    log.warning("runtime.futures_without_allow_leverage")
 
     def _restore_risk(self) -> None:
         saved = self.store.get("risk_state")
@@ -204,26 +206,27 @@ class TradingRuntime:
             self.data_at[candle.symbol] = self.clock.monotonic()
 
     async def reconcile(self) -> ReconcileReport:
-        """Reconcile orders and fills, then compare balances (differences are only reported)."""
+        """Reconcile orders and fills, then compare balances (differences are only reported).
+
+        Futures also fetch funding and compare positions and margin (``FuturesBook``).
+        """
         mark = self.feed.poll_mark()
         report = await self.oms.reconcile()
         self.feed.polled(mark)
         self.stats.polled_fills += report.new_fills
         self.stats.last_reconcile = report
         self.store.checkpoint()  # here, on the timer, rather than inside an order's path
+        explained = None
+        if self.futures is not None:  # funding first: it moves the balances too
+            report.futures = await self.futures.reconcile()
+            explained = self.portfolio.expected_with_funding()
         account = await self.engine.get_account()
         # Venues round each fill's cost to the asset's display precision (Kraken: USD to 4
         # decimals), so allow one unit of that per fill before calling it a difference.
         tolerance = self.config.balance_tolerance * (self.portfolio.trades + 1)
-        differences = self.portfolio.reconcile_balances({a: account[a] for a in account}, tolerance)
-        if self.futures is not None:
-            futures = await self.futures.reconcile()
-            report.futures = futures
-            # Funding moved the balances too; positions are compared by contracts held.
-            explained = self.portfolio.expected_with_funding()
-            differences = self.portfolio.reconcile_balances(
-                {a: account[a] for a in account}, tolerance, explained
-            )
+        differences = self.portfolio.reconcile_balances(
+            {a: account[a] for a in account}, tolerance, explained
+        )
         report.balance_differences = differences
         self.stats.balance_differences = len(differences)
         for diff in differences:
