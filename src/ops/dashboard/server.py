@@ -18,6 +18,12 @@ from src.ops.dashboard.settings import DashboardSettings
 from src.ops.dashboard.snapshot import FillReader, View, snapshot
 
 SESSION_COOKIE = "ktrade_session"
+_ERRORS: dict[int, type[web.HTTPException]] = {
+    400: web.HTTPBadRequest,
+    401: web.HTTPUnauthorized,
+    403: web.HTTPForbidden,
+    404: web.HTTPNotFound,
+}
 _STATIC = {"dashboard.js": "text/javascript", "dashboard.css": "text/css"}
 #: Same-origin only: the page's script and style come from this server, nothing else runs.
 _CSP = (
@@ -30,7 +36,7 @@ Dispatch = Callable[[OperatorControls, str, Mapping[str, Any]], Awaitable[Contro
 def _symbol(body: Mapping[str, Any]) -> str:
     symbol = body.get("symbol")
     if not isinstance(symbol, str) or not symbol:
-        raise web.HTTPBadRequest(text="close_position needs a symbol")
+        raise _refused(400, "close_position", "close_position needs a symbol")
     return symbol
 
 
@@ -56,6 +62,13 @@ CONTROLS: dict[str, Dispatch] = {
 
 def _json(data: object, status: int = 200) -> web.Response:
     return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, default=str))
+
+
+def _refused(status: int, action: str, message: str) -> web.HTTPException:
+    """A control request refused before it ran, as JSON the page's script can show."""
+    kind = _ERRORS[status]
+    text = json.dumps({"action": action, "ok": False, "message": message})
+    return kind(text=text, content_type="application/json")
 
 
 @web.middleware
@@ -213,22 +226,25 @@ class DashboardApp:
 
     async def control(self, request: web.Request) -> web.StreamResponse:
         """Run one control; the body must say ``{"confirm": true}`` (the confirm step)."""
-        actor = self._actor(request)
+        action = request.match_info["action"]
+        try:
+            actor = self._actor(request)
+        except web.HTTPUnauthorized:
+            raise _refused(401, action, "log in, or send Authorization: Bearer <token>") from None
         session = self._session(request)
         if session is not None and not self.auth.check_csrf(
             session, request.headers.get("X-CSRF-Token")
         ):
-            raise web.HTTPForbidden(text="missing or wrong X-CSRF-Token")
-        action = request.match_info["action"]
+            raise _refused(403, action, "missing or wrong X-CSRF-Token")
         dispatch = CONTROLS.get(action)
         if dispatch is None:
-            raise web.HTTPNotFound(text=f"no control {action!r}; try one of {sorted(CONTROLS)}")
+            raise _refused(404, action, f"no control {action!r}; one of {sorted(CONTROLS)}")
         try:
             body = await request.json()
         except ValueError:
-            raise web.HTTPBadRequest(text="the body must be JSON") from None
+            raise _refused(400, action, "the body must be JSON") from None
         if not isinstance(body, dict) or body.get("confirm") is not True:
-            raise web.HTTPBadRequest(text='not confirmed: send {"confirm": true}')
+            raise _refused(400, action, 'not confirmed: send {"confirm": true}')
         result = await dispatch(self.controls, actor, body)
         return _json(asdict(result), status=200 if result.ok else 409)
 
