@@ -2,9 +2,10 @@
 
 ``tests/unit/`` is pure (no sockets, no subprocesses), ``tests/integration/`` uses real loopback
 sockets, ``tests/conformance/`` runs every broker against its local venue, ``tests/docs/`` runs
-the user's guide. Each test is marked by its folder, so ``pytest -m unit`` selects exactly the
-unit folder, and every unit-marked test runs under a guard that fails it if it connects or
-binds a socket or starts a process, even when the code under test swallows the error.
+the user's guide, ``tests/e2e/`` drives the dashboard in a real browser. Each test is marked
+by its folder, so ``pytest -m unit`` selects exactly the unit folder, and every unit-marked
+test runs under a guard that fails it if it connects or binds a socket or starts a process,
+even when the code under test swallows the error.
 """
 
 from __future__ import annotations
@@ -26,12 +27,14 @@ KINDS: dict[str, tuple[str, ...]] = {
     "integration": ("integration",),
     "conformance": ("conformance", "integration"),
     "docs": ("docs", "integration"),
+    "e2e": ("e2e", "integration"),
 }
 MARKERS = {
     "unit": "pure: no sockets, no subprocesses (tests/unit/)",
     "integration": "real loopback sockets (tests/integration/, conformance/, docs/)",
     "conformance": "the ExecutionEngine contract over every broker (tests/conformance/)",
     "docs": "the user's guide's code, run (tests/docs/)",
+    "e2e": "a real browser (Playwright on Chromium) drives the dashboard (tests/e2e/)",
 }
 
 __all__ = ["paper_exchange", "paper_options"]
