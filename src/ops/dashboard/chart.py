@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-WIDTH, HEIGHT, PAD_X, PAD_Y = 640, 180, 64, 16
+WIDTH, HEIGHT, PAD_X, PAD_Y = 640, 190, 64, 24
 
 
 def _scale(values: Sequence[float]) -> tuple[float, float]:

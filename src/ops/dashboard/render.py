@@ -65,9 +65,15 @@ def _header(s: Mapping[str, Any]) -> str:
     return (
         f'<span class="mode mode-{mode.lower()}" id="mode">{mode}</span> '
         f'<span id="endpoint">{_e(s["endpoint"])}</span> '
-        f'<span class="muted">{_e(", ".join(s["symbols"]))} &middot; {_e(s["now"])}</span>'
+        f'<span class="muted">{_e(", ".join(s["symbols"]))} &middot; '
+        f"{_e(_when(s['now']))} UTC</span>"
         f"{''.join(banners)}"
     )
+
+
+def _when(iso: str) -> str:
+    """``2026-12-03T09:06:26.93+00:00`` -> ``2026-12-03 09:06:26`` (every time shown is UTC)."""
+    return iso.replace("T", " ")[:19]
 
 
 def _account(s: Mapping[str, Any]) -> str:
@@ -123,7 +129,7 @@ def _orders(s: Mapping[str, Any]) -> str:
             o["limit_price"],
             o["status"],
             o["order_id"],
-            o["created_at"],
+            _when(o["created_at"]),
         ]
         for o in s["orders"]
     ]
@@ -138,13 +144,22 @@ def _orders(s: Mapping[str, Any]) -> str:
         "order id",
         "created",
     ]
-    return table(headers, rows, "no open orders")
+    foreign = s.get("foreign_orders", 0)
+    note = (
+        (
+            f'<p class="muted" id="foreign-orders">{foreign} more open order(s) on the account '
+            "that the bot did not place (cancel all cancels them too)</p>"
+        )
+        if foreign
+        else ""
+    )
+    return table(headers, rows, "no open orders of the bot") + note
 
 
 def _fills(s: Mapping[str, Any]) -> str:
     rows = [
         [
-            f["time"],
+            _when(f["time"]),
             f["symbol"],
             f["side"],
             f["quantity"],
@@ -208,7 +223,7 @@ def _health(s: Mapping[str, Any]) -> str:
 
 def _actions(s: Mapping[str, Any]) -> str:
     rows = [
-        [a["at"], a["actor"], a["action"], a["symbol"] or "", a["outcome"], a["message"]]
+        [_when(a["at"]), a["actor"], a["action"], a["symbol"] or "", a["outcome"], a["message"]]
         for a in s["actions"]
     ]
     return table(

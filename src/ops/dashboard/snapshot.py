@@ -150,6 +150,12 @@ def _orders(runtime: TradingRuntime) -> list[dict[str, Any]]:
     ]
 
 
+def _foreign_orders(runtime: TradingRuntime) -> int:
+    """Open orders on the account the bot did not place, as of the last reconcile."""
+    report = runtime.stats.last_reconcile
+    return 0 if report is None else len(report.orphans)
+
+
 def _switches(runtime: TradingRuntime) -> dict[str, Any]:
     switch = runtime.risk.kill_switch
     return {
@@ -180,6 +186,7 @@ def snapshot(view: View, fills: FillReader, log_lines: int = 40) -> dict[str, An
         "account": _account(runtime),
         "positions": _positions(runtime),
         "orders": _orders(runtime),
+        "foreign_orders": _foreign_orders(runtime),
         "fills": fills.recent(runtime, RECENT_FILLS),
         "risk": [asdict(g) for g in risk_gauges(runtime, view.monitor)],
         "refusals": dict(runtime.risk.refusals),
