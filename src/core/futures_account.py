@@ -241,7 +241,8 @@ def attach_futures(
 
     None when they are spot pairs. Refused (``ConfigurationError``): spot and futures mixed,
     inverse contracts (the runtime's spot limits count notional as quantity times price, so
-    it trades linear contracts only), an engine without positions, margin and funding.
+    it trades linear contracts only), fixed maturities (settlement at expiry is not booked),
+    an engine without positions, margin and funding.
     """
     contracts = [i for i in instruments.values() if isinstance(i, DerivativeInstrument)]
     if not contracts:
@@ -251,6 +252,9 @@ def attach_futures(
     inverse = [c.symbol for c in contracts if c.settlement is Settlement.INVERSE]
     if inverse:
         raise ConfigurationError(f"the runtime trades linear contracts only, not {inverse}")
+    dated = [c.symbol for c in contracts if not c.is_perpetual]
+    if dated:  # their settlement at expiry would not be booked
+        raise ConfigurationError(f"the runtime trades perpetuals only, not {dated}")
     if not isinstance(engine, FuturesAccount):
         raise ConfigurationError(
             "the engine's instruments are futures contracts but it reports no futures "

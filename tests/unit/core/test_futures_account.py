@@ -10,6 +10,7 @@ import pytest
 
 from src.core.clock import ManualClock
 from src.core.derivatives import (
+    ContractType,
     DerivativeInstrument,
     DerivativePosition,
     DerivativeTicker,
@@ -132,9 +133,13 @@ def test_attach_futures_only_for_linear_contracts_on_a_futures_engine(tmp_path: 
     attached = attach_futures(Venue(), {"PF_XBTUSD": PF}, Portfolio(), store, limits, clock)
     assert attached is not None and attached[1].limits is limits
     inverse = PF.model_copy(update={"symbol": "PI_XBTUSD", "settlement": Settlement.INVERSE})
+    dated = PF.model_copy(
+        update={"symbol": "FF_XBTUSD_260925", "contract_type": ContractType.FIXED_MATURITY}
+    )
     cases: list[tuple[object, dict[str, Instrument], str]] = [
         (Venue(), {"PF_XBTUSD": PF, "BTC/USD": spot}, "not both"),
         (Venue(), {"PI_XBTUSD": inverse}, "linear contracts only"),
+        (Venue(), {"FF_XBTUSD_260925": dated}, "perpetuals only"),
         (object(), {"PF_XBTUSD": PF}, "FuturesAccount"),
     ]
     for engine, instruments, message in cases:
