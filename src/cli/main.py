@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "download": "fetch candles into the candle store, or import Kraken's CSV archives",
     "universe": "choose pairs by quote, status, volume and spread; write them to the config",
     "train": "walk-forward train a model, tracked in MLflow",
+    "tune": "search model and policy parameters in nested walk-forward (Optuna; Ray optional)",
     "backtest": "replay a strategy through the live strategy, risk and order code; HTML report",
     "paper": "trade on the local paper exchange (no real money)",
     "live": "trade on Kraken with real money (after a paper session and a typed confirmation)",
