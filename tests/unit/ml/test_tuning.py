@@ -16,6 +16,7 @@ from src.ml.labels import FWD_RETURN, LABEL
 from src.ml.pipeline import plan
 from src.ml.tracking import MLflowTracker, NullTracker
 from src.ml.tuning import TuneConfig, apply_overrides, nested_search, tune
+from src.ml.tuning.rebuild import rebuild
 from tests.unit.ml.conftest import ConfigFactory
 
 SEARCH = TuneConfig.model_validate(
@@ -117,6 +118,8 @@ def test_trials_are_child_runs_and_a_repeat_gives_the_same_figures(
     names = {a.path for a in client.list_artifacts(first.run_id, "report")}
     assert names == {"report/quant_report.csv", "report/quant_report.json"}
     assert first.report["fold"].to_list() == ["0", "1", "pooled"]
+    rebuilt = rebuild(first.run_id, tracking_uri)
+    assert rebuilt.tune == SEARCH and rebuilt.config == config and rebuilt.data_matches
     second = tune(config, SEARCH, NullTracker(), executor=ProcessPool(1))
     assert [t.value for t in second.search.trials] == [t.value for t in first.search.trials]
     keep = {k: v for k, v in first.metrics.items() if "trial" not in k and "deflated" not in k}
