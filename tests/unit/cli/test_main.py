@@ -38,6 +38,7 @@ def test_help_lists_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None
         "paper",
         "live",
         "status",
+        "tune",
         "pause",
         "resume",
         "cancel-all",
