@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import statistics
 import time
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -100,8 +101,11 @@ async def pks(server: Server, count: int, executions: bool = False) -> tuple[lis
         for start in range(0, count, BATCH):
             begin = cpu_seconds()
             for _ in range(min(BATCH, count - start)):
+                # The same order as ours, client order id included (ours always sends one: a
+                # lost reply is resolved by it); PKS sends numbers as floats.
                 params = {"order_type": "limit", "side": "buy", "symbol": SYMBOL,
-                          "order_qty": float(QTY), "limit_price": float(PRICE)}  # fmt: skip
+                          "cl_ord_id": str(uuid.uuid4()), "order_qty": float(QTY),
+                          "limit_price": float(PRICE)}  # fmt: skip
                 sent = time.perf_counter()
                 reply = await request("add_order", params)
                 times.append(time.perf_counter() - sent)

@@ -21,6 +21,12 @@ log = logging.getLogger(__name__)
 # REST order status -> WS v2 order_status
 _STATUS = {"pending": "pending_new", "open": "new", "closed": "filled",
            "canceled": "canceled", "expired": "expired"}  # fmt: skip
+#: Reports left out for a subscription with ``order_status: false``. Kraken: "Otherwise, only
+#: open / close transitions will be streamed: new, filled, canceled, expired" (websocket-v2/
+#: executions). ``pending_new`` and ``status`` (a trigger's state) are the transitions that are
+#: neither; fills (``trade``), amends, restatements and iceberg refills are events, not
+#: transitions, and still stream: an executions subscription that hid fills would not be one.
+_TRANSITIONS_ONLY = frozenset({"pending_new", "status"})
 
 
 def _asset(asset_id: str) -> str:
@@ -130,8 +136,10 @@ class PrivateFeed:
         if channel == "executions":
             options = {"snap_orders": params.get("snap_orders", True) is not False,
                        "snap_trades": params.get("snap_trades", False) is True}  # fmt: skip
-            session.executions = options
+            # The ack echoes channel, snap_orders, snap_trades and maxratecount (Kraken's).
             result = {"channel": channel, **options, "maxratecount": 60}
+            every_status = params.get("order_status", True) is not False
+            session.executions = {**options, "order_status": every_status}
             session.send(ok_reply(method, result, req_id, t_in, now))
             self._executions_snapshot(session, account_id, options, now)
         else:
@@ -168,7 +176,10 @@ class PrivateFeed:
     def on_event(self, session: WsSession, event: OrderEvent | BalanceEvent) -> None:
         """Forward one of the session account's events to its private channels."""
         if isinstance(event, OrderEvent):
-            if session.executions is None:
+            options = session.executions
+            if options is None or (
+                event.exec_type in _TRANSITIONS_ONLY and not options["order_status"]
+            ):
                 return
             report = order_report(event.order, event.exec_type, event.timestamp)
             if event.fill is not None:

@@ -12,6 +12,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import socket
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -39,6 +41,8 @@ from src.venues.kraken_paper.ws_venue import WsVenue
 from src.venues.kraken_paper.ws_wire import encode, error_reply, rfc3339
 
 __all__ = ["WsHub", "mount"]
+
+_TCP_CORK = getattr(socket, "TCP_CORK", None)  # Linux; elsewhere frames leave one by one
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +96,8 @@ class WsHub:
         ws = web.WebSocketResponse(max_msg_size=2**20)
         await ws.prepare(request)
         session = WsSession(ws, private)
+        if request.transport is not None:
+            session.sock = request.transport.get_extra_info("socket")
         session.last_update = session.started = self.venue.monotonic()
         self.sessions.add(session)
         self.connection_count += 1
@@ -129,23 +135,35 @@ class WsHub:
 
     async def _writer(self, session: WsSession) -> None:
         while True:
-            message = await session.queue.get()
-            if message is None or session.ws.closed:
-                return
-            age = self.venue.monotonic() - session.started
-            if self.venue.fault_drop(age):
-                await session.ws.close(code=1011, message=b"dropped")
-                return
-            channel = message.get("channel")
-            if isinstance(channel, str) and self.venue.fault_silent(channel, age):
-                continue  # fault: the socket stays open but the stream goes quiet
-            try:
-                await session.ws.send_str(encode(message))
-            except (ConnectionError, RuntimeError):
-                return
-            session.sent += 1
-            if isinstance(channel, str):  # replies (pong, acks) are not updates: no heartbeat
-                session.last_update = self.venue.monotonic()
+            batch = [await session.queue.get()]
+            while not session.queue.empty():  # e.g. an order's executions report and its reply
+                batch.append(session.queue.get_nowait())
+            # Frames queued together leave in one TCP segment: on loopback each send wakes the
+            # reader, which then read a report and woke again for the reply behind it.
+            with _corked(session.sock if len(batch) > 1 else None):
+                for message in batch:
+                    if not await self._write(session, message):
+                        return
+
+    async def _write(self, session: WsSession, message: dict[str, Any] | None) -> bool:
+        """Send one queued frame (faults applied); False once the session is over."""
+        if message is None or session.ws.closed:
+            return False
+        age = self.venue.monotonic() - session.started
+        if self.venue.fault_drop(age):
+            await session.ws.close(code=1011, message=b"dropped")
+            return False
+        channel = message.get("channel")
+        if isinstance(channel, str) and self.venue.fault_silent(channel, age):
+            return True  # fault: the socket stays open but the stream goes quiet
+        try:
+            await session.ws.send_str(encode(message))
+        except (ConnectionError, RuntimeError):
+            return False
+        session.sent += 1
+        if isinstance(channel, str):  # replies (pong, acks) are not updates: no heartbeat
+            session.last_update = self.venue.monotonic()
+        return True
 
     async def _heartbeats(self, session: WsSession) -> None:
         # Paced from the last channel update (not a fixed tick), so a client never sees more
@@ -261,3 +279,21 @@ class WsHub:
                     frame = {"channel": "ohlc", "type": "update", "data": rows[-1:]}
                     frame["timestamp"] = rfc3339(event.timestamp)
                     session.send(frame)
+
+
+@contextlib.contextmanager
+def _corked(sock: Any) -> Iterator[None]:
+    """Hold ``sock``'s output while the block writes, then send it together (no-op for None)."""
+    if sock is None or _TCP_CORK is None:
+        yield
+        return
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, _TCP_CORK, 1)
+    except OSError:  # not TCP (a test transport): nothing to coalesce
+        yield
+        return
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, _TCP_CORK, 0)

@@ -23,6 +23,7 @@ class WsSession:
 
     ws: web.WebSocketResponse
     private: bool
+    sock: Any = None  # the TCP socket under ``ws`` (frames queued together are corked)
     queue: asyncio.Queue[dict[str, Any] | None] = field(default_factory=asyncio.Queue)
     books: dict[str, SubscriberBook] = field(default_factory=dict)
     tickers: dict[str, str] = field(default_factory=dict)  # symbol -> event_trigger

@@ -152,7 +152,7 @@ class KrakenOrderManager:
                     resolution.message, client_order_id=order.client_order_id, endpoint="add_order"
                 ) from error
             return resolution.ack(order, fields.symbol)
-        return order_ack(order, fields.symbol, str(result["order_id"]), OrderStatus.OPEN, result)
+        return _accepted(order, fields.symbol, result)
 
     def _seen(self, client_order_id: str) -> OrderUpdate | None:
         order_id = self.stream.order_id_for(client_order_id)
@@ -228,6 +228,22 @@ class KrakenOrderManager:
             params["cl_ord_id"] = list(cl_ord_ids)
         result = await self.request("batch_cancel", params)
         return int(result["count"])
+
+
+def _accepted(order: Order, symbol: str, result: Any) -> OrderAck:
+    """``order_ack(order, symbol, order_id, OPEN, result)`` without validating it again.
+
+    Every field is already of its type (the Order validated its id; the symbol and the reply's
+    ``order_id`` are text, the reply a dict), so this builds the same ``OrderAck``; an
+    unusual reply takes ``order_ack``, which validates.
+    """
+    order_id = result.get("order_id") if isinstance(result, dict) else None
+    if type(order_id) is not str:
+        return order_ack(order, symbol, str(result["order_id"]), OrderStatus.OPEN, result)
+    return OrderAck.model_construct(
+        client_order_id=order.client_order_id, order_id=order_id, symbol=symbol,
+        status=OrderStatus.OPEN, message=None, raw=dict(result),
+    )  # fmt: skip
 
 
 def _ws_params(order: Order, instrument: Instrument | None) -> dict[str, Any]:
