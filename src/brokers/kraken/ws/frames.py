@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from src.utils.exact_json import dumps as dump_json
+
 __all__ = [
     "ChannelFrame",
     "Frame",
@@ -117,70 +119,3 @@ def encode_request(method: str, params: dict[str, Any] | None, req_id: int | Non
     if req_id is not None:
         message["req_id"] = req_id
     return dump_json(message)
-
-
-_MARK = "\x00"  # stands in for each Decimal while the C encoder writes the rest
-_MARKED = json.dumps(_MARK)  # how the mark comes out: "\u0000" in quotes
-
-
-def dump_json(value: Any) -> str:
-    """Compact JSON in which a ``Decimal`` is written as its exact decimal text.
-
-    The C encoder writes everything but the Decimals, each of which it asks ``mark`` for (in
-    output order) and writes as a mark that the exact text then replaces: one pass in C, not a
-    Python call per value. Anything unusual (a mark already in the data, a non-finite or
-    non-Decimal object, keys that are not text) goes to the recursive encoder, which is the
-    reference for the output and the errors.
-    """
-    numbers: list[str] = []
-
-    def mark(obj: Any) -> str:
-        if type(obj) is not Decimal or not obj.is_finite():
-            raise TypeError("the recursive encoder decides")
-        numbers.append(format(obj, "f"))
-        return _MARK
-
-    try:
-        text = json.dumps(value, separators=(",", ":"), default=mark)
-    except (TypeError, ValueError):
-        return _dump_slow(value)
-    parts = text.split(_MARKED)
-    if len(parts) != len(numbers) + 1 or not _text_keys(value):
-        return _dump_slow(value)
-    if not numbers:
-        return text
-    out = [parts[0]]
-    for number, part in zip(numbers, parts[1:], strict=True):
-        out.append(number)
-        out.append(part)
-    return "".join(out)
-
-
-def _text_keys(value: Any) -> bool:
-    # The recursive encoder writes str(key); the C one writes true, null... for such keys.
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            for key, child in item.items():
-                if type(key) is not str:
-                    return False
-                if isinstance(child, dict | list | tuple):
-                    stack.append(child)
-        elif isinstance(item, list | tuple):
-            stack.extend(child for child in item if isinstance(child, dict | list | tuple))
-    return True
-
-
-def _dump_slow(value: Any) -> str:
-    """Compact JSON in which a ``Decimal`` is written as its exact decimal text (recursive)."""
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"cannot send a non-finite number: {value}")
-        return format(value, "f")
-    if isinstance(value, dict):
-        items = (json.dumps(str(k)) + ":" + _dump_slow(v) for k, v in value.items())
-        return "{" + ",".join(items) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(_dump_slow(v) for v in value) + "]"
-    return json.dumps(value)

@@ -1,4 +1,7 @@
-"""``dump_json``'s one-pass encoder writes exactly what the recursive one wrote (issue 19)."""
+"""The one-pass exact-Decimal JSON encoder writes exactly what the recursive one writes.
+
+Both the Kraken adapter's requests and the paper exchange's frames go through it (issue 19).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from src.brokers.kraken.ws.frames import _dump_slow, dump_json, encode_request
+from src.utils.exact_json import dumps, dumps_recursive
 
 scalars = st.one_of(
     st.none(),
@@ -33,23 +36,14 @@ values = st.recursive(
 @settings(max_examples=500, deadline=None)
 @given(values)
 def test_same_text_as_the_recursive_encoder(value: Any) -> None:
-    assert dump_json(value) == _dump_slow(value)
+    assert dumps(value) == dumps_recursive(value)
 
 
-@pytest.mark.parametrize("bad", [Decimal("NaN"), Decimal("-Infinity"), object()])
+@pytest.mark.parametrize("bad", [Decimal("NaN"), Decimal("-Infinity"), object(), {1, 2}])
 def test_same_errors_as_the_recursive_encoder(bad: Any) -> None:
     errors = []
-    for encode in (dump_json, _dump_slow):
+    for encode in (dumps, dumps_recursive):
         with pytest.raises((ValueError, TypeError)) as caught:
             encode({"params": [1, bad]})
         errors.append((type(caught.value), str(caught.value)))
     assert errors[0] == errors[1]
-
-
-def test_an_order_request_is_exact() -> None:
-    params = {"order_type": "limit", "order_qty": Decimal("0.00010"),
-              "limit_price": Decimal("1E+4"), "triggers": {"price": Decimal("-0.5")}}  # fmt: skip
-    assert encode_request("add_order", params, 7) == (
-        '{"method":"add_order","params":{"order_type":"limit","order_qty":0.00010,'
-        '"limit_price":10000,"triggers":{"price":-0.5}},"req_id":7}'
-    )
