@@ -9,7 +9,6 @@ steps), and the session's start and end, so a reader can tell a running bot from
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator, Callable
@@ -20,6 +19,7 @@ from src.app.rest_budget import KeyValue
 from src.core.execution import utc_now
 from src.core.kill_switch import KillSwitch
 from src.core.runtime import TradingRuntime
+from src.utils.periodic import start_periodic, stop_task
 
 STATUS_KEY = "status_line"
 KILL_KEY = "kill_switch"
@@ -87,17 +87,10 @@ class SessionState:
             self.attach(runtime.store, runtime.risk.kill_switch)
         started = self.now().isoformat()
         self._session(mode=self.mode, pid=os.getpid(), started=started, ended=None)
-        task = asyncio.create_task(self._watch(), name="session_state")
+        task = start_periodic(self.save_kill, self.interval, name="session_state")
         try:
             yield self
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await stop_task(task)
             self.save_kill()
             self._session(ended=self.now().isoformat())
-
-    async def _watch(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            self.save_kill()

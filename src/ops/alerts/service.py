@@ -8,7 +8,6 @@ its own task: a slow phone service never delays an order. Without URLs it does n
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable
 from types import TracebackType
@@ -21,6 +20,7 @@ from src.ops.alerts.limiter import AlertLimiter
 from src.ops.alerts.notifier import AppriseNotifier
 from src.ops.alerts.rules import AlertRules
 from src.utils.logging import get_logger
+from src.utils.periodic import start_periodic, stop_task
 
 log = get_logger(__name__)
 
@@ -59,7 +59,7 @@ class RuntimeAlerts:
             self.config.urls, self.config.send_timeout_seconds
         )
         self.rules = AlertRules(self.runtime, self.config)
-        self._task = asyncio.create_task(self._loop(), name="alerts")
+        self._task = start_periodic(self.check, self.config.check_seconds, name="alerts")
         log.info("alerts.on", destinations=len(self.config.urls), events=self.config.events)
         return self
 
@@ -70,10 +70,7 @@ class RuntimeAlerts:
         tb: TracebackType | None,
     ) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_task(task)
         if self.rules is None:
             return
         await self.check()  # the last step's news (a kill switch tripped while stopping)
@@ -102,11 +99,6 @@ class RuntimeAlerts:
     async def _deliver(self, alert: Alert) -> None:
         if self.notifier is not None and await self.notifier.send(alert):
             self.delivered.append(alert)
-
-    async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.config.check_seconds)
-            await self.check()
 
 
 def alerts_service(

@@ -9,7 +9,6 @@ and prints the URL (and a generated token, once); leaving it undoes all of that.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import sys
 from collections.abc import Callable
@@ -32,6 +31,7 @@ from src.ops.dashboard.server import DashboardApp
 from src.ops.dashboard.settings import DashboardSettings, is_loopback
 from src.ops.dashboard.snapshot import FillReader, View, endpoint_of, mode_of
 from src.utils.logging import register_secret
+from src.utils.periodic import stop_task
 
 log = structlog.get_logger(__name__)
 
@@ -144,10 +144,7 @@ class Dashboard(AbstractAsyncContextManager["Dashboard"]):
         tb: TracebackType | None,
     ) -> None:
         """Stop serving and unhook everything; the audit rows stay in the database."""
-        if self._sampler is not None:
-            self._sampler.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sampler
+        await stop_task(self._sampler)
         if self._record is not None and self.control_file is not None:
             self._record.remove(self.control_file)
         self.runtime.risk.remove_listener(self.audit.decision)

@@ -10,7 +10,6 @@ and the session goes on.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any, Self
@@ -23,6 +22,7 @@ from src.ops.metrics.families import RuntimeMetrics
 from src.ops.metrics.sampler import RuntimeSampler
 from src.ops.metrics.server import MetricsServer
 from src.utils.logging import get_logger
+from src.utils.periodic import start_periodic, stop_task
 
 log = get_logger(__name__)
 
@@ -84,7 +84,7 @@ class RuntimeExporter:
             except OSError as exc:
                 log.warning("metrics.not_served", host=self.config.host,
                             port=self.config.port, error=str(exc))  # fmt: skip
-        self._task = asyncio.create_task(self._loop(), name="metrics-sampler")
+        self._task = start_periodic(self.sample, self.config.sample_seconds, name="metrics-sampler")
         return self
 
     async def __aexit__(
@@ -94,21 +94,13 @@ class RuntimeExporter:
         tb: TracebackType | None,
     ) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_task(task)
         self.sample()
         if self.server is not None:
             await self.server.stop()
             self.server = None
         if self.probe is not None:
             self.probe.detach()
-
-    async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.config.sample_seconds)
-            self.sample()
 
 
 def _kraken_probe(engine: Any, metrics: RuntimeMetrics, market_data: Sequence[Any]) -> Any:
