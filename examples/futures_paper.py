@@ -20,6 +20,7 @@ import sys
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
+from src.app.operator import confirm_live, print_framed
 from src.brokers.kraken_futures import KrakenFuturesAdapter, KrakenFuturesSettings
 from src.core.derivatives import DerivativeTicker
 from src.core.errors import ConfigurationError, TradingError
@@ -42,25 +43,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--live", action="store_true", help="allow the live venue (real money)")
     p.add_argument("--yes", action="store_true", help="skip the typed confirmation (--live)")
     return p.parse_args(argv)
-
-
-def banner(mode: str) -> None:
-    """Print the mode's banner framed in ``#``."""
-    text = BANNERS[mode]
-    bar = "#" * (len(text) + 8)
-    print(f"\n{bar}\n### {text} ###\n{bar}\n", flush=True)
-
-
-def confirm_live(limits: FuturesRiskLimits, assume_yes: bool) -> bool:
-    """Show the limits and ask for a typed ``LIVE`` before real orders (as the spot example)."""
-    print("Futures risk limits in force:")
-    for line in limits.describe():
-        print(f"  {line}")
-    if assume_yes:
-        print("--yes given: not asking for confirmation.")
-        return True
-    answer = input("Type LIVE (in capitals) to send real orders, anything else to stop: ")
-    return answer.strip() == "LIVE"
 
 
 @contextlib.asynccontextmanager
@@ -133,8 +115,10 @@ async def main(argv: list[str] | None = None) -> int:
         return 2
     mode = "paper" if not settings.has_credentials else ("live" if settings.is_live else "demo")
     limits = FuturesRiskLimits(allowed_symbols=frozenset({args.symbol.upper()}))
-    banner(mode)
-    if mode == "live" and not (args.live and confirm_live(limits, args.yes)):
+    print_framed(BANNERS[mode])
+    if mode == "live" and not (
+        args.live and confirm_live(limits, args.yes, heading="Futures risk limits in force:")
+    ):
         print("Not confirmed (live needs --live and a typed LIVE); nothing was sent.")
         return 1
     async with open_adapter(settings) as adapter:
@@ -147,7 +131,7 @@ async def main(argv: list[str] | None = None) -> int:
             await adapter.cancel_all_orders_after(0)
         fills = await adapter.get_fills()
         print(f"{len(fills)} fills, fees {sum((f.fee for f in fills), Decimal(0))}")
-    banner(mode)
+    print_framed(BANNERS[mode])
     return 0
 
 

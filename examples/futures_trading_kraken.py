@@ -28,7 +28,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from src.app.operator import confirm_live
+from src.app.operator import confirm_live, print_framed
 from src.brokers.kraken_futures import KrakenFuturesAdapter, KrakenFuturesSettings
 from src.core.clock import Clock, ScaledClock, SystemClock
 from src.core.errors import ConfigurationError, TradingError
@@ -66,13 +66,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--live", action="store_true", help="allow the live venue (real money)")
     p.add_argument("--yes", action="store_true", help="skip the typed confirmation (--live)")
     return p.parse_args(argv)
-
-
-def banner(mode: str) -> None:
-    """Print the mode's banner framed in ``#``."""
-    text = BANNERS[mode]
-    bar = "#" * (len(text) + 8)
-    print(f"\n{bar}\n### {text} ###\n{bar}\n", flush=True)
 
 
 class LongShortCross(MovingAverageCross):
@@ -262,7 +255,7 @@ async def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     mode = "paper" if not settings.has_credentials else ("live" if settings.is_live else "demo")
-    banner(mode)
+    print_framed(BANNERS[mode])
     if mode == "live":
         print("Futures risk limits in force:")
         for line in futures_limits(args).describe():
@@ -275,7 +268,7 @@ async def main(argv: list[str] | None = None) -> int:
     except TradingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    banner(mode)
+    print_framed(BANNERS[mode])
     return 0
 
 

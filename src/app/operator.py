@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TextIO
-
-from src.core.risk import RiskLimits
+from typing import Protocol, TextIO
 
 BANNERS = {
     "paper": "PAPER TRADING - local paper exchange replaying recorded Kraken data - no real money",
@@ -14,20 +12,34 @@ BANNERS = {
 }
 
 
-def banner(mode: str, out: TextIO | None = None) -> None:
-    """Print the mode's banner (PAPER, MIRROR or LIVE) framed in ``#`` to ``out`` or stdout."""
-    text = BANNERS[mode]
+class LimitLines(Protocol):
+    """Limits that can say themselves in words (spot ``RiskLimits``, ``FuturesRiskLimits``)."""
+
+    def describe(self) -> list[str]:
+        """One line per limit."""
+        ...
+
+
+def print_framed(text: str, out: TextIO | None = None) -> None:
+    """Print ``text`` framed in ``#`` to ``out`` or stdout: the look of every mode banner."""
     bar = "#" * (len(text) + 8)
     print(f"\n{bar}\n### {text} ###\n{bar}\n", file=out or sys.stdout, flush=True)
 
 
-def confirm_live(limits: RiskLimits, assume_yes: bool) -> bool:
+def banner(mode: str, out: TextIO | None = None) -> None:
+    """Print the mode's banner (PAPER, MIRROR or LIVE) framed in ``#`` to ``out`` or stdout."""
+    print_framed(BANNERS[mode], out)
+
+
+def confirm_live(
+    limits: LimitLines, assume_yes: bool, *, heading: str = "Risk limits in force:"
+) -> bool:
     """Show the risk limits and ask the user to type a confirmation before live trading.
 
     Returns:
         True if the user confirmed, or ``assume_yes`` is set.
     """
-    print("Risk limits in force:")
+    print(heading)
     for line in limits.describe():
         print(f"  {line}")
     if assume_yes:
