@@ -10,24 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from src.brokers.kraken.limits.gate import NullGate
-from src.brokers.kraken.ws.backoff import Backoff
 from src.brokers.kraken_adapter import KrakenAdapter
-from src.core.execution import Fill, Order, OrderType, Side, utc_now
+from src.core.execution import Fill, utc_now
+from tests.support.private_proxy import adapter_behind, buy_limit, last_btc
 from tests.support.waiting import eventually
 from tests.support.ws_fault_proxy import WsFaultProxy
 
 pytestmark = pytest.mark.integration
-
-QTY = Decimal("0.002")
 
 
 class SwallowTrades:
@@ -57,15 +52,11 @@ def swallow() -> SwallowTrades:
 
 @pytest.fixture
 async def adapter_via_proxy(exchange: Any, swallow: SwallowTrades) -> AsyncIterator[KrakenAdapter]:
-    async with WsFaultProxy(exchange.ws_auth_url, rewrite=swallow) as proxy:
-        options = {"backoff": Backoff(initial=0.02, cap=0.1, rng=random.Random(8)),
-                   "gap_recheck": 0.2}  # fmt: skip
-        async with KrakenAdapter(
-            api_key=exchange.api_key, api_secret=exchange.api_secret, base_url=exchange.rest_url,
-            ws_url=exchange.ws_url, ws_auth_url=proxy.url, gate=NullGate(),
-            order_transport="rest", ws_options=options,
-        ) as adapter:  # fmt: skip
-            yield adapter
+    async with (
+        WsFaultProxy(exchange.ws_auth_url, rewrite=swallow) as proxy,
+        adapter_behind(exchange, proxy.url) as adapter,
+    ):
+        yield adapter
 
 
 async def test_fills_without_frames_arrive_once_when_their_orders_end(
@@ -82,13 +73,9 @@ async def test_fills_without_frames_arrive_once_when_their_orders_end(
     task = asyncio.create_task(consume())
     try:
         await eventually(lambda: swallow.subscribed, "the executions subscription")
-        last = Decimal(str(exchange.markets["XXBTZUSD"].last)).quantize(Decimal("0.1"))
-        prices = [last - 100 - 2 * i for i in range(3)]
+        prices = [last_btc(exchange) - 100 - 2 * i for i in range(3)]
         for price in prices:
-            order = Order(symbol="BTC/USD", side=Side.BUY, quantity=QTY,
-                          order_type=OrderType.LIMIT, limit_price=price)  # fmt: skip
-            [ack] = await adapter.submit_orders([order])
-            assert ack.order_id is not None
+            await buy_limit(adapter, price)
         for price in prices:  # two partial fills each: the order ends filled
             exchange.drive("BTC/USD", price, "0.001", "sell")
             exchange.drive("BTC/USD", price, "0.001", "sell")

@@ -13,24 +13,19 @@ import asyncio
 import itertools
 import json
 import logging
-import random
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from src.brokers.kraken.limits.gate import NullGate
-from src.brokers.kraken.ws.backoff import Backoff
 from src.brokers.kraken_adapter import KrakenAdapter
 from src.core.execution import Fill, Order, OrderStatus, OrderType, OrderUpdate, Side, utc_now
+from tests.support.private_proxy import QTY, adapter_behind, buy_limit, last_btc
 from tests.support.waiting import eventually
 from tests.support.ws_fault_proxy import MALFORMED_KINDS, WsFaultProxy, malform
 
 pytestmark = pytest.mark.integration
-
-QTY = Decimal("0.002")
 _FILL_KINDS = ("exec_id_wrong_type", "missing_last_qty")
 
 
@@ -87,26 +82,8 @@ async def proxy(exchange: Any, faults: CorruptExecutions) -> AsyncIterator[WsFau
 @pytest.fixture
 async def adapter_via_proxy(exchange: Any, proxy: WsFaultProxy) -> AsyncIterator[KrakenAdapter]:
     """REST straight to the exchange, the private socket through the corrupting proxy."""
-    options = {"backoff": Backoff(initial=0.02, cap=0.1, rng=random.Random(8)),
-               "gap_recheck": 0.2}  # fmt: skip
-    async with KrakenAdapter(
-        api_key=exchange.api_key, api_secret=exchange.api_secret, base_url=exchange.rest_url,
-        ws_url=exchange.ws_url, ws_auth_url=proxy.url, gate=NullGate(),
-        order_transport="rest", ws_options=options,
-    ) as adapter:  # fmt: skip
+    async with adapter_behind(exchange, proxy.url) as adapter:
         yield adapter
-
-
-def _last(exchange: Any) -> Decimal:
-    return Decimal(str(exchange.markets["XXBTZUSD"].last)).quantize(Decimal("0.1"))
-
-
-async def _buy(adapter: KrakenAdapter, price: Decimal) -> str:
-    order = Order(symbol="BTC/USD", side=Side.BUY, quantity=QTY,
-                  order_type=OrderType.LIMIT, limit_price=price)  # fmt: skip
-    [ack] = await adapter.submit_orders([order])
-    assert ack.order_id is not None
-    return ack.order_id
 
 
 async def _stop(task: asyncio.Task[None]) -> None:
@@ -132,10 +109,10 @@ async def test_stream_fills_delivers_every_fill_once_through_malformed_frames(
     task = asyncio.create_task(consume())
     try:
         await eventually(lambda: faults.snapshots >= 1, "the executions subscription")
-        base = _last(exchange)
+        base = last_btc(exchange)
         prices = [base - 100 - 2 * i for i in range(6)]
         for price in prices:
-            await _buy(adapter, price)
+            await buy_limit(adapter, price)
         for price in prices:  # two partial fills per order: twelve fills, six hidden
             exchange.drive("BTC/USD", price, "0.001", "sell")
             exchange.drive("BTC/USD", price, "0.001", "sell")
@@ -177,12 +154,12 @@ async def test_stream_order_updates_recovers_states_hidden_by_malformed_frames(
     task = asyncio.create_task(consume())
     try:
         await eventually(lambda: faults.snapshots >= 1, "the executions subscription")
-        base = _last(exchange)
+        base = last_btc(exchange)
         prices = [base - 100 - 2 * i for i in range(5)]
-        filled = [await _buy(adapter, price) for price in prices]
+        filled = [await buy_limit(adapter, price) for price in prices]
         for price in prices:
             exchange.drive("BTC/USD", price, str(QTY), "sell")
-        cancelled = await _buy(adapter, base - 300)
+        cancelled = await buy_limit(adapter, base - 300)
         await adapter.cancel_order(cancelled)
 
         def final(oid: str) -> OrderUpdate | None:
