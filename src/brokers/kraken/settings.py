@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from src.brokers.kraken.constants import (
     DEFAULT_REST_URL,
@@ -27,7 +27,6 @@ from src.brokers.kraken.rate_costs import (
     Tier,
 )
 from src.core.errors import ConfigurationError
-from src.utils.env_settings import env_settings
 
 __all__ = ["ENV_PREFIX", "KrakenSettings"]
 
@@ -62,7 +61,14 @@ class KrakenSettings(BaseSettings):
 
     # The same file, encoding and precedence (environment over .env) as BrokerCredentials, so
     # a value means the same thing wherever the user put it.
-    model_config = env_settings(ENV_PREFIX)
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
+        frozen=True,
+    )
 
     api_url: str = DEFAULT_REST_URL
     ws_url: str = DEFAULT_WS_URL

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from src.brokers.kraken_futures.constants import (
     DEMO_REST_URL,
@@ -20,7 +20,6 @@ from src.brokers.kraken_futures.constants import (
     LIVE_WS_URL,
 )
 from src.core.errors import ConfigurationError
-from src.utils.env_settings import env_settings
 from src.utils.logging import register_secret
 
 __all__ = ["ENV_PREFIX", "Environment", "KrakenFuturesSettings", "TriggerSignal"]
@@ -52,7 +51,14 @@ class KrakenFuturesSettings(BaseSettings):
         ConfigurationError: on construction, when a value is invalid; names the variable.
     """
 
-    model_config = env_settings(ENV_PREFIX)
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
+        frozen=True,
+    )
 
     environment: Environment = "demo"
     api_url: str | None = None

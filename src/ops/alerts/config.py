@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import NoDecode
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from src.ops.metrics.config import EnvFirstSettings, read_config_table
-from src.utils.env_settings import env_settings
 
 ENV_PREFIX = "KTRADE_ALERT_"
 Event = Literal["kill_switch", "dead_man", "rejected", "fill", "daily_pnl", "connection",
@@ -44,7 +43,14 @@ class AlertsConfig(EnvFirstSettings):
             ``ktrade``; e.g. the bot's name when several run).
     """
 
-    model_config = env_settings(ENV_PREFIX)
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
+        frozen=True,
+    )
 
     urls: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     events: Annotated[list[Event], NoDecode] = Field(default_factory=lambda: list(EVENTS))

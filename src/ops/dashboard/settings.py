@@ -6,10 +6,9 @@ import ipaddress
 from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from src.core.errors import ConfigurationError
-from src.utils.env_settings import env_settings
 
 ENV_PREFIX = "KTRADE_DASHBOARD_"
 
@@ -50,7 +49,14 @@ class DashboardSettings(BaseSettings):
         ConfigurationError: a non-loopback ``host`` without a password.
     """
 
-    model_config = env_settings(ENV_PREFIX)
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
+        frozen=True,
+    )
 
     host: str = "127.0.0.1"
     port: int = Field(default=8765, ge=0, le=65535)

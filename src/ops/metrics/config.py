@@ -11,10 +11,10 @@ from pydantic import Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
+    SettingsConfigDict,
 )
 
 from src.core.errors import ConfigurationError
-from src.utils.env_settings import env_settings
 
 ENV_PREFIX = "KTRADE_METRICS_"
 
@@ -98,9 +98,14 @@ class MetricsConfig(EnvFirstSettings):
             default: the engine's class name only.
     """
 
-    model_config = env_settings(
-        ENV_PREFIX
-    )  # .env holds other settings too; the file's keys are checked in load
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",  # .env holds other settings too; the file's keys are checked in load
+        frozen=True,
+    )
 
     enabled: bool = True
     host: str = "127.0.0.1"
