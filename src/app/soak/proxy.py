@@ -64,6 +64,7 @@ class FaultProxy:
         self.rng = random.Random(seed)
         self.record = ProxyRecord()
         self.enabled = True
+        self.ws_order_requests = 0
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self._pumps: set[WsPump] = set()

@@ -50,6 +50,7 @@ class FaultHost(Protocol):
     rng: random.Random
     rates: FaultRates
     enabled: bool
+    ws_order_requests: int
 
     @property
     def faults(self) -> Counter[str]:
@@ -120,7 +121,15 @@ class WsPump:
             return False
         if not any(f'"{m}"' in text for m in ORDER_METHODS):
             return False
-        if host.rng.random() >= host.rates.ws_lost_reply:
+        host.ws_order_requests += 1
+        # Like the process plan, a run with faults on injects this kind at least once: by the
+        # expected count of requests per fault, if the dice have not done it yet. Few orders
+        # ride WS, so pure odds left whole runs without one (a CI failure).
+        overdue = (
+            host.faults["ws_lost_reply"] == 0
+            and host.ws_order_requests * host.rates.ws_lost_reply >= 1.0
+        )
+        if not overdue and host.rng.random() >= host.rates.ws_lost_reply:
             return False
         host.faults["ws_lost_reply"] += 1
         return True
