@@ -16,14 +16,15 @@ import pytest
 
 from src.core.market_data import Candle
 from src.ml.backtest import signals_to_positions
-from src.ml.config import ExperimentConfig
+from src.ml.config import ExperimentConfig, PolicyConfig
 from src.ml.features import CATALOGUE, FeatureConfig, FeatureKind, FeatureSpec, build_features
 from src.ml.features import default_spec as make_default_spec
 from src.ml.features.catalogue import FeatureColumn
 from src.ml.features.lookback import lookback_mismatches, required_lookback
 from src.ml.leakage import LeakageError
-from src.ml.live_strategy import ModelStrategy
+from src.ml.live_strategy import ModelStrategy, _policy
 from src.ml.models import Model, make_model
+from src.ml.policy import DecisionPolicy, EdgeCalibrator, rolling_side, rolling_vol
 from src.ml.train import train
 from tests.unit.ml.test_pipeline import RecordingTracker
 
@@ -167,3 +168,47 @@ def test_training_refuses_a_feature_no_live_window_can_reproduce(
 def test_a_cross_pair_reference_outside_the_symbols_is_refused(model: Model) -> None:
     with pytest.raises(ValueError, match=r"need \['BTC/USD'\]"):
         ModelStrategy(["ETH/USD"], model, SPEC, SPEC.column_names())
+
+
+def _cost_aware_policy(scores: np.ndarray, meta: bool) -> DecisionPolicy:
+    low, high = np.quantile(scores, [0.1, 0.9])
+    cfg = PolicyConfig(kind="cost_aware", min_hold=3, sizing="volatility", target_vol=0.01,
+                       max_weight=0.9, vol_window=48)  # fmt: skip
+    cal = EdgeCalibrator((float(low), float(high)), (-0.001, 0.002))
+    return DecisionPolicy(cfg, round_trip=0.0005, horizon=4, calibrator=cal, meta=meta,
+                          primary_window=6, allow_short=meta)  # fmt: skip
+
+
+@pytest.mark.parametrize("meta", [False, True], ids=["edge", "meta"])
+def test_the_cost_aware_policy_gives_the_same_positions_live_and_in_the_backtest(
+    candles: pl.DataFrame, batch: pl.DataFrame, model: Model, meta: bool
+) -> None:
+    scores = model.score(batch.select(SPEC.column_names()).to_numpy())
+    policy = _cost_aware_policy(scores, meta)
+    strategy = ModelStrategy(PAIRS, model, SPEC, SPEC.column_names(), policy=policy)
+    seen = _run(strategy, candles)  # from the cold start: the warm-up is part of the run
+    assert len(seen) == 2 * (candles.height // 2 - LOOKBACK + 1)
+    for pair in PAIRS:
+        mine = [(c, w) for c, _, w in seen if c.symbol == pair]
+        closes = candles.filter(pl.col("pair") == pair)["close"].to_numpy()
+        vol = rolling_vol(closes, 48)[-len(mine) :]
+        side = rolling_side(closes, 6)[-len(mine) :] if meta else None
+        x = np.vstack([_batch_row(batch, c) for c, _ in mine])
+        # The backtest's path: the policy over the pair's rows from the first decision on.
+        expected = policy.positions(policy.signal(model.score(x)), vol, side)
+        live = [float(w) for _, w in mine]
+        assert live == expected.tolist()
+        assert len(set(live)) >= 2 and 0 < sum(w != 0 for w in live) < len(live)
+    assert any(0 < abs(float(w)) < 0.9 for _, _, w in seen)  # sized, not just +-1
+
+
+def test_a_runs_logged_policy_is_what_the_strategy_trades_and_old_runs_keep_thresholds() -> None:
+    cal = EdgeCalibrator((0.4, 0.6), (-0.01, 0.01))
+    logged = DecisionPolicy(PolicyConfig(kind="cost_aware"), round_trip=0.0084, calibrator=cal)
+    doc = {"spec": {}, "feature_names": [], "policy": logged.to_dict()}
+    assert _policy(doc, {}) == logged
+    old = {"strategy.long_threshold": "0.6", "strategy.short_threshold": "0.4",
+           "strategy.allow_short": "True"}  # fmt: skip
+    legacy = _policy({"spec": {}}, old)
+    assert not legacy.cost_aware and (legacy.long_threshold, legacy.short_threshold) == (0.6, 0.4)
+    assert legacy.allow_short
