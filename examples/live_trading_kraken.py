@@ -22,6 +22,8 @@ from pathlib import Path
 
 from src.app.logs import setup_logs
 from src.app.operator import BANNERS, banner, confirm_live
+from src.app.ops_options import add_ops_arguments
+from src.app.ops_services import ops_plan
 from src.app.paths import DEFAULT_RISK_CONFIG
 from src.app.preflight import preflight
 from src.app.session import live_venue, paper_venue
@@ -70,6 +72,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--risk-config", type=Path, default=DEFAULT_RISK_CONFIG)
     p.add_argument("--capital-per-pair", type=Decimal, default=Decimal(200))
     p.add_argument("--db", type=Path, default=None, help="runtime database (per mode default)")
+    add_ops_arguments(p)
     return p.parse_args(argv)
 
 
@@ -89,6 +92,7 @@ async def main(argv: list[str] | None = None) -> int:
         # Read once, here, from the environment and .env, and handed to the venue: the tier,
         # URLs and rate-limit mode the user configured are the ones the session runs with.
         settings = KrakenSettings()
+        ops = ops_plan(mode, dashboard=args.dashboard, metrics=args.metrics)
     except ConfigurationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -113,11 +117,16 @@ async def main(argv: list[str] | None = None) -> int:
         venue_cm = paper_venue(mirror=args.mirror, settings=settings)
     async with venue_cm as venue:
         try:
-            plan = plan_session(args, venue, limits)
+            plan = plan_session(args, venue, limits, services=ops.services(args.risk_config))
         except LookupError as exc:  # --strategy model with nothing trained yet
             print(f"error: {exc}; train one first: python examples/train_model.py", file=sys.stderr)
             return 2
-        return await trade(venue, plan)
+        print(*ops.lines(), sep="\n")
+        try:
+            return await trade(venue, plan)
+        except ConfigurationError as exc:  # a service that cannot start (a port in use)
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
 
 
 if __name__ == "__main__":

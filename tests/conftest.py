@@ -108,6 +108,14 @@ def no_sockets(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 @pytest.fixture(autouse=True)
+def _operator_services_on_free_ports(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Sessions serve a dashboard and /metrics by default on fixed ports; a bot the developer
+    # runs meanwhile (or a second test run) must not make a test fail, nor a test reach it.
+    monkeypatch.setenv("KTRADE_DASHBOARD_PORT", "0")
+    monkeypatch.setenv("KTRADE_METRICS_PORT", "0")
+
+
+@pytest.fixture(autouse=True)
 def _unit_tests_use_no_socket(request: pytest.FixtureRequest) -> Iterator[None]:
     if request.node.get_closest_marker("unit") is None:
         yield

@@ -60,8 +60,14 @@ class SessionPlan:
     services: Sequence[Service] = ()
 
 
-def plan_session(args: argparse.Namespace, venue: Venue, limits: RiskLimits) -> SessionPlan:
-    """The session the example's command line asks for on ``venue``."""
+def plan_session(
+    args: argparse.Namespace,
+    venue: Venue,
+    limits: RiskLimits,
+    *,
+    services: Sequence[Service] = (),
+) -> SessionPlan:
+    """The session the example's command line asks for on ``venue``, with ``services``."""
     db = args.db or Path("data/runtime") / f"{venue.mode}.sqlite"
     settings = SessionSettings(
         db_path=db, limits=limits, capital_per_pair=args.capital_per_pair,
@@ -75,6 +81,7 @@ def plan_session(args: argparse.Namespace, venue: Venue, limits: RiskLimits) -> 
         duration=args.duration,
         fresh_db=venue.mode != "live",  # the local exchange lives in memory: books start fresh
         dead_man_timeout=60 if venue.mode in ("live", "mirror") else None,
+        services=services,
     )
 
 

@@ -107,6 +107,15 @@ class UserConfig(_Section):
     paths: PathsSection = Field(default_factory=PathsSection)
     ml: MLSection = Field(default_factory=MLSection)
     universe: UniverseSection = Field(default_factory=UniverseSection)
+    # The operator services' tables, checked by their own settings classes when a session
+    # starts (src/app/ops_services.py), so the environment can still override each key.
+    dashboard: dict[str, Any] = Field(default_factory=dict)
+    metrics: dict[str, Any] = Field(default_factory=dict)
+    alerts: dict[str, Any] = Field(default_factory=dict)
+
+    def ops_tables(self) -> dict[str, dict[str, Any]]:
+        """The ``[dashboard]``, ``[metrics]`` and ``[alerts]`` tables as written."""
+        return {"dashboard": self.dashboard, "metrics": self.metrics, "alerts": self.alerts}
 
     def data_dir(self) -> Path:
         """The data root: the config's ``data_dir``, ``$KTRADE_DATA_DIR``, or the user data dir."""
@@ -228,7 +237,11 @@ def render_config(config: UserConfig) -> str:
     """The config as commented TOML (what ``setup`` and ``universe --write`` save)."""
     sections: dict[str, dict[str, Value]] = {}
     for name in UserConfig.model_fields:
-        section: BaseModel = getattr(config, name)
+        section: BaseModel | dict[str, Any] = getattr(config, name)
+        if isinstance(section, dict):  # an operator table: kept as the user wrote it
+            if section:
+                sections[name] = {k: _plain(v) for k, v in section.items()}
+            continue
         sections[name] = {k: _plain(v) for k, v in section.model_dump().items()}
     header = (
         "ktrade configuration (docs/cli.md). Keys left out keep their defaults; a value out\n"

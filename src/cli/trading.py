@@ -37,6 +37,33 @@ class Session:
     runtime_dir: Path
     log_path: Path
     settings: Any  # KrakenSettings (imported lazily)
+    ops: Any  # OpsPlan: dashboard, metrics, alerts (imported lazily)
+    risk_source: ConfigRisk | None = None
+
+
+@dataclass(frozen=True)
+class ConfigRisk:
+    """The config file's ``[risk]`` table, read again: what the dashboard's "reload" applies."""
+
+    path: Path
+    pairs: tuple[str, ...]
+
+    def __call__(self) -> RiskLimits:
+        """The limits the file says now.
+
+        Raises:
+            ConfigurationError: the file is gone or a value is bad (the dashboard shows it).
+        """
+        from src.cli.config import load_config
+        from src.core.errors import ConfigurationError
+
+        try:
+            return load_config(self.path, required=True).risk.limits(list(self.pairs))
+        except CliError as exc:
+            raise ConfigurationError(exc.message) from None
+
+    def __str__(self) -> str:
+        return f"{self.path} [risk]"
 
 
 def prepare(ctx: Context, mode: str) -> Session:
@@ -62,8 +89,18 @@ def prepare(ctx: Context, mode: str) -> Session:
     resolved = resolve(choice, config)
     for warning in resolved.warnings:
         ctx.err.write(f"\n!!!!! WARNING: {warning} !!!!!\n\n")
-    db = ctx.args.db or runtime_dir / f"{mode}.sqlite"
-    return Session(mode, resolved, limits, capital, db, runtime_dir, log_path, settings)
+    # A standalone paper exchange keeps its own accounts: its bot's books live apart from
+    # those of the in-process one (which start fresh each session) and of other exchanges.
+    remote = _exchange_url(ctx)
+    where = "" if remote is None else "@" + remote.split("://", 1)[-1].replace(":", "-")
+    db = ctx.args.db or runtime_dir / f"{mode}{where}.sqlite"
+    from src.app.ops_services import ops_plan
+
+    ops = ops_plan(
+        mode, dashboard=ctx.args.dashboard, metrics=ctx.args.metrics, tables=config.ops_tables()
+    )
+    risk = ConfigRisk(ctx.config_path, tuple(choice.pairs)) if ctx.config_path.is_file() else None
+    return Session(mode, resolved, limits, capital, db, runtime_dir, log_path, settings, ops, risk)
 
 
 def _banner(ctx: Context, session: Session, endpoint: str) -> None:
@@ -81,7 +118,7 @@ def _banner(ctx: Context, session: Session, endpoint: str) -> None:
         limits=session.limits,
         log_path=str(session.log_path),
     )
-    ctx.print(*lines)
+    ctx.print(*lines, *session.ops.lines())
     ctx.log(
         "session.config",
         mode=session.mode,
@@ -144,6 +181,34 @@ def _live_venue(ctx: Context, session: Session) -> AbstractAsyncContextManager[A
     )
 
 
+def _exchange_url(ctx: Context) -> str | None:
+    url: str | None = getattr(ctx.args, "exchange_url", None)
+    return url.rstrip("/") if url else None
+
+
+def _remote_paper_venue(ctx: Context, session: Session) -> AbstractAsyncContextManager[Any]:
+    """A paper exchange started on its own (``python -m src.brokers.paper``; compose's)."""
+    import os
+
+    from src.app.session import remote_paper_venue
+    from src.core.clock import SystemClock
+
+    url = _exchange_url(ctx)
+    key, secret = (os.environ.get(f"KTRADE_PAPER_API_{n}", "").strip() for n in ("KEY", "SECRET"))
+    if not (url and key and secret):
+        raise CliError(
+            "--exchange-url needs the paper exchange's demo account key",
+            "set KTRADE_PAPER_API_KEY and KTRADE_PAPER_API_SECRET to what it printed at start "
+            "(or what it was started with: --api-key/--api-secret)",
+        )
+    host = url.split("://", 1)[-1]
+    scheme = "wss" if url.startswith("https://") else "ws"
+    # The paper exchange's own layout (src/venues/kraken_paper): REST at the root, the two
+    # WebSockets under /ws/v2 and /ws-auth/v2. Its clock runs at real time by default.
+    urls = (url, f"{scheme}://{host}/ws/v2", f"{scheme}://{host}/ws-auth/v2")
+    return remote_paper_venue(key, secret, urls, clock=SystemClock(), settings=session.settings)
+
+
 async def _trade(ctx: Context, session: Session, venue_cm: AbstractAsyncContextManager[Any]) -> int:
     from src.app.session import SessionSettings
     from src.app.trading_session import SessionPlan, trade
@@ -159,13 +224,16 @@ async def _trade(ctx: Context, session: Session, venue_cm: AbstractAsyncContextM
         strategy=session.resolved.strategy,
         settings=settings,
         duration=ctx.args.duration,
-        fresh_db=session.mode != "live",  # the local exchange starts empty: so do its books
+        # The in-process exchange starts empty: so do its books. A standalone one
+        # (--exchange-url) keeps its accounts across bot restarts, as Kraken does.
+        fresh_db=session.mode != "live" and not _exchange_url(ctx),
         dead_man_timeout=60 if session.mode in ("live", "mirror") else None,
         on_runtime=runtimes.append,
+        services=session.ops.services(session.risk_source),
     )
     started = datetime.now(UTC)
     async with venue_cm as venue:
-        if session.mode == "live":
+        if session.mode == "live" or _exchange_url(ctx):
             endpoint = str(venue.adapter.base_url)
         else:
             endpoint = f"{venue.adapter.base_url} (in-process paper exchange)"
@@ -195,6 +263,8 @@ def run_session(ctx: Context, mode: str) -> int:
     session = prepare(ctx, mode)
     if mode == "live":
         venue_cm = _live_venue(ctx, session)
+    elif _exchange_url(ctx):
+        venue_cm = _remote_paper_venue(ctx, session)
     else:
         from src.app.session import paper_venue
 

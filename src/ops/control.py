@@ -26,6 +26,9 @@ from src.core.runtime import TradingRuntime
 from src.core.sizing import OrderIntent
 from src.ops.audit import AuditKind, AuditLog
 
+#: Where the risk limits are reloaded from: a TOML file, or a function that reads them.
+RiskSource = Path | Callable[[], RiskLimits]
+
 log = structlog.get_logger(__name__)
 #: The store key holding an operator's pause, so a restarted bot stays paused.
 PAUSE_KEY = "operator_pause"
@@ -52,12 +55,14 @@ class OperatorControls:
     Args:
         runtime: the bot.
         audit: where every action is recorded.
-        risk_config: the TOML file ``reload_risk`` reads (``RiskLimits.from_toml``); None
-            means there is no file to reload from.
+        risk_config: where ``reload_risk`` reads the limits again: a TOML file
+            (``RiskLimits.from_toml``), or a loader (``ktrade`` rereads its config file's
+            ``[risk]`` table) raising ``ConfigurationError`` on a bad value; None means there
+            is nothing to reload from.
     """
 
     def __init__(
-        self, runtime: TradingRuntime, audit: AuditLog, *, risk_config: Path | None = None
+        self, runtime: TradingRuntime, audit: AuditLog, *, risk_config: RiskSource | None = None
     ) -> None:
         self.runtime, self.audit, self.risk_config = runtime, audit, risk_config
         self._lock = asyncio.Lock()
@@ -163,8 +168,9 @@ class OperatorControls:
         async def act() -> ControlResult:
             if self.risk_config is None:
                 raise ControlError("no risk limits file was configured for this bot")
+            source = self.risk_config
             try:
-                new = RiskLimits.from_toml(self.risk_config)
+                new = source() if callable(source) else RiskLimits.from_toml(source)
             except ConfigurationError as exc:
                 raise ControlError(str(exc)) from None
             risk = self.runtime.risk
@@ -175,7 +181,7 @@ class OperatorControls:
                 AuditKind.CONFIG,
                 actor,
                 "risk_limits",
-                reason=str(self.risk_config),
+                reason=str(source),  # a loader says where it reads from in its str()
                 detail={"changes": changes},
             )
             return ControlResult(

@@ -19,10 +19,12 @@ if TYPE_CHECKING:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The strategy's options, the session's, ``--yes`` and ``--skip-paper-gate``."""
+    from src.app.ops_options import add_ops_arguments
     from src.cli.options import add_session_arguments, add_strategy_arguments
 
     add_strategy_arguments(parser)
     add_session_arguments(parser)
+    add_ops_arguments(parser)
     parser.add_argument("--yes", action="store_true", help="do not ask for the typed confirmation")
     parser.add_argument(
         "--skip-paper-gate",

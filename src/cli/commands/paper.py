@@ -18,12 +18,20 @@ if TYPE_CHECKING:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The strategy's options, the session's, and ``--mirror``."""
+    from src.app.ops_options import add_ops_arguments
     from src.cli.options import add_session_arguments, add_strategy_arguments
 
     add_strategy_arguments(parser)
     add_session_arguments(parser)
+    add_ops_arguments(parser)
     parser.add_argument(
         "--mirror", action="store_true", help="follow Kraken's live public prices (needs internet)"
+    )
+    parser.add_argument(
+        "--exchange-url",
+        metavar="URL",
+        help="trade on a paper exchange started on its own (`python -m src.brokers.paper`; "
+        "its key in KTRADE_PAPER_API_KEY/_SECRET) instead of one inside this process",
     )
 
 

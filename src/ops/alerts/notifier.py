@@ -67,5 +67,6 @@ class AppriseNotifier:
             self.sent += 1
         else:
             self.failed += 1
-            log.warning("alerts.delivery_failed", key=alert.key)
+            # "alert", not "key": the log masks any field named like a credential
+            log.warning("alerts.delivery_failed", alert=alert.key, title=alert.title)
         return ok

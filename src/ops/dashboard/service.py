@@ -20,9 +20,10 @@ import structlog
 from aiohttp import web
 from pydantic import SecretStr
 
+from src.core.errors import ConfigurationError
 from src.core.runtime import TradingRuntime
 from src.ops.audit import AuditKind, AuditLog
-from src.ops.control import OperatorControls
+from src.ops.control import OperatorControls, RiskSource
 from src.ops.dashboard.auth import Auth, new_token
 from src.ops.dashboard.control_file import ControlFile, control_file_for
 from src.ops.dashboard.log_tail import LogTail
@@ -64,6 +65,7 @@ class Dashboard(AbstractAsyncContextManager["Dashboard"]):
         settings: DashboardSettings,
         *,
         announce: Callable[[str], None] | None = None,
+        risk_config: RiskSource | None = None,
     ) -> None:
         self.runtime, self.settings = runtime, settings
         self.announce = announce or _shout
@@ -71,7 +73,9 @@ class Dashboard(AbstractAsyncContextManager["Dashboard"]):
         self.url = ""
         self.audit = AuditLog(runtime.store.path)
         self.monitor = Monitor(runtime, settings.history)
-        self.controls = OperatorControls(runtime, self.audit, risk_config=settings.risk_config)
+        self.controls = OperatorControls(
+            runtime, self.audit, risk_config=settings.risk_config or risk_config
+        )
         self.log_tail = LogTail()
         self.fills = FillReader(runtime.store.path)
         self.control_file: Path | None = None
@@ -101,6 +105,13 @@ class Dashboard(AbstractAsyncContextManager["Dashboard"]):
         try:
             site = web.TCPSite(self._runner, settings.host, settings.port)
             await site.start()
+        except OSError as exc:  # before trading starts: one line with the fix, nothing sent
+            await self._runner.cleanup()
+            raise ConfigurationError(
+                f"dashboard: cannot listen on {settings.host}:{settings.port} "
+                f"({exc.strerror or exc}); another bot may hold the port: set "
+                f"KTRADE_DASHBOARD_PORT (0 picks a free one) or run with --no-dashboard"
+            ) from None
         except BaseException:
             await self._runner.cleanup()
             raise
@@ -158,16 +169,23 @@ class Dashboard(AbstractAsyncContextManager["Dashboard"]):
 
 
 def dashboard_service(
-    settings: DashboardSettings | None = None, *, announce: Callable[[str], None] | None = None
+    settings: DashboardSettings | None = None,
+    *,
+    announce: Callable[[str], None] | None = None,
+    risk_config: RiskSource | None = None,
 ) -> Callable[[TradingRuntime], AbstractAsyncContextManager[Dashboard]]:
     """Return the session-service factory that serves a runtime's dashboard.
 
     Args:
         settings: the dashboard's settings (default: from ``KTRADE_DASHBOARD_*``).
         announce: where the URL and a generated token are shown once (default: stderr).
+        risk_config: what "reload risk config" reads when ``settings.risk_config`` is unset
+            (the session's own limits file or loader).
     """
 
     def start(runtime: TradingRuntime) -> Dashboard:
-        return Dashboard(runtime, settings or DashboardSettings(), announce=announce)
+        return Dashboard(
+            runtime, settings or DashboardSettings(), announce=announce, risk_config=risk_config
+        )
 
     return start

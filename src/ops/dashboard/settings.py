@@ -6,9 +6,10 @@ import ipaddress
 from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from src.core.errors import ConfigurationError
+from src.ops.metrics.config import EnvFirstSettings
 
 ENV_PREFIX = "KTRADE_DASHBOARD_"
 
@@ -23,10 +24,15 @@ def is_loopback(host: str) -> bool:
         return False  # a name could resolve anywhere: treat it as public
 
 
-class DashboardSettings(BaseSettings):
+class DashboardSettings(EnvFirstSettings):
     """Where the dashboard listens and how a person logs in; frozen.
 
+    Read from the config file's ``[dashboard]`` table (``from_table``) and the environment,
+    which wins, as for ``[metrics]`` and ``[alerts]``.
+
     Attributes:
+        enabled: ``KTRADE_DASHBOARD_ENABLED``: serve it in ``paper``/``live`` sessions
+            (default true; ``--no-dashboard`` turns it off for one session).
         host: ``KTRADE_DASHBOARD_HOST``: address to bind (default ``127.0.0.1``). Any address
             other than loopback is refused unless a password is set.
         port: ``KTRADE_DASHBOARD_PORT``: TCP port (default 8765; 0 picks a free one).
@@ -58,6 +64,7 @@ class DashboardSettings(BaseSettings):
         frozen=True,
     )
 
+    enabled: bool = True
     host: str = "127.0.0.1"
     port: int = Field(default=8765, ge=0, le=65535)
     password: SecretStr | None = None

@@ -71,7 +71,10 @@ def run(
     app: Path, home: Path, *argv: str, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     home.mkdir(exist_ok=True)
+    # Free ports for the session's dashboard and /metrics: a bot running on this machine
+    # holds the default ones.
     env = clean_env(HOME=str(home), KTRADE_DATA_DIR=str(home / "data"),
+                    KTRADE_DASHBOARD_PORT="0", KTRADE_METRICS_PORT="0",
                     PATH=f"{app / '.venv/bin'}:/usr/bin:/bin")  # fmt: skip
     return subprocess.run(  # noqa: S603 - the test's own command lines
         list(argv), cwd=home, env=env, capture_output=True, text=True, timeout=timeout

@@ -35,7 +35,7 @@ def test_the_image_is_slim_python_311_locked_and_not_root() -> None:
     assert any("useradd" in r and "--uid 10001" in r for r in final.all("RUN"))
     assert final.all("COPY") == ["--from=build /app /app"]  # uv stays in the build stage
     env = final.env()
-    assert env["KTRADE_METRICS_PORT"] == str(MetricsConfig().port)
+    assert env["KTRADE_METRICS_PORT"] == str(MetricsConfig.model_fields["port"].default)
     assert env["KTRADE_DATA_DIR"] == "/data"
 
 
@@ -52,7 +52,17 @@ def test_the_build_context_keeps_secrets_and_state_out() -> None:
 def test_compose_runs_the_bot_exchange_prometheus_and_grafana(compose: dict[str, Any]) -> None:
     services = compose["services"]
     assert set(services) == {"bot", "paper-exchange", "prometheus", "grafana"}
-    assert services["bot"]["command"] == ["paper"]
+    bot, exchange = services["bot"], services["paper-exchange"]
+    command = bot["command"]
+    assert command[0] == "paper"
+    # The bot trades on the compose paper exchange, with the demo account it was started with.
+    assert command[command.index("--exchange-url") + 1] == "http://paper-exchange:8080"
+    assert exchange["command"][exchange["command"].index("--port") + 1] == "8080"
+    started = exchange["command"]
+    for flag, name in (("--api-key", "KTRADE_PAPER_API_KEY"),
+                       ("--api-secret", "KTRADE_PAPER_API_SECRET")):  # fmt: skip
+        assert started[started.index(flag) + 1] == bot["environment"][name]
+    assert "?" in bot["environment"]["KTRADE_DASHBOARD_PASSWORD"]  # required beyond loopback
     assert services["paper-exchange"]["entrypoint"] == ["python", "-m", "src.brokers.paper"]
     for name, service in services.items():
         for port in service.get("ports", []):
