@@ -13,6 +13,7 @@ import httpx
 from src.brokers.kraken.limits.counters import KrakenRateLimits
 from src.brokers.kraken.limits.gate import RequestGate
 from src.brokers.kraken.rest.auth import NonceSource
+from src.brokers.kraken.rest.envelope import encode_form
 from src.brokers.kraken.rest.replies import (
     AssetPairsResult,
     AssetsResult,
@@ -28,7 +29,7 @@ from src.brokers.kraken.rest.replies import (
     TradesHistoryResult,
     WebSocketsTokenResult,
 )
-from src.brokers.kraken.rest.transport import KrakenTransport, encode_form
+from src.brokers.kraken.rest.transport import KrakenTransport
 from src.brokers.kraken.settings import KrakenSettings
 from src.core.clock import Clock, SystemClock
 from src.core.errors import ConfigurationError, MalformedResponseError

@@ -26,9 +26,9 @@ import httpx
 from pydantic import SecretStr
 
 from src.brokers.kraken.constants import JSON_METHODS, ORDER_METHODS, is_public, path_for
-from src.brokers.kraken.errors import error_from_list
 from src.brokers.kraken.limits.gate import NullGate, RequestGate
 from src.brokers.kraken.rest.auth import NonceSource, SigningKey
+from src.brokers.kraken.rest.envelope import encode_form, parse_envelope, parse_reply, wire_value
 from src.brokers.kraken.rest.wire import ReplyTooLargeError, WireError, WirePool, request_bytes
 from src.core.clock import Clock, SystemClock
 from src.core.errors import (
@@ -39,10 +39,8 @@ from src.core.errors import (
     MissingCredentialError,
     NetworkError,
     RateLimitError,
-    RestRateLimitError,
-    ServiceUnavailableError,
 )
-from src.utils.logging import get_logger, redact_text, register_secret
+from src.utils.logging import get_logger, register_secret
 from src.utils.retry import RetryPolicy, retry_async
 
 USER_AGENT = "kraken-ml-trader/0.1"
@@ -53,76 +51,6 @@ log = get_logger(__name__)
 _HTTPCORE_SEND = httpcore.AsyncConnectionPool.handle_async_request
 #: ``observer(method, seconds, ok)`` after each sent call (metrics); it must not raise.
 RestObserver = Callable[[str, float, bool], None]
-
-
-def encode_form(params: Mapping[str, Any]) -> str:
-    """Form-encode parameters (booleans as ``true``/``false``, nested dicts as ``a[b]``)."""
-    flat: list[tuple[str, str]] = []
-    for key, value in params.items():
-        if isinstance(value, Mapping):
-            flat.extend((f"{key}[{k}]", _wire(v)) for k, v in value.items())
-        elif isinstance(value, list | tuple):
-            flat.append((key, ",".join(_wire(v) for v in value)))
-        else:
-            flat.append((key, _wire(value)))
-    return urllib.parse.urlencode(flat)
-
-
-def _wire(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def parse_envelope(response: httpx.Response, method: str, *, symbol: str | None = None) -> Any:
-    """Return the ``result`` of a Kraken reply or raise the mapped error (see ``parse_reply``)."""
-    return parse_reply(response.status_code, response.content, method, symbol=symbol)
-
-
-def parse_reply(status: int, content: bytes, method: str, *, symbol: str | None = None) -> Any:
-    """Return the ``result`` of a Kraken reply (HTTP status, body) or raise the mapped error.
-
-    Raises:
-        ServiceUnavailableError: HTTP 5xx (outcome unknown for order calls).
-        RestRateLimitError: HTTP 429.
-        MalformedResponseError: not JSON, or not ``{"error": [...], "result": ...}``.
-        BrokerError: the mapped class of Kraken's first ``E...`` error.
-    """
-    order_call = method in ORDER_METHODS
-    if status >= 500:
-        raise ServiceUnavailableError(
-            f"Kraken answered HTTP {status}",
-            endpoint=method,
-            raw=f"HTTP {status}",
-            outcome_known=not order_call,
-        )
-    if status == 429:
-        raise RestRateLimitError("Kraken answered HTTP 429", endpoint=method, raw="HTTP 429")
-    try:
-        body = json.loads(content)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        text = content[:80].decode("utf-8", "replace")
-        raise MalformedResponseError(
-            f"Kraken replied HTTP {status} with a body that is not JSON: {redact_text(text)!r}",
-            endpoint=method,
-            outcome_known=not order_call,
-        ) from None
-    if not isinstance(body, dict) or not isinstance(body.get("error", []), list):
-        raise MalformedResponseError(
-            f"Kraken replied with {type(body).__name__}, not an envelope with an error list",
-            endpoint=method,
-            outcome_known=not order_call,
-        )
-    error = error_from_list(body.get("error", []), method, order_call=order_call, symbol=symbol)
-    if error is not None:
-        raise error
-    if status != 200 or "result" not in body:
-        raise MalformedResponseError(
-            f"Kraken replied HTTP {status} without a result",
-            endpoint=method,
-            outcome_known=not order_call,
-        )
-    return body["result"]
 
 
 class KrakenTransport:
@@ -384,7 +312,7 @@ class KrakenTransport:
 
 
 def _query(params: Mapping[str, Any]) -> dict[str, str]:
-    return {k: _wire(v) for k, v in params.items() if v is not None}
+    return {k: wire_value(v) for k, v in params.items() if v is not None}
 
 
 def _body(method: str, data: dict[str, Any]) -> tuple[str, str]:
