@@ -5,6 +5,9 @@ from __future__ import annotations
 import sys
 from typing import Protocol, TextIO
 
+from src.app.limit_words import describe_limits
+from src.core.risk import RiskLimits
+
 BANNERS = {
     "paper": "PAPER TRADING - local paper exchange replaying recorded Kraken data - no real money",
     "mirror": "PAPER TRADING - local paper exchange on Kraken's LIVE public prices - no real money",
@@ -40,7 +43,9 @@ def confirm_live(
         True if the user confirmed, or ``assume_yes`` is set.
     """
     print(heading)
-    for line in limits.describe():
+    # Spot limits in words (as ``ktrade live`` shows them); other limit sets list their keys.
+    lines = describe_limits(limits) if isinstance(limits, RiskLimits) else limits.describe()
+    for line in lines:
         print(f"  {line}")
     if assume_yes:
         print("--yes given: not asking for confirmation.")

@@ -93,6 +93,6 @@ async def test_live_asks_for_typed_confirmation_and_arms_dead_mans_switch(
         monkeypatch.setattr("builtins.input", lambda prompt: "LIVE")
         assert await main(["--live", "--risk-config", RISK, "--duration", "1"]) == 0
     out = capsys.readouterr().out
-    assert "max_order_notional = 250" in out  # the limits were shown before confirming
+    assert "one order at most 250 USD" in out  # the limits were shown, in words, before confirming
     assert "ok       query funds" in out
     assert armed[0] == 60 and armed[-1] == 0  # armed at start, disarmed on exit
