@@ -200,3 +200,23 @@ async def test_an_operator_close_is_an_ordinary_stored_order(rig: Rig) -> None:
     stored = rig.runtime.store.get_order(result.detail["client_order_id"])
     assert stored is not None and stored.status is OrderStatus.FILLED
     assert rig.runtime.store.order_events(stored.client_order_id) == ["new", "pending", "filled"]
+
+
+async def test_reload_reads_ktrades_risk_table_again(rig: Rig, tmp_path: Path) -> None:
+    from src.cli.trading import ConfigRisk
+
+    config = tmp_path / "config.toml"
+    config.write_text("[risk]\nmax_order_notional = 90\n")
+    source = ConfigRisk(config, ("BTC/USD", "ETH/USD"))
+    controls = OperatorControls(rig.runtime, rig.audit, risk_config=source)
+    result = await controls.reload_risk("bob")
+    assert result.ok, result.message
+    assert rig.runtime.risk.limits.max_order_notional == D(90)
+    assert rig.runtime.risk.limits.allowed_pairs == frozenset({"BTC/USD", "ETH/USD"})
+    (entry,) = rig.audit.entries(kind=AuditKind.CONFIG)
+    assert entry.reason == f"{config} [risk]"
+    config.write_text("[risk]\nmax_drawdown_pct = 150\n")  # out of range: refused, nothing changes
+    before = rig.runtime.risk.limits
+    refused = await controls.reload_risk("bob")
+    assert not refused.ok and "max_drawdown_pct" in refused.message
+    assert rig.runtime.risk.limits is before
