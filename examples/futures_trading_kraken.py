@@ -52,7 +52,9 @@ ZERO = Decimal(0)
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--symbol", default="PF_XBTUSD", help="linear perpetual to trade")
+    p.add_argument("--symbol", default="PF_XBTUSD",
+                   help="linear contract: a perpetual (PF_) or a fixed maturity "
+                        "(FF_XBTUSD_YYMMDD, settled at expiry)")  # fmt: skip
     p.add_argument("--strategy", choices=("cross", "flip"), default="cross",
                    help="cross: long above the slow mark average, short below; "
                         "flip: long, then short, every --hold candles")  # fmt: skip

@@ -15,6 +15,9 @@ which passes it through).
   balances with what the bot's fills and funding explain; differences are reported, never
   overwritten (as for spot balances). The bot is assumed to be the only trader of its
   contracts: a manual position in the same contract shows as a difference.
+* Fixed maturities: once a held contract has expired, the venue's settlement is booked once
+  (``src.core.futures_settlement``) before positions are compared, so the settled position
+  is not a difference; an expired contract takes no new orders.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from src.core.derivatives import (
 from src.core.errors import ConfigurationError
 from src.core.futures_gate import DerivativesEngine, FuturesRiskGate
 from src.core.futures_risk import FuturesRiskLimits
+from src.core.futures_settlement import SettlementBook, SettlementSource
 from src.core.instruments import Instrument
 from src.core.order_store import OrderStore
 from src.core.portfolio import Portfolio
@@ -94,6 +98,7 @@ class FuturesReconcile:
     margin: dict[str, MarginSummary] = field(default_factory=dict)
     position_differences: list[PositionDifference] = field(default_factory=list)
     new_funding: int = 0
+    settled: int = 0
 
 
 def _key(payment: FundingPayment) -> str:
@@ -108,6 +113,8 @@ class FuturesBook:
         portfolio: the runtime's book (funding is applied to it).
         store: where the funding watermark and totals live (key ``futures_state``).
         symbols: the contracts the bot trades.
+        settlements: books the settlement of its dated contracts (None: perpetuals only).
+        clock: the runtime's clock (when a contract has expired).
     """
 
     def __init__(
@@ -116,9 +123,12 @@ class FuturesBook:
         portfolio: Portfolio,
         store: OrderStore,
         symbols: Iterable[str],
+        settlements: SettlementBook | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.engine, self.portfolio, self.store = engine, portfolio, store
         self.symbols = set(symbols)
+        self.settlements, self.clock = settlements, clock
         self.last: FuturesReconcile | None = None
         saved = store.get(STATE_KEY) or {}
         self.until = datetime.fromisoformat(saved["until"]) if saved.get("until") else None
@@ -185,9 +195,17 @@ class FuturesBook:
             },
         )
 
+    def closed_symbols(self) -> set[str]:
+        """Contracts past their expiry: the runtime plans no order there."""
+        if self.settlements is None or self.clock is None:
+            return set()
+        return self.settlements.closed_symbols(self.clock.now())
+
     async def reconcile(self) -> FuturesReconcile:
-        """Funding, then the venue's positions and margin against the bot's."""
+        """Funding and settlements, then the venue's positions and margin against the bot's."""
         result = FuturesReconcile(new_funding=await self.sync_funding())
+        if self.settlements is not None and self.clock is not None:
+            result.settled = await self.settlements.sync(self.clock.now())
         venue = {p.symbol: p for p in await self.engine.get_futures_positions()}
         result.positions = {s: p for s, p in venue.items() if s in self.symbols}
         for symbol in sorted(self.symbols):
@@ -219,6 +237,9 @@ class FuturesBook:
             if equities:
                 parts.append("margin_equity=" + ",".join(equities))
             parts.append(f"position_diffs={len(last.position_differences)}")
+        closed = sorted(self.closed_symbols())
+        if closed:
+            parts.append("expired=" + ",".join(closed))
         return " ".join(parts)
 
 
@@ -241,8 +262,8 @@ def attach_futures(
 
     None when they are spot pairs. Refused (``ConfigurationError``): spot and futures mixed,
     inverse contracts (the runtime's spot limits count notional as quantity times price, so
-    it trades linear contracts only), fixed maturities (settlement at expiry is not booked),
-    an engine without positions, margin and funding.
+    it trades linear contracts only), an engine without positions, margin and funding, and
+    fixed maturities on an engine that does not report settlements (``SettlementSource``).
     """
     contracts = [i for i in instruments.values() if isinstance(i, DerivativeInstrument)]
     if not contracts:
@@ -252,20 +273,32 @@ def attach_futures(
     inverse = [c.symbol for c in contracts if c.settlement is Settlement.INVERSE]
     if inverse:
         raise ConfigurationError(f"the runtime trades linear contracts only, not {inverse}")
-    dated = [c.symbol for c in contracts if not c.is_perpetual]
-    if dated:  # their settlement at expiry would not be booked
-        raise ConfigurationError(f"the runtime trades perpetuals only, not {dated}")
     if not isinstance(engine, FuturesAccount):
         raise ConfigurationError(
             "the engine's instruments are futures contracts but it reports no futures "
             "positions, margin and funding (FuturesAccount)"
         )
+    dated = {c.symbol: c for c in contracts if not c.is_perpetual}
+    settlements = None
+    if dated:
+        # A gate handed in as the engine passes settlements through from what it wraps.
+        source = engine.engine if isinstance(engine, FuturesRiskGate) else engine
+        if not isinstance(source, SettlementSource):  # their settlement would not be booked
+            raise ConfigurationError(
+                f"fixed-maturity contracts {sorted(dated)} need an engine that reports "
+                "settlements (SettlementSource)"
+            )
+        undated = sorted(s for s, c in dated.items() if c.expiry is None)
+        if undated:  # the runtime could not tell when they stop trading and settle
+            raise ConfigurationError(f"fixed-maturity contracts {undated} have no expiry")
+        settlements = SettlementBook(source, portfolio, store, dated)
     if not limits.allowed_symbols & set(instruments):
         log.warning("futures.no_symbol_allowed", symbols=sorted(instruments),
                     allowed=sorted(limits.allowed_symbols))  # fmt: skip
-    book = FuturesBook(engine, portfolio, store, instruments)
+    book = FuturesBook(engine, portfolio, store, instruments, settlements, clock)
     gate_engine: DerivativesEngine = engine  # type: ignore[assignment]
     gate = FuturesRiskGate(
-        gate_engine, limits, funding_paid_today=lambda s: book.paid_today(s, clock.now().date())
+        gate_engine, limits, funding_paid_today=lambda s: book.paid_today(s, clock.now().date()),
+        clock=clock,
     )
     return book, gate

@@ -13,6 +13,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from src.core.clock import Clock, SystemClock
 from src.core.derivatives import (
     DerivativeInstrument,
     DerivativePosition,
@@ -31,6 +32,7 @@ from src.core.execution import (
     Position,
 )
 from src.core.futures_risk import FuturesExposure, FuturesRiskLimits, check_futures_order
+from src.core.futures_settlement import closed_reason
 from src.core.instruments import Instrument
 
 __all__ = ["DerivativesEngine", "FuturesRiskGate"]
@@ -113,6 +115,8 @@ class FuturesRiskGate:
     Args:
         engine: the futures engine (``KrakenFuturesAdapter``, say).
         limits: the futures risk limits.
+        funding_paid_today: see the attribute.
+        clock: when a dated contract has expired.
     """
 
     def __init__(
@@ -120,9 +124,11 @@ class FuturesRiskGate:
         engine: DerivativesEngine,
         limits: FuturesRiskLimits,
         funding_paid_today: Callable[[str], Decimal] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.engine = engine
         self.limits = limits
+        self.clock: Clock = clock or SystemClock()
         #: Funding a contract already paid today (positive = paid), for the funding budget;
         #: the runtime passes its own book's figure. Without one, today counts as nothing paid.
         self.funding_paid_today = funding_paid_today
@@ -177,8 +183,11 @@ class FuturesRiskGate:
         approved: dict[str, Decimal] = {}
         for i, order in enumerate(orders):
             quantity = order.quantity or ZERO
-            exposure = await self.exposure(order.symbol, approved.get(order.symbol, ZERO))
-            reason = check_futures_order(self.limits, exposure, order.side, quantity)
+            instrument = await self.engine.get_instrument(order.symbol)
+            reason = closed_reason(instrument, self.clock.now())
+            if reason is None:
+                exposure = await self.exposure(order.symbol, approved.get(order.symbol, ZERO))
+                reason = check_futures_order(self.limits, exposure, order.side, quantity)
             if reason is None:
                 allowed.append((i, order))
                 approved[order.symbol] = (

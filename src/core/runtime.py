@@ -246,6 +246,8 @@ class TradingRuntime:
         targets = self.strategy.on_candle(candle)
         await self.working.on_targets(targets, self.prices)  # cancels first, then planning
         blocked = self.oms.unresolved_symbols() | self.working.busy_symbols()
+        if self.futures is not None:  # expired contracts: settled by the venue, no new orders
+            blocked |= self.futures.closed_symbols()
         targets = [t for t in targets if t.symbol not in blocked]
         intents = plan_orders(
             targets,

@@ -42,6 +42,7 @@ from src.core.execution import (
     OrderUpdate,
     Position,
 )
+from src.core.futures_settlement import ContractSettlement
 from src.core.order_outcome import LostReplyPolicy, OutcomeResolver
 from src.utils.retry import RetryPolicy
 
@@ -189,6 +190,15 @@ class KrakenFuturesAdapter(FuturesMarketQueries):
         """
         reply = await self.rest.account_log(since=int(since.timestamp() * 1000) if since else None)
         return parse.parse_funding_payments(reply)
+
+    async def get_settlements(self, since: datetime | None = None) -> list[ContractSettlement]:
+        """Fixed-maturity settlements (the account log's ``settlement`` rows), oldest first.
+
+        The runtime asks only after a held contract's expiry, so this spends the history
+        budget rarely.
+        """
+        reply = await self.rest.account_log(since=int(since.timestamp() * 1000) if since else None)
+        return parse.parse_settlements(reply)
 
     async def get_leverage(self) -> dict[str, Decimal]:
         """Symbols on isolated margin and their maximum leverage (others are cross)."""

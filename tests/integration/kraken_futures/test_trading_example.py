@@ -45,5 +45,5 @@ async def test_live_needs_the_flag_and_a_typed_live(
     assert await main(["--live"]) == 1
     out = capsys.readouterr().out
     assert "LIVE TRADING" in out and "Futures risk limits in force:" in out
-    assert "max_notional_per_contract" in out and "max_order_notional" in out
+    assert "max_notional_per_contract" in out and "one order at most" in out  # spot: in words
     assert not (tmp_path / "data/runtime/futures_live.sqlite").exists()

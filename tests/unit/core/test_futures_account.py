@@ -23,6 +23,7 @@ from src.core.errors import ConfigurationError
 from src.core.execution import Fill, Side
 from src.core.futures_account import FuturesAccount, FuturesBook, attach_futures
 from src.core.futures_risk import FuturesRiskLimits
+from src.core.futures_settlement import ContractSettlement
 from src.core.instruments import Instrument
 from src.core.order_store import OrderStore
 from src.core.portfolio import Portfolio
@@ -56,6 +57,13 @@ class Venue:
     async def get_funding_payments(self, since: datetime | None = None) -> list[FundingPayment]:
         self.asked_since.append(since)
         return [p for p in self.payments if since is None or p.timestamp >= since]
+
+
+class SettlingVenue(Venue):
+    """A venue that also reports fixed-maturity settlements."""
+
+    async def get_settlements(self, since: datetime | None = None) -> list[ContractSettlement]:
+        return []
 
 
 def pay(at: datetime, amount: str, symbol: str = "PF_XBTUSD") -> FundingPayment:
@@ -139,9 +147,18 @@ def test_attach_futures_only_for_linear_contracts_on_a_futures_engine(tmp_path: 
     cases: list[tuple[object, dict[str, Instrument], str]] = [
         (Venue(), {"PF_XBTUSD": PF, "BTC/USD": spot}, "not both"),
         (Venue(), {"PI_XBTUSD": inverse}, "linear contracts only"),
-        (Venue(), {"FF_XBTUSD_260925": dated}, "perpetuals only"),
+        (Venue(), {"FF_XBTUSD_260925": dated}, "reports settlements"),
         (object(), {"PF_XBTUSD": PF}, "FuturesAccount"),
     ]
     for engine, instruments, message in cases:
         with pytest.raises(ConfigurationError, match=message):
             attach_futures(engine, instruments, Portfolio(), store, limits, clock)
+    # An engine that reports settlements trades a dated contract: its book settles it.
+    with pytest.raises(ConfigurationError, match="no expiry"):
+        attach_futures(SettlingVenue(), {"FF_XBTUSD_260925": dated}, Portfolio(), store, limits,
+                       clock)  # fmt: skip
+    dated = dated.model_copy(update={"expiry": datetime(2026, 9, 25, 8, tzinfo=UTC)})
+    settling = attach_futures(SettlingVenue(), {"FF_XBTUSD_260925": dated}, Portfolio(), store,
+                              limits, clock)  # fmt: skip
+    assert settling is not None and settling[0].settlements is not None
+    assert set(settling[0].settlements.contracts) == {"FF_XBTUSD_260925"}

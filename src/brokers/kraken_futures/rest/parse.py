@@ -19,6 +19,7 @@ from src.core.decimals import to_decimal
 from src.core.derivatives import DerivativeTicker, FundingPayment, FundingRate, MarginSummary
 from src.core.errors import MalformedResponseError
 from src.core.execution import AccountBalances, Balance
+from src.core.futures_settlement import ContractSettlement
 from src.core.market_data import Candle, PublicTrade
 
 __all__ = [
@@ -268,3 +269,34 @@ def parse_funding_payments(reply: Mapping[str, Any]) -> list[FundingPayment]:
             )
         )
     return sorted(out, key=lambda p: p.timestamp)
+
+
+def parse_settlements(reply: Mapping[str, Any]) -> list[ContractSettlement]:
+    """``account-log`` rows with ``info: settlement`` (a dated contract's expiry), oldest first.
+
+    Kraken writes each execution as a cash leg and a position leg (``asset`` = the
+    contract); the cash leg carries the price, fee and PnL, so only it is read.
+    """
+    logs = reply.get("logs")
+    if not isinstance(logs, list):
+        raise MalformedResponseError("account-log: no logs list", endpoint="account-log")
+    out = []
+    for row in logs:
+        if not isinstance(row, Mapping) or row.get("info") != "settlement":
+            continue
+        contract = str(row.get("contract") or "").upper()
+        asset = str(row.get("asset") or "")
+        if not contract or asset.upper() == contract or row.get("trade_price") is None:
+            continue
+        out.append(
+            ContractSettlement(
+                symbol=contract,
+                timestamp=_time(row["date"]),
+                price=dec(row["trade_price"], "trade_price"),
+                fee=opt_dec(row.get("fee"), "fee") or ZERO,
+                currency=normalize_asset(asset),
+                realized_pnl=opt_dec(row.get("realized_pnl"), "realized_pnl"),
+                venue_id=None if row.get("id") is None else str(row["id"]),
+            )
+        )
+    return sorted(out, key=lambda s: s.timestamp)

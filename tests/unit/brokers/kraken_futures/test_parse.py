@@ -212,3 +212,27 @@ def test_times() -> None:
 def test_malformed_accounts(reply: dict[str, object]) -> None:
     with pytest.raises(MalformedResponseError):
         parse.parse_accounts(reply)
+
+
+def test_settlements_from_the_account_log_cash_leg_only() -> None:
+    # Built from the documented account-log fields (no captured settlement row is public):
+    # the cash leg and the position leg (asset = the contract) of one settlement, a trade.
+    at = "2026-12-25T08:00:00.000Z"
+    reply = {"accountUid": "u", "logs": [
+        {"id": 9, "date": at, "asset": "ff_xbtusd_261225", "info": "settlement",
+         "contract": "ff_xbtusd_261225", "old_balance": 0.1, "new_balance": 0.0},
+        {"id": 8, "date": at, "asset": "usd", "info": "settlement",
+         "contract": "ff_xbtusd_261225", "trade_price": 61000.0, "fee": 3.05,
+         "realized_pnl": 100.0, "old_balance": 9997, "new_balance": 10093.95},
+        {"id": 7, "date": "2026-12-24T08:00:00.000Z", "asset": "usd", "info": "futures trade",
+         "contract": "ff_xbtusd_261225", "trade_price": 60000.0, "fee": 3.0},
+    ]}  # fmt: skip
+    [settled] = parse.parse_settlements(reply)
+    assert settled.symbol == "FF_XBTUSD_261225" and settled.currency == "USD"
+    assert (settled.price, settled.fee, settled.realized_pnl) == (
+        Decimal(61000), Decimal("3.05"), Decimal(100),
+    )  # fmt: skip
+    assert settled.timestamp.isoformat() == "2026-12-25T08:00:00+00:00"
+    assert settled.venue_id == "8"
+    with pytest.raises(MalformedResponseError):
+        parse.parse_settlements({"logs": None})
