@@ -40,10 +40,11 @@ from src.core.derivatives import (
     Settlement,
 )
 from src.core.errors import ConfigurationError
-from src.core.futures_gate import DerivativesEngine, FuturesRiskGate
+from src.core.futures_gate import AmendingFuturesRiskGate, DerivativesEngine, FuturesRiskGate
 from src.core.futures_risk import FuturesRiskLimits
 from src.core.futures_settlement import SettlementBook, SettlementSource
 from src.core.instruments import Instrument
+from src.core.order_amend import OrderAmender
 from src.core.order_store import OrderStore
 from src.core.portfolio import Portfolio
 
@@ -297,7 +298,9 @@ def attach_futures(
                     allowed=sorted(limits.allowed_symbols))  # fmt: skip
     book = FuturesBook(engine, portfolio, store, instruments, settlements, clock)
     gate_engine: DerivativesEngine = engine  # type: ignore[assignment]
-    gate = FuturesRiskGate(
+    # Re-pricing amends in place only where the venue can (else cancel-and-replace).
+    kind = AmendingFuturesRiskGate if isinstance(engine, OrderAmender) else FuturesRiskGate
+    gate = kind(
         gate_engine, limits, funding_paid_today=lambda s: book.paid_today(s, clock.now().date()),
         clock=clock,
     )

@@ -21,7 +21,7 @@ from src.core.derivatives import (
     FundingPayment,
     MarginSummary,
 )
-from src.core.errors import InvalidOrderError
+from src.core.errors import InvalidOrderError, OrderRejectedError
 from src.core.execution import (
     AccountBalances,
     Fill,
@@ -34,8 +34,9 @@ from src.core.execution import (
 from src.core.futures_risk import FuturesExposure, FuturesRiskLimits, check_futures_order
 from src.core.futures_settlement import closed_reason
 from src.core.instruments import Instrument
+from src.core.order_amend import AmendAck, OrderAmender
 
-__all__ = ["DerivativesEngine", "FuturesRiskGate"]
+__all__ = ["AmendingFuturesRiskGate", "DerivativesEngine", "FuturesRiskGate"]
 
 ZERO = Decimal(0)
 
@@ -256,3 +257,50 @@ class FuturesRiskGate:
     async def get_funding_payments(self, since: datetime | None = None) -> list[FundingPayment]:
         """The engine's funding payments."""
         return await self.engine.get_funding_payments(since)
+
+
+class AmendingFuturesRiskGate(FuturesRiskGate):
+    """A ``FuturesRiskGate`` over an engine that amends in place (``OrderAmender``).
+
+    Only an engine that amends gets this gate, so the runtime's working orders re-price in
+    place exactly when the venue can. A price-only amend passes straight through (the futures
+    limits read the mark, not the order's price); one that adds contracts is checked like a
+    new order of the added contracts on top of the order's open part; none is sent on an
+    expired contract.
+    """
+
+    async def amend_working_order(
+        self,
+        order_id: str,
+        *,
+        client_order_id: str | None = None,
+        quantity: Decimal | None = None,
+        limit_price: Decimal | None = None,
+    ) -> AmendAck:
+        """The engine's amend, after the limits allow what it adds.
+
+        Raises:
+            OrderRejectedError: the limits refuse it (the reason is in ``refusals`` too).
+        """
+        engine = self.engine
+        assert isinstance(engine, OrderAmender)
+        if quantity is not None and client_order_id is not None:
+            order = await self.engine.find_order(client_order_id)
+            if order is not None:
+                await self._check_amend(order, quantity)
+        return await engine.amend_working_order(
+            order_id, client_order_id=client_order_id, quantity=quantity,
+            limit_price=limit_price,
+        )  # fmt: skip
+
+    async def _check_amend(self, order: OrderUpdate, quantity: Decimal) -> None:
+        instrument = await self.engine.get_instrument(order.symbol)
+        reason = closed_reason(instrument, self.clock.now())
+        added = quantity - order.quantity
+        if reason is None and added > 0:  # the order's open part already counts as approved
+            resting = order.side.sign * (order.quantity - order.filled_quantity)
+            exposure = await self.exposure(order.symbol, resting)
+            reason = check_futures_order(self.limits, exposure, order.side, added)
+        if reason is not None:
+            self.refusals.append(reason)
+            raise OrderRejectedError(f"futures risk limits: {reason}", endpoint="amend")

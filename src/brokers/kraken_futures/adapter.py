@@ -12,6 +12,7 @@ import httpx
 
 from src.brokers.kraken_futures.limits.budgets import FuturesGate, FuturesRateLimits
 from src.brokers.kraken_futures.market import FuturesMarketQueries
+from src.brokers.kraken_futures.orders.amend import amend_in_place
 from src.brokers.kraken_futures.orders.desk import FuturesOrderDesk
 from src.brokers.kraken_futures.orders.fees import FeeBook
 from src.brokers.kraken_futures.orders.memory import OrderMemory
@@ -43,6 +44,7 @@ from src.core.execution import (
     Position,
 )
 from src.core.futures_settlement import ContractSettlement
+from src.core.order_amend import AmendAck
 from src.core.order_outcome import LostReplyPolicy, OutcomeResolver
 from src.utils.retry import RetryPolicy
 
@@ -296,6 +298,23 @@ class KrakenFuturesAdapter(FuturesMarketQueries):
         return await self.desk.edit(
             known.symbol, known.side, order_id=order_id, quantity=quantity,
             limit_price=limit_price, stop_price=stop_price,
+        )  # fmt: skip
+
+    async def amend_working_order(
+        self,
+        order_id: str,
+        *,
+        client_order_id: str | None = None,
+        quantity: Decimal | None = None,
+        limit_price: Decimal | None = None,
+    ) -> AmendAck:
+        """``OrderAmender`` (src.core.order_amend): ``editorder`` in place, ids kept.
+
+        See ``src.brokers.kraken_futures.orders.amend``.
+        """
+        return await amend_in_place(
+            self, order_id, client_order_id=client_order_id, quantity=quantity,
+            limit_price=limit_price,
         )  # fmt: skip
 
     async def cancel_order(self, order_id: str) -> dict[str, Any]:

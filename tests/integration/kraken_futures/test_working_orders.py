@@ -2,10 +2,12 @@
 
 A runtime with a passive offset (``limit_offset_bps=-20``) rests a buy under the mid; the
 street fills part of it; the market moves away and the working-order policy re-prices what
-is left; the street fills the rest; then a passive sell rests until ``cancel_after_seconds``
-cancels it. The venue's own records (its orders by ``cliOrdId``, its fills and account log)
-must agree with the runtime's database at each stage: no order sent twice, every fill booked
-once. The runtime's timers run on a manual clock; the venue and the adapter on real time.
+is left (in place with ``editorder``, as spot amends, or by cancel-and-replace on an engine
+without amends); the street fills the rest; then a passive sell rests until
+``cancel_after_seconds`` cancels it. The venue's own records (its orders by ``cliOrdId``, its
+fills and account log) must agree with the runtime's database at each stage: no order sent
+twice, every fill booked once. The runtime's timers run on a manual clock; the venue and the
+adapter on real time.
 """
 
 from __future__ import annotations
@@ -15,12 +17,16 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from src.brokers.kraken_futures import KrakenFuturesAdapter
+import pytest
+
+from src.brokers.kraken_futures import KrakenFuturesAdapter, KrakenFuturesSettings
+from src.brokers.kraken_futures.limits.budgets import NullFuturesGate
 from src.core.clock import ManualClock
 from src.core.execution import OrderStatus, Side
 from src.core.futures_risk import FuturesRiskLimits
 from src.core.kill_switch import KillSwitch
 from src.core.order_amend import OrderAmender
+from src.core.order_outcome import LostReplyPolicy
 from src.core.order_store import OrderStore
 from src.core.risk import RiskLimits, RiskManager
 from src.core.runtime import RuntimeConfig, TradingRuntime
@@ -71,16 +77,36 @@ def held(runtime: TradingRuntime) -> Callable[[], Awaitable[Decimal]]:
     return probe
 
 
+class CancelOnly(KrakenFuturesAdapter):
+    """The adapter without amends: the runtime must cancel and replace."""
+
+    amend_working_order = None  # type: ignore[assignment]
+
+
+@pytest.mark.parametrize("in_place", [True, False], ids=["editorder", "cancel-and-replace"])
 async def test_a_resting_futures_limit_is_repriced_then_cancelled_and_the_venue_agrees(
-    adapter: KrakenFuturesAdapter, venue: FuturesPaperExchange, tmp_path: Path
+    venue: FuturesPaperExchange, tmp_path: Path, in_place: bool
+) -> None:
+    kind = KrakenFuturesAdapter if in_place else CancelOnly
+    async with kind(
+        venue.api_key, venue.api_secret, venue.rest_url,
+        settings=KrakenFuturesSettings(environment="demo"), gate=NullFuturesGate(),
+        lost_reply=LostReplyPolicy(first_delay=0.05),
+    ) as adapter:  # fmt: skip
+        adapter.fill_poll_interval = 0.05
+        await run_the_working_orders(adapter, venue, tmp_path, in_place)
+
+
+async def run_the_working_orders(
+    adapter: KrakenFuturesAdapter, venue: FuturesPaperExchange, tmp_path: Path, in_place: bool
 ) -> None:
     clock = ManualClock(start=0.0, wall_start=datetime.now(UTC))
     runtime, strategy, candles = runtime_for(adapter, clock, tmp_path / "f.db")
     await runtime.start()
     gate = runtime.oms.engine
-    # The runtime holds the adapter behind the futures risk gate, which does not amend:
-    # the policy re-prices by cancel-and-replace, each replacement checked by the limits.
-    assert gate is runtime.futures_gate and not isinstance(gate, OrderAmender)
+    # The runtime holds the adapter behind the futures risk gate, which amends exactly when
+    # the adapter does; each replacement or added quantity is checked by the limits.
+    assert gate is runtime.futures_gate and isinstance(gate, OrderAmender) is in_place
     account = venue.engine.accounts[venue.account_id]
     try:
         strategy.target = D(1)  # long 1,000 USD at 60,000: a passive buy of 0.0166
@@ -102,27 +128,33 @@ async def test_a_resting_futures_limit_is_repriced_then_cancelled_and_the_venue_
         assert venue.drive(PF, "sell", "0.0066", first.limit_price) == D("0.0066")
         await eventually(held(runtime), "the partial fill", ok=lambda q: q == D("0.0066"))
 
-        # The market runs 1 % away: past the threshold and the delay, the rest is re-priced,
-        # cancelled first and replaced (a new cliOrdId) for what is left once the venue
-        # confirms the cancel.
+        # The market runs 1 % away: past the threshold and the delay, the rest is re-priced
+        # 20 bps under the new mid.
         venue.set_index("XBT", 60600)
         clock.advance(6)
         await runtime.step()
-        old = runtime.store.get_order(first.client_order_id)
-        assert old is not None and old.status is OrderStatus.CANCELED
-        assert old.filled_quantity == D("0.0066")
         (second,) = runtime.oms.live.values()
-        assert second.client_order_id != first.client_order_id
-        assert second.quantity == D("0.0100") and second.limit_price is not None
-        assert second.reference_price is not None and second.reference_price > D(60500)
+        assert second.limit_price is not None and second.reference_price is not None
+        assert second.reference_price > D(60500)
         assert second.limit_price == limit_price_for(
             second.reference_price, Side.BUY, D(-20), instrument
         )
         [resting] = venue.engine.open_orders(venue.account_id)
-        assert (resting.cli_ord_id, resting.limit_price) == (
-            second.client_order_id, second.limit_price,
-        )  # fmt: skip
-        assert runtime.working.desk.counts["replaced"] == 1
+        assert resting.limit_price == second.limit_price
+        assert resting.size - resting.filled == D("0.0100")
+        if in_place:  # editorder: the same order (ids kept), its total and fill unchanged
+            assert second.client_order_id == first.client_order_id
+            assert second.order_id == first.order_id == resting.order_id
+            assert (second.quantity, second.filled_quantity) == (D("0.0166"), D("0.0066"))
+            assert runtime.working.desk.counts["amended"] == 1
+        else:  # cancelled, then what is left replaced under a new cliOrdId
+            old = runtime.store.get_order(first.client_order_id)
+            assert old is not None and old.status is OrderStatus.CANCELED
+            assert old.filled_quantity == D("0.0066")
+            assert second.client_order_id != first.client_order_id
+            assert second.quantity == D("0.0100")
+            assert runtime.working.desk.counts["replaced"] == 1
+        assert resting.cli_ord_id == second.client_order_id
 
         # The street takes the rest at the new price: the target is reached, once.
         assert venue.drive(PF, "sell", "0.0100", second.limit_price) == D("0.0100")
@@ -150,7 +182,7 @@ async def test_a_resting_futures_limit_is_repriced_then_cancelled_and_the_venue_
             str(o.cli_ord_id) for o in venue.engine.orders.values() if o.account == venue.account_id
         ]
         mine = [o.client_order_id for o in runtime.store.orders()]
-        assert sorted(sent) == sorted(mine) and len(set(sent)) == len(sent) == 3
+        assert sorted(sent) == sorted(mine) and len(set(sent)) == len(sent) == 3 - in_place
         # Every venue fill booked once; the books are the venue's.
         venue_fills = [f.fill_id for f in account.fills]
         assert sorted(f.fill_id for f in runtime.store.fills()) == sorted(venue_fills)

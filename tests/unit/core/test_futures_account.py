@@ -22,9 +22,11 @@ from src.core.derivatives import (
 from src.core.errors import ConfigurationError
 from src.core.execution import Fill, Side
 from src.core.futures_account import FuturesAccount, FuturesBook, attach_futures
+from src.core.futures_gate import AmendingFuturesRiskGate, FuturesRiskGate
 from src.core.futures_risk import FuturesRiskLimits
 from src.core.futures_settlement import ContractSettlement
 from src.core.instruments import Instrument
+from src.core.order_amend import AmendAck
 from src.core.order_store import OrderStore
 from src.core.portfolio import Portfolio
 
@@ -64,6 +66,16 @@ class SettlingVenue(Venue):
 
     async def get_settlements(self, since: datetime | None = None) -> list[ContractSettlement]:
         return []
+
+
+class AmendingVenue(Venue):
+    """A venue that amends orders in place."""
+
+    async def amend_working_order(
+        self, order_id: str, *, client_order_id: str | None = None,
+        quantity: Decimal | None = None, limit_price: Decimal | None = None,
+    ) -> AmendAck:  # fmt: skip
+        return AmendAck(order_id=order_id)
 
 
 def pay(at: datetime, amount: str, symbol: str = "PF_XBTUSD") -> FundingPayment:
@@ -162,3 +174,8 @@ def test_attach_futures_only_for_linear_contracts_on_a_futures_engine(tmp_path: 
                               limits, clock)  # fmt: skip
     assert settling is not None and settling[0].settlements is not None
     assert set(settling[0].settlements.contracts) == {"FF_XBTUSD_260925"}
+    # The gate amends in place exactly when the engine does (else cancel-and-replace).
+    assert type(settling[1]) is FuturesRiskGate
+    amending = attach_futures(AmendingVenue(), {"PF_XBTUSD": PF}, Portfolio(), store, limits,
+                              clock)  # fmt: skip
+    assert amending is not None and isinstance(amending[1], AmendingFuturesRiskGate)
