@@ -282,6 +282,7 @@ class TradingRuntime:
     async def poll_market(self) -> list[Candle]:
         """Fetch new closed candles (and quotes) for every symbol; return the new candles."""
         fresh: list[Candle] = []
+        closed = self.futures.closed_symbols() if self.futures is not None else set()
         for symbol in self.strategy.symbols:
             last = self.last_candle.get(symbol)
             try:
@@ -289,7 +290,7 @@ class TradingRuntime:
                     symbol, self.strategy.interval_minutes, last
                 )
                 fresh.extend(c for c in page if last is None or c.timestamp > last)
-                if self.quotes is not None:
+                if self.quotes is not None and symbol not in closed:  # expired: no book
                     quote = await self.quotes.get_quote(symbol)
                     self.mids[symbol] = quote.mid
                     self.data_at[symbol] = self.clock.monotonic()
