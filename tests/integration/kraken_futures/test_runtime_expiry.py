@@ -20,7 +20,9 @@ import pytest
 from src.brokers.kraken_futures import KrakenFuturesAdapter, KrakenFuturesSettings
 from src.brokers.kraken_futures.limits.budgets import NullFuturesGate
 from src.core.clock import SystemClock
+from src.core.errors import OrderRejectedError
 from src.core.execution import Order, OrderStatus, OrderType, Side
+from src.core.futures_gate import AmendingFuturesRiskGate
 from src.core.futures_risk import FuturesRiskLimits
 from src.core.futures_settlement import settlement_fill_id
 from src.core.kill_switch import KillSwitch
@@ -179,6 +181,13 @@ async def test_the_venues_settlement_is_booked_once_and_the_contract_takes_no_mo
     assert ack.status is OrderStatus.REJECTED and ack.message is not None
     assert f"{ff} expired at" in ack.message
     assert all(o.cli_ord_id != "late-1" for o in venue.engine.orders.values())
+    # Nor may an amend add contracts to an order of it (the adapter amends in place).
+    [filled] = runtime.store.orders()
+    assert filled.order_id is not None and isinstance(gate, AmendingFuturesRiskGate)
+    with pytest.raises(OrderRejectedError, match="expired at"):
+        await gate.amend_working_order(
+            filled.order_id, client_order_id=filled.client_order_id, quantity=D("0.03")
+        )
     await runtime.shutdown()
 
 
