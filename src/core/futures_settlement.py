@@ -161,7 +161,8 @@ class SettlementBook:
         symbol = settlement.symbol
         quantity = self.portfolio.position(symbol).quantity
         fill = Fill(
-            fill_id=settlement_fill_id(symbol), order_id=settlement.venue_id or "settlement",
+            fill_id=settlement_fill_id(symbol),
+            order_id=f"settlement:{settlement.venue_id}" if settlement.venue_id else "settlement",
             client_order_id=None, symbol=symbol, side=Side.SELL if quantity > 0 else Side.BUY,
             quantity=abs(quantity), price=settlement.price, fee=settlement.fee,
             fee_currency=settlement.currency, timestamp=settlement.timestamp,

@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from structlog.testing import capture_logs
+
 from src.core.derivatives import ContractType, DerivativeInstrument, MarginTier
 from src.core.execution import Fill, Side
 from src.core.futures_settlement import (
@@ -81,6 +83,7 @@ async def test_the_settlement_closes_the_position_once_with_the_venues_price_and
     assert portfolio.expected_balances == {"USD": D(10000) - D(3) + D(100) - D("3.05")}
     [_, stored] = store.fills()
     assert stored.fill_id == settlement_fill_id(FF.symbol) and stored.side is Side.SELL
+    assert stored.order_id == "settlement:8" and stored.client_order_id is None  # no order
     assert (stored.quantity, stored.price, stored.fee) == (D("0.1"), D(61000), D("3.05"))
     assert await book.sync(EXPIRY + timedelta(minutes=2)) == 0  # flat now: nothing is due
     assert len(venue.asked) == 2  # and the venue is not asked again
@@ -121,3 +124,17 @@ def test_closed_reason_names_the_contract_and_its_expiry() -> None:
     assert closed_reason(FF, EXPIRY - timedelta(microseconds=1)) is None
     reason = closed_reason(FF, EXPIRY)
     assert reason is not None and FF.symbol in reason and "2026-12-25T08:00:00+00:00" in reason
+
+
+async def test_a_venue_pnl_unlike_the_bots_is_booked_as_the_bot_computes_and_logged(
+    tmp_path: Path,
+) -> None:
+    store, venue = OrderStore(tmp_path / "rt.db"), Venue()
+    venue.rows = [settled("61000", "3.05", "90")]  # the venue held another entry price
+    portfolio = book_with(store, Side.BUY, "0.1")
+    book = SettlementBook(venue, portfolio, store, {FF.symbol: FF})
+    with capture_logs() as logs:
+        assert await book.sync(EXPIRY) == 1
+    assert portfolio.position(FF.symbol).realized_pnl == D(100)
+    [warning] = [e for e in logs if e["event"] == "futures.settlement_pnl_difference"]
+    assert (warning["bot"], warning["venue"]) == ("100.0", "90")
