@@ -34,7 +34,7 @@ from src.ml.config import DEFAULT_CONFIG_PATH, ExperimentConfig, load_config
 from src.ml.dataset import load_candles
 from src.ml.live_strategy import ModelStrategy
 from src.ml.tracking import quiet_mlflow
-from src.ml.train import summary_table, train
+from src.ml.train import train
 from src.utils.logging import configure_logging
 from src.venues.kraken_paper.sources import ReplaySource
 
@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_training:
         step(1, f"Training {config.name} on {', '.join(config.data.pairs)} (MLflow)")
         result = train(config)
-        print(summary_table(result.metrics))
+        print(result.report)  # quant report vs buy-and-hold and the null, and the gate
         print(f"MLflow run {result.run_id}; champion: {'yes' if result.registered else 'no'}")
         run_id, registered = result.run_id, result.registered
     try:

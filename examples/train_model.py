@@ -18,11 +18,11 @@ from src.ml.dataset import load_candles
 from src.ml.features import build_features
 from src.ml.leakage import LeakageError
 from src.ml.registry import load_champion
-from src.ml.train import gate_report, summary_table, train
+from src.ml.train import train
 
 
 def main() -> int:
-    """Train, print the summary and the gate, then score the latest candles with the champion.
+    """Train, print the quant report and the gate, then score the latest candles with the champion.
 
     Returns:
         0, or 2 when a leakage check stopped the run.
@@ -36,8 +36,9 @@ def main() -> int:
     except LeakageError as exc:  # a feature reads the future: nothing was fitted or promoted
         print(f"LEAKAGE: {exc}", file=sys.stderr)
         return 2
-    print(summary_table(result.metrics))
-    print(gate_report(result))  # why the run was (not) promoted, one line per check
+    # The quant report per fold and pooled, against buy-and-hold and the null, then the gate's
+    # reasons (why the run was or was not promoted), as logged under the run's report/.
+    print(result.report)
     print(f"MLflow run id: {result.run_id}  registered as champion: {result.registered}")
 
     try:

@@ -73,7 +73,7 @@ def run_training(ctx: Context) -> int:
     """Train, print the tables and the gate's verdict; 0 after a run, 2 if leakage stopped it."""
     from src.ml.leakage import LeakageError
     from src.ml.tracking import quiet_mlflow
-    from src.ml.train import gate_report, summary_table, train
+    from src.ml.train import train
 
     log_path = ctx.log_to_file(ctx.config().data_dir() / "logs", "train")
     quiet_mlflow()
@@ -89,7 +89,7 @@ def run_training(ctx: Context) -> int:
         raise CliError(
             str(exc), "run `ktrade download` for those pairs, or set [data] in the experiment"
         ) from None
-    ctx.print(summary_table(result.metrics), gate_report(result))
+    ctx.print(result.report)  # quant report, baselines, null and the gate's reasons
     for warning in result.warnings:
         ctx.warn(f"shuffled-label control looks good: {warning}")
     ctx.print(f"MLflow run {result.run_id} ({name})")

@@ -13,10 +13,14 @@ else the process pool; one worker runs the jobs inline, in this process.
 
 from __future__ import annotations
 
+import ast
+import logging
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from types import FrameType
 from typing import Any, Protocol, TypeVar
 
 S = TypeVar("S")
@@ -25,6 +29,7 @@ R = TypeVar("R")
 
 #: Environment variable naming the Ray cluster (Ray's own convention).
 RAY_ADDRESS_ENV = "RAY_ADDRESS"
+log = logging.getLogger(__name__)
 
 
 class Executor(Protocol):
@@ -61,6 +66,51 @@ def _call(fn: Callable[[Any, Any], Any], item: Any) -> Any:
     return fn(_WORKER_SHARED["shared"], item)
 
 
+def _is_main_guard(node: ast.stmt) -> bool:
+    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
+        return False
+    sides = [node.test.left, *node.test.comparators]
+    names = [s.id for s in sides if isinstance(s, ast.Name)]
+    texts = [s.value for s in sides if isinstance(s, ast.Constant)]
+    return names == ["__name__"] and texts == ["__main__"]
+
+
+def _guarded_lines(path: str) -> list[tuple[int, int]]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            tree = ast.parse(handle.read(), path)
+    except (OSError, SyntaxError, ValueError):
+        return []
+    return [(n.lineno, n.end_lineno or n.lineno) for n in tree.body if _is_main_guard(n)]
+
+
+def unguarded_main_call(frame: FrameType | None = None) -> str | None:
+    """Where the main script starts a pool outside ``if __name__ == "__main__":``, if it does.
+
+    A spawned (or forkserver) worker re-runs the main script as ``__mp_main__`` before it
+    takes a job; top-level code that starts a pool then runs again in every worker, which dies
+    (or waits) before it ever answers: the pool breaks or hangs. This walks the call stack to
+    the main script's module-level frame and returns ``file:line`` of the call when that line
+    is not inside a ``__main__`` guard, or None (a guarded call, ``python -c``, a REPL,
+    ``python -m`` of a module, or a call from inside a worker).
+    """
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or path is None or getattr(main, "__spec__", None) is not None:
+        return None  # -m runs by module name; -c / REPL have no file to re-run
+    if multiprocessing.parent_process() is not None:
+        return None  # a worker: the parent decided already
+    current: FrameType | None = frame or sys._getframe(1)
+    while current is not None:
+        if current.f_code.co_name == "<module>" and current.f_globals is vars(main):
+            line = current.f_lineno
+            if any(start <= line <= end for start, end in _guarded_lines(path)):
+                return None
+            return f"{path}:{line}"
+        current = current.f_back
+    return None
+
+
 class ProcessPool:
     """A local pool of ``workers`` spawned processes (inline when ``workers`` is 1).
 
@@ -87,6 +137,18 @@ class ProcessPool:
     def map(self, fn: Callable[[S, T], R], shared: S, items: Sequence[T]) -> list[R]:
         """Run the jobs on the pool (or inline) and return their results in order."""
         if self._workers == 1 or len(items) <= 1:
+            return [fn(shared, item) for item in items]
+        where = unguarded_main_call()
+        if where is not None:
+            log.warning(
+                "process pool started from the main script's top level (%s), outside "
+                "`if __name__ == \"__main__\":`: spawned workers would re-run the script and "
+                "the pool would break or hang, so the %d jobs run serially in this process; "
+                "put the call under the guard to use %d workers",
+                where,
+                len(items),
+                self._workers,
+            )
             return [fn(shared, item) for item in items]
         if self._pool is None or self._shared is not shared:
             self.close()
@@ -179,4 +241,11 @@ def make_executor(
     return ProcessPool(workers)
 
 
-__all__ = ["RAY_ADDRESS_ENV", "Executor", "ProcessPool", "RayExecutor", "make_executor"]
+__all__ = [
+    "RAY_ADDRESS_ENV",
+    "Executor",
+    "ProcessPool",
+    "RayExecutor",
+    "make_executor",
+    "unguarded_main_call",
+]

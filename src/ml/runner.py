@@ -17,7 +17,7 @@ import polars as pl
 
 from src.ml.config import ExperimentConfig, instruments_from
 from src.ml.dataset import Dataset, FeatureFn, build_dataset, data_hash, load_candles, resolve_spec
-from src.ml.evaluation import Evaluation, evaluate, shuffled_warnings
+from src.ml.evaluation import Evaluation, evaluate, quant_report, shuffled_warnings
 from src.ml.features import FeatureSpec, build_features
 from src.ml.features.lookback import lookback_mismatches, required_lookback
 from src.ml.gate import GateDecision, bar_returns, decide, deflated_sharpe
@@ -33,6 +33,7 @@ from src.ml.models import Model, make_model
 from src.ml.pipeline import Layout, deployed_policy, plan, target, walk_forward
 from src.ml.plots import equity_plot, feature_importance_plot
 from src.ml.record import log_inputs, log_json, log_predictions
+from src.ml.report import log_report, run_report
 from src.ml.splits import fold_masks
 from src.ml.tracking import Tracker
 
@@ -49,6 +50,7 @@ class RunOutput:
     warnings: list[str]
     decision: GateDecision
     registered: bool = False
+    report: str = ""
 
 
 def _flat(prefix: str, value: Any) -> dict[str, Any]:
@@ -291,6 +293,9 @@ def run(
         out.registered = True
     else:
         tracker.set_tags({"champion": "no"})
+    quant = quant_report(ev)
+    out.report = run_report(quant, ev.metrics, out.registered, decision.reasons)
+    log_report(tracker, quant, out.report)
     return out
 
 

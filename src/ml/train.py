@@ -5,15 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import sys
 from dataclasses import dataclass, field
 
 from src.ml.config import DEFAULT_CONFIG_PATH, ExperimentConfig, load_config
 from src.ml.dataset import FeatureFn
-from src.ml.evaluation import KEY_METRICS
 from src.ml.features import build_features
 from src.ml.leakage import LeakageError
+from src.ml.report import gate_text, summary_table
 from src.ml.runner import run
 from src.ml.tracking import MLflowTracker, Tracker, quiet_mlflow
 
@@ -33,6 +32,8 @@ class TrainResult:
         fold_metrics: Per-fold out-of-sample metrics.
         warnings: Null-control warnings (empty when the control looks random).
         gate_reasons: One ``PASS``/``FAIL`` line per check of the promotion gate.
+        report: What the run prints (and logs as ``report/train_report.txt``): the per-fold
+            and pooled quant report against buy-and-hold and the null, the summary, the gate.
     """
 
     run_id: str
@@ -42,6 +43,7 @@ class TrainResult:
     fold_metrics: list[dict[str, float]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     gate_reasons: list[str] = field(default_factory=list)
+    report: str = ""
 
 
 def train(
@@ -86,81 +88,13 @@ def train(
         out.fold_metrics,
         out.warnings,
         out.decision.reasons,
+        out.report,
     )
-
-
-SUMMARY_ROWS = (
-    "total_return",
-    "annualized_return",
-    "sharpe",
-    "sortino",
-    "max_drawdown",
-    "turnover",
-    "n_trades",
-    "fees",
-    "auc",
-    "log_loss",
-    "rmse",
-    "rank_ic",
-    "hit_rate",
-)
-_COLUMNS = (
-    ("model (OOS)", "oos"),
-    ("buy & hold", "bh"),
-    ("null mean", "shuffled"),
-    ("holdout", "holdout"),
-    ("holdout b&h", "holdout_bh"),
-)
-
-
-def _cell(value: float | None, width: int = 13) -> str:
-    return f"{'' if value is None else f'{value:,.4f}':>{width}}"
-
-
-def summary_table(metrics: dict[str, float]) -> str:
-    """Plain-text tables of a run's figures.
-
-    First the model next to buy-and-hold, the null's mean and the holdout; then the model
-    against the null (z-score, p-value) with error bars across seeds and folds.
-    """
-    columns = [(title, p) for title, p in _COLUMNS if any(k.startswith(f"{p}_") for k in metrics)]
-    header = f"{'metric':<18}" + "".join(f"{title:>13}" for title, _ in columns)
-    lines = [header, "-" * len(header)]
-    for key in SUMMARY_ROWS:
-        cells = [metrics.get(f"{p}_{key}") for _, p in columns]
-        if any(c is not None for c in cells):
-            lines.append(f"{key:<18}" + "".join(_cell(c) for c in cells))
-    head = f"{'vs null':<22}{'model':>10}{'±seeds':>9}{'±folds':>9}{'null':>10}{'±draws':>9}"
-    head += f"{'z':>8}{'p':>7}"
-    lines += ["", head, "-" * len(head)]
-    for prefix in ("oos", "holdout"):
-        for key in KEY_METRICS:
-            value = metrics.get(f"{prefix}_{key}")
-            if value is None or f"{prefix}_{key}_z" not in metrics:
-                continue
-            null = "shuffled" if prefix == "oos" else "holdout_shuffled"
-            row = [
-                (value, 10),
-                (metrics.get(f"{prefix}_{key}_seed_std"), 9),
-                (metrics.get(f"{prefix}_{key}_fold_std"), 9),
-                (metrics.get(f"{null}_{key}"), 10),
-                (metrics.get(f"{null}_{key}_std"), 9),
-            ]
-            text = "".join(_cell(v, w) for v, w in row)
-            z, p = metrics.get(f"{prefix}_{key}_z", math.nan), metrics.get(f"{prefix}_{key}_p")
-            lines.append(f"{prefix + ' ' + key:<22}{text}{z:>8.2f}{_cell(p, 7)}")
-    if "oos_deflated_sharpe" in metrics:
-        lines.append(
-            f"\ndeflated Sharpe {metrics['oos_deflated_sharpe']:.3f} over "
-            f"{metrics['n_trials']:.0f} trial(s) of the experiment"
-        )
-    return "\n".join(lines)
 
 
 def gate_report(result: TrainResult) -> str:
     """The promotion gate's verdict and its reasons, one per line."""
-    verdict = "PROMOTED to champion" if result.registered else "not promoted"
-    return "\n".join([f"gate: {verdict}", *(f"  {r}" for r in result.gate_reasons)])
+    return gate_text(result.registered, result.gate_reasons)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -187,8 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     except LeakageError as exc:
         print(f"LEAKAGE: {exc}", file=sys.stderr)
         return 2
-    print(summary_table(result.metrics))
-    print(gate_report(result))
+    print(result.report)
     for warning in result.warnings:
         print(f"WARNING: shuffled-label control looks good: {warning}", file=sys.stderr)
     print(json.dumps({"registered_champion": result.registered, "model_uri": result.model_uri}))
