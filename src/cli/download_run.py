@@ -7,7 +7,7 @@ import asyncio
 from src.cli import candles as candle_data
 from src.cli.config import INTERVALS
 from src.cli.context import Context
-from src.cli.downloads import Outcome, from_archives, from_rest
+from src.cli.downloads import Outcome, from_archives, from_rest, from_trades
 from src.cli.errors import CliError
 from src.cli.table import table
 
@@ -18,19 +18,29 @@ async def _rest(ctx: Context, pairs: list[str], interval: int) -> tuple[list[Out
 
     settings = KrakenSettings()
     store = candle_data.candle_store(ctx.config().data_dir())
-    ctx.print(f"fetching {interval}-minute candles from {settings.api_url}")
+    since = candle_data.parse_time(ctx.args.since, "--since")
+    until = candle_data.parse_time(ctx.args.until, "--until")
+    progress = not ctx.args.no_progress
+    what = "trades" if ctx.args.trades else f"{interval}-minute candles"
+    ctx.print(f"fetching {what} from {settings.api_url}")
     async with KrakenAdapter(settings=settings) as adapter:
         symbols = await adapter.load_symbols()
         for pair in pairs:
             symbols.resolve(pair)  # an unknown pair fails here, naming close matches
+        if ctx.args.trades:
+            from src.cli.trade_rest import KrakenTrades
+
+            return await from_trades(
+                store,
+                KrakenTrades(adapter),
+                pairs,
+                interval,
+                since=since,
+                until=until,
+                progress=progress,
+            )
         return await from_rest(
-            store,
-            adapter,
-            pairs,
-            interval,
-            since=candle_data.parse_time(ctx.args.since, "--since"),
-            until=candle_data.parse_time(ctx.args.until, "--until"),
-            progress=not ctx.args.no_progress,
+            store, adapter, pairs, interval, since=since, until=until, progress=progress
         )
 
 

@@ -27,6 +27,7 @@ from src.core.market_data import CandleSource
 from src.ml.data.schema import TIMESTAMP, epoch_seconds_to_timestamp, to_candle_schema
 from src.ml.data.sources import OHLCVT_COLUMNS, candles_from_trades
 from src.ml.data.store import CandleStore, UpdateResult
+from src.ml.data.trades import TradeSource, TradeStore, backfill_trades, bar_start, closed_bars
 from src.ml.dataset import kraken_altname
 
 #: ``XBTUSD_60.csv``, ``XBTUSD_60_2021_2023.csv`` (OHLCVT) or ``XBTUSD.csv`` (Time & Sales).
@@ -94,10 +95,68 @@ async def from_rest(
         ):
             notes.append(
                 f"{pair}: history starts {outcome.first:%Y-%m-%d %H:%M}, after --since: Kraken's "
-                f"OHLC serves only the latest {API_BARS} bars; import Kraken's OHLCVT archive "
-                "(support.kraken.com, 'Downloadable historical OHLCVT') with --import"
+                f"OHLC serves only the latest {API_BARS} bars; page every trade since then "
+                "with --trades, or import Kraken's OHLCVT archive (support.kraken.com, "
+                "'Downloadable historical OHLCVT') with --import"
             )
     return outcomes, notes
+
+
+async def from_trades(
+    store: CandleStore,
+    source: TradeSource,
+    pairs: list[str],
+    interval: int,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    progress: bool,
+) -> tuple[list[Outcome], list[str]]:
+    """Page each pair's trades into the store from its newest stored trade, then make bars.
+
+    The raw trades are kept (``<PAIR>/trades/``), so a run resumes where the last one ended
+    and bars of any interval can be made of them later. Only closed bars go into the candle
+    store (the one the newest trade is in waits for the next run), and not the bar the first
+    stored trade may have joined midway.
+
+    Raises:
+        CliError: nothing stored for a pair and no ``since`` (where would it start?).
+    """
+    trades = TradeStore(store.root)
+    outcomes, notes = [], []
+    for pair in pairs:
+        if since is None and trades.last_timestamp(pair) is None:
+            raise CliError(
+                f"--trades: no {pair} trades stored yet, so no place to start",
+                "add --since DATE (every print since then; a busy pair's year is millions "
+                "of trades, hours at Kraken's public rate limit)",
+            )
+        done = await backfill_trades(
+            source, trades, pair, since=since, until=until, progress=progress
+        )
+        held = trades.read(pair, columns=(TIMESTAMP, "price", "volume"))
+        if held.is_empty():
+            notes.append(f"{pair}: the exchange returned no trades at or after {since}")
+            outcomes.append(_outcome(store, pair, interval, "Kraken REST Trades", _nothing()))
+            continue
+        first_trade = held[TIMESTAMP].min()
+        assert isinstance(first_trade, datetime)
+        # The first stored trade's bar is whole only if that trade opens it exactly. Every
+        # later bar is rebuilt from all stored trades: the store keeps the bars it holds.
+        floor = bar_start(first_trade, interval)
+        if floor != first_trade:
+            floor += timedelta(minutes=interval)
+        bars = closed_bars(held.filter(pl.col(TIMESTAMP) >= floor), interval)
+        result = store.update(pair, interval, bars) if bars.height else _nothing()
+        kind = f"Kraken REST Trades (+{done.fetched})"
+        outcomes.append(_outcome(store, pair, interval, kind, result))
+    return outcomes, notes
+
+
+def _nothing() -> UpdateResult:
+    from src.ml.data.validation import ValidationReport
+
+    return UpdateResult(0, 0, 0, ValidationReport(rows_in=0))
 
 
 def _members(path: Path) -> Iterator[tuple[str, Callable[[], bytes]]]:

@@ -2,10 +2,13 @@
 
 From Kraken's REST OHLC (public: no key needed; KRAKEN_API_URL points it elsewhere), paged
 and rate-limited, with a progress bar; a second run resumes after the newest stored bar.
-The API serves only the latest 720 bars per interval: for older history download Kraken's
-OHLCVT or Time & Sales archive (support.kraken.com) and import it:
+The OHLC API serves only the latest 720 bars per interval: for older history page every
+trade since a date with --trades (kept in the store, resumed, made into bars; slow: a busy
+pair's year is millions of trades), or download Kraken's OHLCVT or Time & Sales archive
+(support.kraken.com) and import it:
 
   ktrade download --pairs BTC/USD ETH/USD --interval 60
+  ktrade download --pairs BTC/USD --interval 60 --trades --since 2025-06-01
   ktrade download --pairs BTC/USD --interval 60 --import ~/Downloads/Kraken_OHLCVT.zip
   ktrade download --pairs BTC/USD --interval 15 --import ~/Downloads/XBTUSD.csv   # trades
 """
@@ -21,7 +24,7 @@ if TYPE_CHECKING:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--pairs``, ``--interval``, ``--since``, ``--until``, ``--import``, ``--no-progress``."""
+    """``--pairs``, ``--interval``, ``--since``, ``--until``, ``--import``, ``--trades``..."""
     parser.add_argument("--pairs", nargs="+", metavar="PAIR", help="default: the config's pairs")
     parser.add_argument("--interval", type=int, metavar="MINUTES", help="default: the config's")
     parser.add_argument("--since", metavar="DATE", help="first bar wanted when nothing is stored")
@@ -33,6 +36,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="PATH",
         help="Kraken OHLCVT or Time & Sales CSV files, folders or .zip archives",
+    )
+    parser.add_argument(
+        "--trades",
+        action="store_true",
+        help="page every public trade since --since (Kraken's Trades; history older than "
+        "the OHLC's 720 bars, slow) into the store, and make --interval bars of them",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
