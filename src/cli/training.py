@@ -8,6 +8,7 @@ OHLCVT CSV format for the run. Each MLflow run gets a name that says what it is 
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,21 @@ class NamedRuns(MLflowTracker):
         return super().start_run(experiment, self.name, {**tags, "experiment_config": run_name})
 
 
+def bars_needed(experiment: ExperimentConfig) -> int:
+    """The fewest bars per pair the experiment's walk-forward (and holdout) can run on."""
+    splits = experiment.splits
+    walk = splits.train_size + splits.n_folds * splits.test_size
+    return math.ceil(walk / (1 - splits.holdout_fraction))
+
+
+def _too_short(short: dict[str, int], needed: int, interval: int) -> str:
+    held = ", ".join(f"{pair} {bars}" for pair, bars in short.items())
+    return (
+        f"the candle store holds too few {interval}-minute bars ({held}); the experiment's "
+        f"walk-forward needs at least {needed}"
+    )
+
+
 def _experiment(ctx: Context) -> ExperimentConfig:
     config = ctx.config()
     path = ctx.args.experiment or (Path(config.ml.experiment) if config.ml.experiment else None)
@@ -59,8 +75,24 @@ def _experiment(ctx: Context) -> ExperimentConfig:
     source = ctx.args.data
     store = candle_data.candle_store(config.data_dir())
     in_store = all(store.exists(p, data.interval_minutes) for p in data.pairs)
+    needed = bars_needed(experiment)
     if source == "store" or (source == "auto" and in_store):
         loaded = candle_data.load(data.pairs, data.interval_minutes, store, data, source="store")
+        short = {item.pair: item.frame.height for item in loaded if item.frame.height < needed}
+        if short and source == "auto":
+            # A REST download (720 bars) is far shorter than a walk-forward needs: train on
+            # the experiment's files instead of failing deep inside the features.
+            ctx.warn(_too_short(short, needed, data.interval_minutes) + "; training on the files")
+            loaded = []
+        elif short:
+            raise CliError(
+                _too_short(short, needed, data.interval_minutes),
+                "add history (`ktrade download --trades --since DATE`, or --import Kraken's "
+                "archives), or shrink [splits] in the experiment",
+            )
+    else:
+        loaded = []
+    if loaded:
         folder = config.data_dir() / "exports" / "ohlcvt"
         files = candle_data.export_ohlcvt(loaded, data.interval_minutes, folder)
         data = data.model_copy(update={"files": files})
