@@ -151,15 +151,27 @@ def session_line(session: dict[str, Any] | None) -> str | None:
     return f"running ({mode}, pid {pid}), since {started}"
 
 
-def _ago(then: datetime, now: datetime) -> str:
-    seconds = max(0, int((now - then).total_seconds()))
+def _span(seconds: int) -> str:
     if seconds < 120:
-        return f"{seconds} s ago"
+        return f"{seconds} s"
     if seconds < 7200:
-        return f"{seconds // 60} min ago"
+        return f"{seconds // 60} min"
     if seconds < 2 * 86400:
-        return f"{seconds // 3600} h ago"
-    return f"{seconds // 86400} days ago"
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} days"
+
+
+def _ago(then: datetime, now: datetime) -> str:
+    """``5 min ago``; a time ahead of ours (a paper exchange on a fast clock) says so."""
+    seconds = int((now - then).total_seconds())
+    if seconds < -5:  # a few seconds of skew between two hosts is not worth a word
+        return f"{_span(-seconds)} ahead of this machine's clock"
+    return f"{_span(max(0, seconds))} ago"
+
+
+def _plain(value: Decimal) -> str:
+    """A Decimal as a plain number for JSON readers (``0E-8`` -> ``0.00000000``)."""
+    return f"{value:f}"
 
 
 def render(status: BotStatus, *, recent_fills: int = 5, now: datetime | None = None) -> list[str]:
@@ -189,12 +201,12 @@ def render(status: BotStatus, *, recent_fills: int = 5, now: datetime | None = N
                 "fills",
             ],
             [
-                [
+                [  # a flat pair keeps its realized PnL and fees; it has no price or PnL open
                     p.symbol,
-                    p.quantity,
-                    p.average_price,
+                    p.quantity if p.quantity else 0,
+                    p.average_price if p.quantity else "-",
                     status.marks.get(p.symbol),
-                    cell(p.unrealized_pnl(status.marks.get(p.symbol)), 2),
+                    cell(p.unrealized_pnl(status.marks.get(p.symbol)), 2) if p.quantity else "-",
                     cell(p.realized_pnl, 2),
                     cell(p.fees, 2),
                     p.trades,
@@ -290,10 +302,10 @@ def as_dict(status: BotStatus) -> dict[str, Any]:
         "kill_file_present": bool(status.kill_file and status.kill_file.exists()),
         "positions": {
             s: {
-                "quantity": str(p.quantity),
-                "average_price": str(p.average_price),
-                "realized_pnl": str(p.realized_pnl),
-                "fees": str(p.fees),
+                "quantity": _plain(p.quantity),
+                "average_price": _plain(p.average_price),
+                "realized_pnl": _plain(p.realized_pnl),
+                "fees": _plain(p.fees),
                 "fills": p.trades,
             }
             for s, p in status.positions.items()
@@ -304,18 +316,18 @@ def as_dict(status: BotStatus) -> dict[str, Any]:
                 "order_id": o.order_id,
                 "symbol": o.symbol,
                 "side": o.side.value,
-                "quantity": str(o.quantity),
+                "quantity": _plain(o.quantity),
                 "status": o.status.value,
-                "filled": str(o.filled_quantity),
+                "filled": _plain(o.filled_quantity),
             }
             for o in status.open_orders + status.unknown_orders
         ],
         "pnl": {
-            "realized": str(status.realized),
-            "unrealized_at_last_fill": str(status.unrealized),
-            "fees": str(status.fees),
+            "realized": _plain(status.realized),
+            "unrealized_at_last_fill": _plain(status.unrealized),
+            "fees": _plain(status.fees),
         },
-        "balance_changes": {a: str(v) for a, v in status.balance_changes.items()},
+        "balance_changes": {a: _plain(v) for a, v in status.balance_changes.items()},
         "fills": len(status.fills),
         "risk_state": status.risk_state,
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable
@@ -169,3 +170,46 @@ def test_status_tells_a_crashed_bot_from_a_stopped_one(
     store.close()
     out = ktrade("status", "--db", str(db)).out
     assert "bot          stopped (paper), 2026-01-05 13:00:00 UTC" in out
+
+
+def test_a_flat_pair_shows_no_price_and_json_numbers_are_plain(tmp_path: Path) -> None:
+    from src.cli.status_view import as_dict, read_status, render
+
+    db = _bot_db(tmp_path / "paper.sqlite")
+    store = OrderStore(db)
+    sold = _order("eth-4", OrderStatus.FILLED, filled_quantity=Decimal("0.01"))
+    sold = dataclasses.replace(sold, symbol="ETH/USD", side=Side.SELL)
+    store.save_order(sold)
+    fill = Fill(
+        fill_id="T4",
+        order_id="O-eth-4",
+        client_order_id="eth-4",
+        symbol="ETH/USD",
+        side=Side.SELL,
+        quantity=Decimal("0.01"),
+        price=Decimal("2000"),
+        fee=Decimal("0.08"),
+        fee_currency="USD",
+        timestamp=T0 - timedelta(minutes=1),
+    )
+    flat = PositionState(
+        "ETH/USD", Decimal("0E-8"), Decimal("0"), Decimal("-0.5"), Decimal("0.80"), 2
+    )
+    store.record_fill(fill, sold, flat, {"USD": "618.96", "BTC": "0.01"})  # type: ignore[dict-item]
+    store.close()
+    status = read_status(db, None)
+    lines = "\n".join(render(status, now=T0)).splitlines()
+    row = next(line for line in lines if line.strip().startswith("ETH/USD"))
+    assert row.split()[1:] == ["0", "-", "2000", "-", "-0.50", "0.80", "2"]
+    data = as_dict(status)
+    assert data["positions"]["ETH/USD"]["quantity"] == "0.00000000"
+    assert "E" not in json.dumps(data, default=str).replace("ETH", "")
+
+
+def test_times_ahead_of_the_clock_are_not_shown_as_just_now(tmp_path: Path) -> None:
+    from src.cli.status_view import read_status, render
+
+    status = read_status(_bot_db(tmp_path / "paper.sqlite"), None)
+    behind = "\n".join(render(status, now=T0 - timedelta(days=3)))
+    assert "newest 3 days ahead of this machine's clock" in behind
+    assert "newest 10 min ago" in "\n".join(render(status, now=T0 + timedelta(minutes=10)))
