@@ -51,9 +51,11 @@ def test_check_with_keys_checks_them_and_their_permissions(
     _point_at(threaded_exchange, monkeypatch)
     result = ktrade("check")
     assert result.code == 0, result.out + result.err
-    assert "Checking Kraken (LIVE)" in result.out
+    # Keys at an endpoint that is not Kraken (here a paper exchange) do not read as LIVE.
+    assert "Checking Kraken (YOUR KEYS)" in result.out and "LIVE" not in result.out
     assert "API key permissions" in result.out and "ok       query funds" in result.out
-    assert "ALL TESTS PASSED! (LIVE)" in result.out
+    assert "ALL TESTS PASSED! (YOUR KEYS)" in result.out
+    assert "fix:" not in result.err
 
 
 def test_check_with_a_refused_key_fails(
@@ -66,7 +68,8 @@ def test_check_with_a_refused_key_fails(
     result = ktrade("check")
     assert result.code == 1
     assert "❌ Authentication: AuthenticationError" in result.out
-    assert "CHECK(S) FAILED (LIVE): Authentication" in result.out
+    assert "CHECK(S) FAILED (YOUR KEYS): Authentication" in result.out
+    assert "fix: the exchange refused the key: check KRAKEN_API_KEY" in result.err
 
 
 def test_paper_session_unlocks_live_for_the_same_strategy_only(
