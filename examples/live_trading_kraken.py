@@ -72,8 +72,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--risk-config", type=Path, default=DEFAULT_RISK_CONFIG)
     p.add_argument("--capital-per-pair", type=Decimal, default=Decimal(200))
     p.add_argument("--db", type=Path, default=None, help="runtime database (per mode default)")
+    p.add_argument(
+        "--retrain-every",
+        type=float,
+        metavar="HOURS",
+        help="--strategy model: retrain on a sliding window this often (gated, MLflow-tracked)",
+    )
+    p.add_argument("--retrain-window", type=float, metavar="HOURS", help="hours each retrain reads")
     add_ops_arguments(p)
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.retrain_every is not None or args.retrain_window is not None:
+        _check_retraining(p, args)
+    return args
+
+
+def _check_retraining(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    # Refused here, before any venue opens, rather than when the session builds its strategy.
+    from src.ml.config import DEFAULT_CONFIG_PATH, load_config
+    from src.ml.retraining import hours_to_bars, minimum_window
+
+    if args.strategy != "model" or args.retrain_every is None:
+        p.error("--retrain-every (and --retrain-window) need --strategy model")
+    if not args.retrain_every > 0 or not (args.retrain_window or 1) > 0:
+        p.error("--retrain-every and --retrain-window take hours > 0")
+    least = minimum_window(load_config(DEFAULT_CONFIG_PATH))
+    if args.retrain_window is not None and hours_to_bars(args.retrain_window, 60) < least:
+        p.error(f"--retrain-window: the experiment needs at least {least} hourly bars")
 
 
 async def main(argv: list[str] | None = None) -> int:

@@ -11,7 +11,9 @@ def make_strategy(args: argparse.Namespace) -> Strategy:
     """The strategy ``args.strategy`` names (``ma`` or ``model``) on ``args.symbols``.
 
     ``model`` trades ``args.model_name@args.alias`` from the MLflow registry, or, when no run
-    holds that alias, the newest run's model with a loud warning.
+    holds that alias, the newest run's model with a loud warning. With ``args.retrain_every``
+    (hours) the model is retrained on a sliding window of ``args.retrain_window`` hours and a
+    retrain replaces it only when the promotion gate passes it (:mod:`src.ml.retraining`).
 
     Raises:
         LookupError: ``model`` and no trained run at all.
@@ -21,15 +23,30 @@ def make_strategy(args: argparse.Namespace) -> Strategy:
         from src.ml.config import DEFAULT_CONFIG_PATH, load_config
         from src.ml.live_strategy import ModelStrategy
 
+        experiment = load_config(DEFAULT_CONFIG_PATH)
+        model: Strategy
         if alias_run_id(None, args.model_name, args.alias) is not None:
-            return ModelStrategy.from_registry(args.symbols, args.model_name, alias=args.alias)
-        # Nothing has passed the promotion gate: trading a model anyway must be a choice the
-        # user sees, never a silent substitute.
-        run_id, name = newest_model_run(None, load_config(DEFAULT_CONFIG_PATH).tracking.experiment)
+            model = ModelStrategy.from_registry(args.symbols, args.model_name, alias=args.alias)
+        else:
+            # Nothing has passed the promotion gate: trading a model anyway must be a choice
+            # the user sees, never a silent substitute.
+            run_id, name = newest_model_run(None, experiment.tracking.experiment)
+            print(
+                f"!! no model is {args.model_name}@{args.alias}: trading the newest run's model, "
+                f"{name} (run {run_id}), which did NOT pass the promotion gate",
+                flush=True,
+            )
+            model = ModelStrategy.from_run(args.symbols, run_id)
+        every = getattr(args, "retrain_every", None)
+        if every is None:
+            return model
+        from src.ml.retraining import with_retraining
+
+        wrapped = with_retraining(model, experiment, every, getattr(args, "retrain_window", None))
         print(
-            f"!! no model is {args.model_name}@{args.alias}: trading the newest run's model, "
-            f"{name} (run {run_id}), which did NOT pass the promotion gate",
+            f"retraining every {wrapped.every} bars on the last {wrapped.window} (each retrain "
+            "an MLflow run; it replaces the model only if the promotion gate passes it)",
             flush=True,
         )
-        return ModelStrategy.from_run(args.symbols, run_id)
+        return wrapped
     return MovingAverageCross(args.symbols, fast=3, slow=8, interval_minutes=args.interval)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def add_strategy_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--pairs``, ``--strategy``, ``--model``, ``--fast``, ``--slow``, ``--interval``."""
+    """``--pairs``, ``--strategy``, ``--model``, ``--fast``/``--slow``, ``--interval``, retrain."""
     group = parser.add_argument_group("strategy (defaults from the config's [trading] table)")
     group.add_argument("--pairs", nargs="+", metavar="PAIR", help="e.g. BTC/USD ETH/USD")
     group.add_argument("--strategy", choices=("ma", "model"), help="moving-average cross, or model")
@@ -18,6 +18,19 @@ def add_strategy_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--fast", type=int, help="moving-average cross: fast window (candles)")
     group.add_argument("--slow", type=int, help="moving-average cross: slow window (candles)")
     group.add_argument("--interval", type=int, metavar="MINUTES", help="candle minutes")
+    group.add_argument(
+        "--retrain-every",
+        type=float,
+        metavar="HOURS",
+        help="--strategy model: retrain on a sliding window this often; a retrain replaces "
+        "the model only if the promotion gate passes it (each is an MLflow run)",
+    )
+    group.add_argument(
+        "--retrain-window",
+        type=float,
+        metavar="HOURS",
+        help="hours of candles each retrain learns from (default: the experiment's max_rows)",
+    )
 
 
 def add_session_arguments(parser: argparse.ArgumentParser) -> None:

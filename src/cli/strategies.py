@@ -19,6 +19,7 @@ from src.core.strategy import MovingAverageCross, Strategy
 if TYPE_CHECKING:
     from src.cli.config import UserConfig
     from src.ml.live_strategy import ModelStrategy
+    from src.ml.retraining import RetrainingStrategy
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class StrategyChoice:
     fast: int
     slow: int
     model: str
+    retrain_every: float | None = None
+    retrain_window: float | None = None
 
 
 @dataclass
@@ -67,7 +70,19 @@ def strategy_choice(args: argparse.Namespace, config: UserConfig) -> StrategyCho
         fast=args.fast or t.fast,
         slow=args.slow or t.slow,
         model=args.model or t.model,
+        retrain_every=getattr(args, "retrain_every", None),
+        retrain_window=getattr(args, "retrain_window", None),
     )
+    if choice.retrain_window is not None and choice.retrain_every is None:
+        raise CliError("--retrain-window without --retrain-every", "add --retrain-every HOURS")
+    if choice.retrain_every is not None:
+        if choice.kind != "model":
+            raise CliError(
+                "--retrain-every retrains a model: it needs --strategy model",
+                "add --strategy model (and --model NAME@ALIAS or a run id)",
+            )
+        if not choice.retrain_every > 0 or not (choice.retrain_window or 1) > 0:
+            raise CliError("--retrain-every and --retrain-window take hours > 0", "e.g. 24")
     if choice.interval_minutes not in INTERVALS:
         raise CliError(
             f"--interval {choice.interval_minutes}: not one of Kraken's candle intervals",
@@ -151,9 +166,36 @@ def _model(choice: StrategyChoice, config: UserConfig) -> Resolved:
             f"the model was trained on {strategy.interval_minutes}-minute candles: trading those"
         )
     identity = f"model run={run_id} {','.join(choice.pairs)}"
-    return Resolved(
-        strategy, identity, f"{text} on {strategy.interval_minutes}-minute candles", warnings
+    text = f"{text} on {strategy.interval_minutes}-minute candles"
+    if choice.retrain_every is None:
+        return Resolved(strategy, identity, text, warnings)
+    wrapped = _retraining(choice, config, strategy)
+    every, window = wrapped.every, wrapped.window
+    # The model in use changes with each promoted retrain: a different identity from the
+    # fixed model's, so a paper gate passed by one is not taken for the other.
+    identity += f" retrain every={every} window={window}"
+    text += f", retrained every {every} bars on the last {window} (gated, tracked in MLflow)"
+    return Resolved(wrapped, identity, text, warnings)
+
+
+def _retraining(
+    choice: StrategyChoice, config: UserConfig, strategy: Strategy
+) -> RetrainingStrategy:
+    from src.ml.config import load_config
+    from src.ml.retraining import with_retraining
+
+    path, uri, _, _ = ml_settings(config)
+    experiment = load_config(path)
+    # Retrains record where the model in use came from, and their gate reads its champion.
+    experiment = experiment.model_copy(
+        update={"tracking": experiment.tracking.model_copy(update={"tracking_uri": uri})}
     )
+    try:
+        return with_retraining(
+            strategy, experiment, choice.retrain_every or 0.0, choice.retrain_window
+        )
+    except ValueError as exc:
+        raise CliError(str(exc), "raise --retrain-window (hours), or omit it") from None
 
 
 def _from_run(pairs: list[str], run_id: str, uri: str | None) -> ModelStrategy:

@@ -12,6 +12,7 @@ config for the bar interval.
 from __future__ import annotations
 
 import logging
+import math
 import tempfile
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -141,8 +142,18 @@ class RetrainingStrategy:
             self._bars += 1
             full = all(len(c) == self.window for c in self._candles.values())
             if full and self._bars % self.every == 0:
-                self.retrain()
+                self._retrain_safely()
         return targets
+
+    def _retrain_safely(self) -> None:
+        # A retrain that fails (too few labeled rows in a quiet window, a leakage check, a full
+        # disk) must not end the trading session: the model in use keeps trading.
+        try:
+            self.retrain()
+        except Exception as exc:
+            log.exception("retrain at bar %d failed; keeping the model in use", self._bars)
+            reason = f"FAIL retrain raised {type(exc).__name__}: {exc}"
+            self.retrains.append(Retrain(self._bars, "", False, [reason]))
 
     def _window_config(self, folder: Path) -> ExperimentConfig:
         files = {
@@ -178,6 +189,59 @@ class RetrainingStrategy:
         return done
 
 
+def minimum_window(config: ExperimentConfig) -> int:
+    """Bars a retrain window needs at least: the walk-forward, its purge gap and the holdout.
+
+    The feature warm-up and unlabeled rows come on top, so a window this short can still
+    fail (the retrain is then skipped with its reason); size it with room to spare.
+    """
+    splits, horizon = config.splits, config.label.horizon
+    walk = splits.train_size + horizon + splits.embargo + splits.n_folds * splits.test_size
+    if not splits.holdout_fraction:
+        return walk
+    gap = horizon + splits.embargo if splits.holdout_gap is None else splits.holdout_gap
+    return math.ceil((walk + gap) / (1.0 - splits.holdout_fraction))
+
+
+def hours_to_bars(hours: float, interval_minutes: int) -> int:
+    """Whole bars in ``hours`` of ``interval_minutes`` candles (at least 1)."""
+    return max(1, round(hours * 60 / interval_minutes))
+
+
+def with_retraining(
+    strategy: Strategy,
+    config: ExperimentConfig,
+    every_hours: float,
+    window_hours: float | None = None,
+) -> RetrainingStrategy:
+    """Wrap ``strategy`` to retrain every ``every_hours`` on the last ``window_hours``.
+
+    What ``--retrain-every`` / ``--retrain-window`` of ``ktrade paper/live`` and the live
+    example build. The window defaults to the experiment's ``data.max_rows`` bars (what a
+    training run on the shipped data learns from), else its minimum.
+
+    Raises:
+        ValueError: A period that is not positive, or a window shorter than
+            :func:`minimum_window` (every retrain would fail).
+    """
+    if not every_hours > 0 or (window_hours is not None and not window_hours > 0):
+        raise ValueError(f"retrain every/window: hours > 0, got {every_hours}, {window_hours}")
+    interval = strategy.interval_minutes
+    least = minimum_window(config)
+    if window_hours is None:
+        window = max(config.data.max_rows or least, least)
+    else:
+        window = hours_to_bars(window_hours, interval)
+    if window < least:
+        raise ValueError(
+            f"a retrain window of {window} bars is shorter than the {least} the experiment's "
+            f"walk-forward and holdout need ({least * interval / 60:g} hours)"
+        )
+    return RetrainingStrategy(
+        strategy, config, every=hours_to_bars(every_hours, interval), window=window
+    )
+
+
 class _Tagged:
     """A tracker that adds tags to the run it opens (the retrain's number)."""
 
@@ -191,4 +255,13 @@ class _Tagged:
         return getattr(self._inner, name)
 
 
-__all__ = ["Loader", "Retrain", "RetrainingStrategy", "Trainer", "write_ohlcvt"]
+__all__ = [
+    "Loader",
+    "Retrain",
+    "RetrainingStrategy",
+    "Trainer",
+    "hours_to_bars",
+    "minimum_window",
+    "with_retraining",
+    "write_ohlcvt",
+]
