@@ -61,12 +61,39 @@ def _from_files(pair: str, interval: int, data: DataConfig) -> Loaded:
     try:
         path = candle_file(data.model_copy(update={"interval_minutes": interval}), pair)
     except FileNotFoundError as exc:
+        unknown_pair(pair)
         raise CliError(
             f"no {interval}-minute candles for {pair}: not in the candle store, and {exc}",
             f"run `ktrade download --pairs {pair} --interval {interval}` first",
         ) from None
     frame, _ = clean_candles(read_kraken_ohlcvt_csv(path), interval, pair=pair)
     return Loaded(pair, frame, str(path))
+
+
+def unknown_pair(pair: str) -> None:
+    """Raise when Kraken lists no ``pair`` (by the shipped catalogue), naming close ones.
+
+    A typo otherwise reads as missing data and sends the user to download a pair that does
+    not exist. Without the catalogue (a wheel without its data) nothing is said here.
+
+    Raises:
+        CliError: ``pair`` is not a Kraken pair.
+    """
+    import difflib
+
+    try:
+        from src.venues.kraken_paper.pairs import PAIRS
+    except (OSError, ValueError):
+        return
+    known = sorted({spec.symbol for spec in PAIRS.values()})
+    if pair in known:
+        return
+    close = difflib.get_close_matches(pair, known, n=3, cutoff=0.6)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    raise CliError(
+        f"unknown symbol {pair!r}{hint}",
+        "write pairs as BASE/QUOTE, e.g. BTC/USD; `ktrade universe` lists them",
+    )
 
 
 def load(

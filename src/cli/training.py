@@ -118,6 +118,8 @@ def run_training(ctx: Context) -> int:
     except LeakageError as exc:
         raise CliError(f"LEAKAGE: {exc}", "fix the feature named; nothing was registered") from None
     except FileNotFoundError as exc:
+        for pair in experiment.data.pairs:
+            candle_data.unknown_pair(pair)  # a typo, not missing data
         raise CliError(
             str(exc), "run `ktrade download` for those pairs, or set [data] in the experiment"
         ) from None

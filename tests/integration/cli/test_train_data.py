@@ -47,7 +47,7 @@ def fake_train(monkeypatch: pytest.MonkeyPatch) -> list[ExperimentConfig]:
 
     def train(experiment: ExperimentConfig, *args: Any, **kwargs: Any) -> Any:
         given.append(experiment)
-        raise FileNotFoundError("stopped by the test")
+        raise FileNotFoundError("stopped by the test")  # as a missing candle file would
 
     monkeypatch.setattr("src.ml.train.train", train)
     return given
@@ -88,3 +88,18 @@ def test_auto_trains_on_the_files_when_the_store_is_short(
     files = fake_train[-1].data.files
     assert set(files) == {"BTC/USD", "ETH/USD"}
     assert all("exports" in path for path in files.values())
+
+
+def test_a_mistyped_pair_is_named_with_close_ones_not_sent_to_download(
+    home: Home, ktrade: Callable[..., Result], fake_train: list[ExperimentConfig]
+) -> None:
+    from src.cli.candles import unknown_pair
+
+    unknown_pair("BTC/USD")  # a real pair passes
+    for command in (("train", "--no-progress"), ("backtest", "--no-html")):
+        result = ktrade(*command, "--pairs", "BTC/USX")
+        assert result.code == 2, command
+        lines = result.err.strip().splitlines()
+        assert lines[-2].startswith("error: unknown symbol 'BTC/USX'; did you mean BTC/USD")
+        assert lines[-1].startswith("  fix: write pairs as BASE/QUOTE")
+        assert "download" not in result.err
