@@ -19,6 +19,9 @@ from src.cli.table import table
 from src.core.market_data import Candle
 from src.core.strategy import Strategy
 
+#: A replay shorter than this gets a note that its annualized figures mean little.
+SHORT_PERIOD = timedelta(days=30)
+
 
 @dataclass
 class Plan:
@@ -96,6 +99,15 @@ def plan(ctx: Context) -> Plan:
     if empty:
         raise CliError(f"no candles for {', '.join(empty)}", "run `ktrade download` for them")
     start, end, notes = _window(ctx, bars, strategy.warmup_candles, interval)
+    span = (end or min(cs[-1].timestamp for cs in bars.values())) - start
+    if span < SHORT_PERIOD:
+        # Annualizing a few days (a fresh REST or paper download) gives absurd CAGRs.
+        length = f"{span.days} days" if span.days >= 2 else f"{span.total_seconds() / 3600:.0f} h"
+        notes.append(
+            f"only {length} replayed: CAGR, Sharpe and Sortino are annualized from it and "
+            "mean little; add history (`ktrade download --trades --since DATE`, --import) "
+            "or replay the shipped files (--data files)"
+        )
     instruments, guessed = candle_data.instruments(pairs, experiment)
     notes += [f"{p}: tick and lot sizes unknown, a fine grid is assumed" for p in guessed]
     limits = config.risk.limits(pairs)

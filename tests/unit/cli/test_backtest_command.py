@@ -178,3 +178,15 @@ def test_backtest_warns_about_a_pair_the_risk_limits_refuse(
     assert result.code == 0, result.err
     assert "WARNING: BTC/USD is not in [risk] allowed_pairs" in result.err
     assert re.search(r"strategy: risk refusals \d+ \(pair_not_allowed=\d+\)", result.out)
+
+
+def test_a_short_replay_says_its_annualized_figures_mean_little(
+    home: Home, ktrade: Callable[..., Result]
+) -> None:
+    common = ("backtest", "--pairs", "BTC/USD", "--no-progress", "--no-html", "--data", "files")
+    short = ktrade(*common, "--start", "2022-12-20", "--end", "2022-12-25")
+    assert short.code == 0, short.err
+    assert "WARNING: only 5 days replayed: CAGR, Sharpe and Sortino" in short.err
+    month = ktrade(*common, "--start", "2022-11-01", "--end", "2022-12-15")
+    assert month.code == 0, month.err
+    assert "replayed: CAGR" not in month.err
