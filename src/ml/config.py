@@ -273,6 +273,20 @@ class NullConfig(_Frozen):
     model_seeds: int = Field(default=3, ge=1)
 
 
+class ComputeConfig(_Frozen):
+    """Where the walk-forward folds are fitted (the figures do not depend on it).
+
+    Attributes:
+        workers: Folds fitted at once on a local process pool; 1 (the default) fits them one
+            after the other in this process.
+        ray_address: A Ray cluster (``local`` starts one here) for the folds instead of the
+            pool; None: ``RAY_ADDRESS`` when ``workers`` > 1, else no Ray.
+    """
+
+    workers: int = Field(default=1, ge=1)
+    ray_address: str | None = None
+
+
 class ExperimentConfig(_Frozen):
     """A complete training run: data, features, labels, splits, model, costs, checks, tracking.
 
@@ -294,6 +308,7 @@ class ExperimentConfig(_Frozen):
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
     checks: CheckConfig = Field(default_factory=CheckConfig)
     null: NullConfig = Field(default_factory=NullConfig)
+    compute: ComputeConfig = Field(default_factory=ComputeConfig)
     instruments: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @model_validator(mode="after")

@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from src.ml.config import ExperimentConfig
 from src.ml.dataset import Dataset
+from src.ml.distributed import Executor
 from src.ml.labels import FWD_RETURN, LABEL, classification_target
 from src.ml.metrics import classification_metrics, hit_rate, rank_ic, regression_metrics
 from src.ml.models import make_model
@@ -146,8 +147,21 @@ def _score_fold(
     return test, columns
 
 
+def _fold_job(
+    shared: tuple[Dataset, ExperimentConfig, np.ndarray], fold: Fold
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    # Top-level, so a process pool or Ray can pickle it; the dataset comes once per worker.
+    ds, config, y = shared
+    return _score_fold(ds, config, y, fold)
+
+
 def walk_forward(
-    ds: Dataset, config: ExperimentConfig, layout: Layout, *, progress: bool = True
+    ds: Dataset,
+    config: ExperimentConfig,
+    layout: Layout,
+    *,
+    progress: bool = True,
+    executor: Executor | None = None,
 ) -> pl.DataFrame:
     """Score every fold's test rows and the holdout; return the predictions table.
 
@@ -157,7 +171,8 @@ def walk_forward(
         ``score`` (the model with ``config.seed``), ``score_seed1..`` and ``null0..``;
         ``vol`` (the policy's trailing volatility), ``side`` (meta labels: the primary rule)
         and, for a cost-aware policy, each score column's calibrated edge (``edge``,
-        ``edge_seed1..``, ``edge_null0..``).
+        ``edge_seed1..``, ``edge_null0..``). The same table whether the folds are fitted here
+        or on ``executor`` (every fold is a pure function of its data and seeds).
     """
     y = target(ds, config)
     fits = [(f, OOS) for f in layout.folds]
@@ -168,8 +183,12 @@ def walk_forward(
     keep = keep.with_columns(pl.Series(VOL, row_vol(ds, config)))
     if config.label.kind == "meta":
         keep = keep.with_columns(pl.Series(SIDE, row_side(ds, config)))
-    for fold, split in tqdm(fits, desc="walk-forward folds", unit="fold", disable=not progress):
-        test, columns = _score_fold(ds, config, y, fold)
+    if executor is None:
+        bar = tqdm(fits, desc="walk-forward folds", unit="fold", disable=not progress)
+        scored = [_score_fold(ds, config, y, fold) for fold, _ in bar]
+    else:
+        scored = executor.map(_fold_job, (ds, config, y), [fold for fold, _ in fits])
+    for (fold, split), (test, columns) in zip(fits, scored, strict=True):
         part = keep.filter(test).with_columns(
             pl.lit(fold.index, pl.Int32).alias("fold"), pl.lit(split).alias("split")
         )

@@ -17,6 +17,7 @@ import polars as pl
 
 from src.ml.config import ExperimentConfig, instruments_from
 from src.ml.dataset import Dataset, FeatureFn, build_dataset, data_hash, load_candles, resolve_spec
+from src.ml.distributed import make_executor
 from src.ml.evaluation import Evaluation, evaluate, quant_report, shuffled_warnings
 from src.ml.features import FeatureSpec, build_features
 from src.ml.features.lookback import lookback_mismatches, required_lookback
@@ -167,6 +168,20 @@ def _log_fold_metrics(
         tracker.log_metrics({f"fold_{k}": v for k, v in fm.items()}, step=fold.index)
 
 
+def _walk_forward(
+    ds: Dataset, config: ExperimentConfig, layout: Layout, progress: bool, tracker: Tracker
+) -> pl.DataFrame:
+    compute = config.compute
+    if compute.workers == 1 and compute.ray_address is None:
+        return walk_forward(ds, config, layout, progress=progress)
+    executor = make_executor(compute.ray_address, compute.workers)
+    tracker.set_tags({"fold_executor": executor.name, "fold_workers": str(executor.workers)})
+    try:
+        return walk_forward(ds, config, layout, progress=progress, executor=executor)
+    finally:
+        executor.close()
+
+
 def _final_model(ds: Dataset, config: ExperimentConfig) -> Model:
     # The deployable model learns from every labeled row, the holdout's too: its quality is
     # what the walk-forward and the holdout (fitted without those rows) measured.
@@ -256,7 +271,7 @@ def run(
             else layout.holdout.test_end - layout.holdout.test_start,
         }
     )
-    table = walk_forward(ds, config, layout, progress=progress)
+    table = _walk_forward(ds, config, layout, progress, tracker)
     ev = evaluate(table, config, instruments_from(config))
     _log_fold_metrics(tracker, ds, config, layout, ev)
     tracker.log_metrics(ev.metrics)
