@@ -55,8 +55,17 @@ def _row(name: str, ours: Decimal | int, theirs: Decimal | int, tol: Decimal = Z
     return Row(name, _fmt(ours), _fmt(theirs), agrees)
 
 
+#: Decimals shown at most: marked PnL is a product of Decimals with up to 28 digits, which a
+#: person cannot compare by eye. Only the display rounds; ``agrees`` uses the full values.
+SHOWN_DECIMALS = Decimal("1e-10")
+
+
 def _fmt(value: Decimal | int) -> str:
-    return str(value) if isinstance(value, int) else f"{value.normalize():f}"
+    if isinstance(value, int):
+        return str(value)
+    if value.as_tuple().exponent < SHOWN_DECIMALS.as_tuple().exponent:  # type: ignore[operator]
+        value = value.quantize(SHOWN_DECIMALS)
+    return f"{value.normalize():f}"
 
 
 def _book(fills: list[Fill], marks: dict[str, Decimal]) -> Portfolio:
