@@ -46,4 +46,7 @@ async def test_three_simulated_days_with_every_fault_keep_the_books_exact(tmp_pa
     kinds = {a.kind for a in state.audits}
     assert {f"after {k}" for k in (RUNTIME_KILL, EXCHANGE_KILL, EXCHANGE_TERM)} <= kinds, report
     assert state.runtime_restarts >= 1 and state.exchange_restarts >= 2
-    assert len(run.final_records.trades) > 50, report
+    # Enough trading for the checks to mean something. How much happens in three simulated
+    # days depends on the machine's load (the exchange runs 3600x real time): 32 to 57 trades
+    # were seen on CI's 2 cores, so the floor is well under that.
+    assert len(run.final_records.trades) >= 20, report
