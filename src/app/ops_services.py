@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from src.app.trading_session import Service
 from src.ops.alerts.config import AlertsConfig
 from src.ops.dashboard.settings import DashboardSettings
-from src.ops.metrics.config import MetricsConfig, read_config_table
+from src.ops.metrics.config import MetricsConfig, read_config_tables
 
 if TYPE_CHECKING:
     from src.ops.control import RiskSource
@@ -103,7 +103,7 @@ def ops_plan(
         ConfigurationError: an unknown key or a bad value in a table or the environment, or
             a dashboard on a public address without a password.
     """
-    found = tables if tables is not None else {name: read_config_table(name) for name in TABLES}
+    found = tables if tables is not None else read_config_tables(TABLES)
     board: DashboardSettings = DashboardSettings.from_table(
         dict(found.get("dashboard", {})), "dashboard"
     )
@@ -111,15 +111,17 @@ def ops_plan(
     if exporter.mode is None:
         exporter = exporter.model_copy(update={"mode": mode})
     alerts: AlertsConfig = AlertsConfig.from_table(dict(found.get("alerts", {})), "alerts")
+    # A flag overrides the config's ``enabled`` in the settings handed on too: the exporter
+    # reads ``enabled`` again and would otherwise sample without serving after ``--metrics``.
+    if dashboard is not None:
+        board = board.model_copy(update={"enabled": dashboard})
+    if metrics is not None:
+        exporter = exporter.model_copy(update={"enabled": metrics})
     return OpsPlan(
-        dashboard=board if _chosen(dashboard, board.enabled) else None,
-        metrics=exporter if _chosen(metrics, exporter.enabled) else None,
+        dashboard=board if board.enabled else None,
+        metrics=exporter if exporter.enabled else None,
         alerts=alerts if alerts.urls else None,
     )
-
-
-def _chosen(flag: bool | None, configured: bool) -> bool:
-    return configured if flag is None else flag
 
 
 def _where(host: str, port: int, path: str, told: str) -> str:

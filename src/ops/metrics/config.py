@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,15 @@ def read_config_table(name: str, path: Path | None = None) -> dict[str, Any]:
     Raises:
         ConfigurationError: the file is not TOML, or ``name`` is not a table.
     """
+    return read_config_tables((name,), path)[name]
+
+
+def read_config_tables(names: Sequence[str], path: Path | None = None) -> dict[str, dict[str, Any]]:
+    """Several tables of the config file from one read (each ``{}`` when absent).
+
+    Raises:
+        ConfigurationError: the file is not TOML, or one of ``names`` is not a table.
+    """
     if path is None:
         from src.cli.config import default_config_path
 
@@ -35,13 +45,16 @@ def read_config_table(name: str, path: Path | None = None) -> dict[str, Any]:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return {}
+        return {name: {} for name in names}
     except tomllib.TOMLDecodeError as exc:
         raise ConfigurationError(f"{path}: not valid TOML: {exc}") from None
-    table = raw.get(name, {})
-    if not isinstance(table, dict):
-        raise ConfigurationError(f"{path}: [{name}] must be a table")
-    return table
+    tables: dict[str, dict[str, Any]] = {}
+    for name in names:
+        table = raw.get(name, {})
+        if not isinstance(table, dict):
+            raise ConfigurationError(f"{path}: [{name}] must be a table")
+        tables[name] = table
+    return tables
 
 
 class EnvFirstSettings(BaseSettings):

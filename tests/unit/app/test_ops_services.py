@@ -47,6 +47,7 @@ def test_the_environment_overrides_the_table_and_the_command_line_overrides_both
     plan = ops_plan("live", dashboard=True, metrics=True, tables=tables)
     assert plan.dashboard is not None and plan.dashboard.port == 9002
     assert plan.metrics is not None and plan.metrics.mode == "live"
+    assert plan.metrics.enabled  # the exporter it is handed serves, as the flag asked
     assert ops_plan("live", dashboard=False, tables={}).dashboard is None
 
 
@@ -95,3 +96,17 @@ def test_the_config_file_keeps_its_operator_tables_when_rewritten(tmp_path: Path
     again = load_config(path, required=True)
     assert again.ops_tables() == config.ops_tables()
     assert "[metrics]" not in path.read_text()  # an empty table is not written
+
+
+def test_without_tables_the_users_config_file_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(f'[dashboard]\nport = 9200\n\n[alerts]\nurls = ["{HOOK}"]\n')
+    monkeypatch.setenv("KTRADE_CONFIG", str(path))
+    plan = ops_plan("paper")
+    assert plan.dashboard is not None and plan.dashboard.port == 9200
+    assert plan.alerts is not None and len(plan.alerts.urls) == 1
+    path.write_text("dashboard = 3\n")
+    with pytest.raises(ConfigurationError, match=r"\[dashboard\] must be a table"):
+        ops_plan("paper")
