@@ -39,6 +39,7 @@ class Session:
     settings: Any  # KrakenSettings (imported lazily)
     ops: Any  # OpsPlan: dashboard, metrics, alerts (imported lazily)
     risk_source: ConfigRisk | None = None
+    exchange_url: str | None = None  # a standalone paper exchange (paper --exchange-url)
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,8 @@ def prepare(ctx: Context, mode: str) -> Session:
         ctx.err.write(f"\n!!!!! WARNING: {warning} !!!!!\n\n")
     # A standalone paper exchange keeps its own accounts: its bot's books live apart from
     # those of the in-process one (which start fresh each session) and of other exchanges.
-    remote = _exchange_url(ctx)
+    given: str | None = getattr(ctx.args, "exchange_url", None)  # live has no such option
+    remote = given.rstrip("/") if given else None
     where = "" if remote is None else "@" + remote.split("://", 1)[-1].replace(":", "-")
     db = ctx.args.db or runtime_dir / f"{mode}{where}.sqlite"
     from src.app.ops_services import ops_plan
@@ -100,7 +102,9 @@ def prepare(ctx: Context, mode: str) -> Session:
         mode, dashboard=ctx.args.dashboard, metrics=ctx.args.metrics, tables=config.ops_tables()
     )
     risk = ConfigRisk(ctx.config_path, tuple(choice.pairs)) if ctx.config_path.is_file() else None
-    return Session(mode, resolved, limits, capital, db, runtime_dir, log_path, settings, ops, risk)
+    return Session(
+        mode, resolved, limits, capital, db, runtime_dir, log_path, settings, ops, risk, remote
+    )
 
 
 def _banner(ctx: Context, session: Session, endpoint: str) -> None:
@@ -181,21 +185,15 @@ def _live_venue(ctx: Context, session: Session) -> AbstractAsyncContextManager[A
     )
 
 
-def _exchange_url(ctx: Context) -> str | None:
-    url: str | None = getattr(ctx.args, "exchange_url", None)
-    return url.rstrip("/") if url else None
-
-
-def _remote_paper_venue(ctx: Context, session: Session) -> AbstractAsyncContextManager[Any]:
+def _remote_paper_venue(session: Session, url: str) -> AbstractAsyncContextManager[Any]:
     """A paper exchange started on its own (``python -m src.brokers.paper``; compose's)."""
     import os
 
     from src.app.session import remote_paper_venue
     from src.core.clock import SystemClock
 
-    url = _exchange_url(ctx)
     key, secret = (os.environ.get(f"KTRADE_PAPER_API_{n}", "").strip() for n in ("KEY", "SECRET"))
-    if not (url and key and secret):
+    if not (key and secret):
         raise CliError(
             "--exchange-url needs the paper exchange's demo account key",
             "set KTRADE_PAPER_API_KEY and KTRADE_PAPER_API_SECRET to what it printed at start "
@@ -226,14 +224,14 @@ async def _trade(ctx: Context, session: Session, venue_cm: AbstractAsyncContextM
         duration=ctx.args.duration,
         # The in-process exchange starts empty: so do its books. A standalone one
         # (--exchange-url) keeps its accounts across bot restarts, as Kraken does.
-        fresh_db=session.mode != "live" and not _exchange_url(ctx),
+        fresh_db=session.mode != "live" and session.exchange_url is None,
         dead_man_timeout=60 if session.mode in ("live", "mirror") else None,
         on_runtime=runtimes.append,
         services=session.ops.services(session.risk_source),
     )
     started = datetime.now(UTC)
     async with venue_cm as venue:
-        if session.mode == "live" or _exchange_url(ctx):
+        if session.mode == "live" or session.exchange_url is not None:
             endpoint = str(venue.adapter.base_url)
         else:
             endpoint = f"{venue.adapter.base_url} (in-process paper exchange)"
@@ -263,8 +261,8 @@ def run_session(ctx: Context, mode: str) -> int:
     session = prepare(ctx, mode)
     if mode == "live":
         venue_cm = _live_venue(ctx, session)
-    elif _exchange_url(ctx):
-        venue_cm = _remote_paper_venue(ctx, session)
+    elif session.exchange_url is not None:
+        venue_cm = _remote_paper_venue(session, session.exchange_url)
     else:
         from src.app.session import paper_venue
 

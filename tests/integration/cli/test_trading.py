@@ -141,3 +141,24 @@ def test_skip_paper_gate_is_logged(
     assert "WARNING: --skip-paper-gate" in result.err
     logs = "".join(p.read_text() for p in (home.data / "logs").glob("trading_live_*.jsonl"))
     assert "operator.skip_paper_gate" in logs and "operator.live_declined" in logs
+
+
+def test_paper_on_a_standalone_exchange_keeps_its_books_across_sessions(
+    home: Home,
+    ktrade: Callable[..., Result],
+    threaded_exchange: ThreadedExchange,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ex = threaded_exchange.exchange
+    assert ex is not None
+    refused = ktrade("paper", "--exchange-url", ex.rest_url, "--duration", "1")
+    assert refused.code == 2 and "KTRADE_PAPER_API_KEY" in refused.err
+    monkeypatch.setenv("KTRADE_PAPER_API_KEY", ex.api_key)
+    monkeypatch.setenv("KTRADE_PAPER_API_SECRET", ex.api_secret)
+    db_name = "paper@" + ex.rest_url.split("://", 1)[1].replace(":", "-") + ".sqlite"
+    for _ in range(2):  # the second session resumes the first one's books, kept on disk
+        result = ktrade("paper", "--exchange-url", ex.rest_url + "/", "--duration", "2")
+        assert result.code == 0, result.out + result.err
+        assert f"endpoint   {ex.rest_url}\n" in result.out  # not the in-process exchange
+        assert " NO" not in result.out.split("Session summary", 1)[1]
+        assert (home.data / "runtime" / db_name).is_file()
