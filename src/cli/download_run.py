@@ -28,11 +28,9 @@ async def _rest(ctx: Context, pairs: list[str], interval: int) -> tuple[list[Out
         for pair in pairs:
             symbols.resolve(pair)  # an unknown pair fails here, naming close matches
         if ctx.args.trades:
-            from src.cli.trade_rest import KrakenTrades
-
             return await from_trades(
                 store,
-                KrakenTrades(adapter),
+                adapter,
                 pairs,
                 interval,
                 since=since,

@@ -23,10 +23,11 @@ from src.brokers.kraken.symbols import SymbolMap
 from src.core.clock import Clock
 from src.core.errors import ConfigurationError, MalformedResponseError
 from src.core.execution import Fill, OrderUpdate
-from src.core.market_data import Candle
+from src.core.market_data import Candle, PublicTrade
 
 _MAX_PAGES = 40  # OHLC pages per fetch_candles call: a safety stop (720 bars take one or two)
 _PAGE = 50  # Kraken's page size for ClosedOrders and TradesHistory
+_TRADES_PAGE = 1000  # the public Trades call's documented maximum per call
 
 
 class AccountQueries(RestEndpoints):
@@ -161,6 +162,18 @@ class AccountQueries(RestEndpoints):
             cursor = last
         floor = since or datetime.fromtimestamp(0, UTC)
         return [c for ts, c in sorted(out.items()) if ts >= floor]
+
+    async def fetch_trades(self, symbol: str, since: datetime | None = None) -> list[PublicTrade]:
+        """One page (up to 1000) of public trades at or after ``since``, oldest first.
+
+        A ``TradeSource`` (``src.ml.data.trades``): the store pages by calling again from the
+        newest trade it kept. Kraken's cursor is exclusive, so the call asks from 1 ns before.
+        """
+        info = (await self.load_symbols()).resolve(symbol)
+        cursor = None if since is None else parse.nanoseconds(since) - 1
+        result = await self.get_recent_trades(info.key, since=cursor, count=_TRADES_PAGE)
+        rows: Any = next((v for k, v in result.items() if k != "last"), [])
+        return [parse.parse_public_trade(row, info.instrument.symbol) for row in rows]
 
 
 def _field(result: Any, key: str, method: str) -> dict[str, Any]:

@@ -7,7 +7,7 @@ https://docs.kraken.com/api/docs/rest-api/get-trade-history (trade object)
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -28,7 +28,7 @@ from src.core.execution import (
     Position,
     Side,
 )
-from src.core.market_data import Candle
+from src.core.market_data import Candle, PublicTrade
 
 _ORDER_TYPES = {
     "iceberg": OrderType.LIMIT,
@@ -294,6 +294,28 @@ def parse_candles(rows: Any, symbol: str, interval: int, *, drop_last: bool = Tr
         except (TypeError, ValueError) as exc:
             raise MalformedResponseError(f"OHLC row {row!r}: {exc}", endpoint="OHLC") from None
     return out
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def nanoseconds(moment: datetime) -> int:
+    """``moment`` as the public ``Trades`` call's nanosecond cursor (exact: no float)."""
+    delta = moment.astimezone(UTC) - _EPOCH
+    return (delta // timedelta(microseconds=1)) * 1000
+
+
+def parse_public_trade(row: list[Any], symbol: str) -> PublicTrade:
+    """One public ``Trades`` row ``[price, volume, time, b|s, m|l, misc, trade_id]``."""
+    seconds = Decimal(str(row[2]))  # a JSON number with 4 decimals: via str, not float maths
+    return PublicTrade(
+        symbol=symbol,
+        price=Decimal(str(row[0])),
+        quantity=Decimal(str(row[1])),
+        side="buy" if str(row[3]).lower().startswith("b") else "sell",
+        timestamp=_EPOCH + timedelta(microseconds=int(seconds * 1_000_000)),
+        trade_id=str(row[6]) if len(row) > 6 and row[6] not in (None, "") else None,
+    )
 
 
 def order_ack(
