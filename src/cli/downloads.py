@@ -23,11 +23,11 @@ from pathlib import Path
 import polars as pl
 
 from src.cli.errors import CliError
-from src.core.market_data import CandleSource
+from src.core.market_data import CandleSource, TradeSource
 from src.ml.data.schema import TIMESTAMP, epoch_seconds_to_timestamp, to_candle_schema
 from src.ml.data.sources import OHLCVT_COLUMNS, candles_from_trades
 from src.ml.data.store import CandleStore, UpdateResult
-from src.ml.data.trades import TradeSource, TradeStore, backfill_trades, bar_start, closed_bars
+from src.ml.data.trades import TradeStore, backfill_trades, bar_start, closed_bars
 from src.ml.dataset import kraken_altname
 
 #: ``XBTUSD_60.csv``, ``XBTUSD_60_2021_2023.csv`` (OHLCVT) or ``XBTUSD.csv`` (Time & Sales).

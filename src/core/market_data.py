@@ -69,6 +69,17 @@ class CandleSource(Protocol):
 
 
 @runtime_checkable
+class TradeSource(Protocol):
+    """Anything that can page out public trades (e.g. Kraken's REST ``Trades``)."""
+
+    async def fetch_trades(
+        self, symbol: str, since: datetime | None = None
+    ) -> Sequence[PublicTrade]:
+        """Trades at or after ``since``, oldest first (one page is fine)."""
+        ...
+
+
+@runtime_checkable
 class QuoteSource(Protocol):
     """Anything that can give the current top of book for a symbol."""
 

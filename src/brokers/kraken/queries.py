@@ -166,7 +166,7 @@ class AccountQueries(RestEndpoints):
     async def fetch_trades(self, symbol: str, since: datetime | None = None) -> list[PublicTrade]:
         """One page (up to 1000) of public trades at or after ``since``, oldest first.
 
-        A ``TradeSource`` (``src.ml.data.trades``): the store pages by calling again from the
+        A ``TradeSource`` (``src.core.market_data``): the store pages by calling again from the
         newest trade it kept. Kraken's cursor is exclusive, so the call asks from 1 ns before.
         """
         info = (await self.load_symbols()).resolve(symbol)

@@ -15,14 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 import polars as pl
 import structlog
 from tqdm.auto import tqdm
 
 from src.core.execution import ensure_utc
-from src.core.market_data import PublicTrade
+from src.core.market_data import PublicTrade, TradeSource
 from src.ml.data.schema import TIMESTAMP, parse_interval
 from src.ml.data.sources import candles_from_trades
 
@@ -37,17 +36,6 @@ STORED_TRADE_SCHEMA: dict[str, pl.DataType] = {
     "side": pl.String(),
     TRADE_ID: pl.String(),
 }
-
-
-@runtime_checkable
-class TradeSource(Protocol):
-    """Anything that can page out public trades (e.g. Kraken's REST ``Trades``)."""
-
-    async def fetch_trades(
-        self, symbol: str, since: datetime | None = None
-    ) -> Sequence[PublicTrade]:
-        """Trades at or after ``since``, oldest first (one page is fine)."""
-        ...
 
 
 def _frame(trades: Sequence[PublicTrade]) -> pl.DataFrame:

@@ -10,10 +10,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from src.core.market_data import PublicTrade
+from src.core.market_data import PublicTrade, TradeSource
 from src.ml.data.sources import candles_from_trades
 from src.ml.data.trades import (
-    TradeSource,
     TradeStore,
     _frame,
     _keys,
