@@ -108,6 +108,8 @@ def plan(ctx: Context) -> Plan:
             "mean little; add history (`ktrade download --trades --since DATE`, --import) "
             "or replay the shipped files (--data files)"
         )
+    last_bar = end or min(cs[-1].timestamp for cs in bars.values())
+    notes += _in_sample(resolved, start, last_bar, timedelta(minutes=interval))
     instruments, guessed = candle_data.instruments(pairs, experiment)
     notes += [f"{p}: tick and lot sizes unknown, a fine grid is assumed" for p in guessed]
     limits = config.risk.limits(pairs)
@@ -141,6 +143,22 @@ def plan(ctx: Context) -> Plan:
         db_path=config.data_dir() / "backtests" / f"backtest-{stamp}.sqlite",
     )
     return Plan(resolved, setup, [f"{i.pair}: {i.source}" for i in loaded], notes)
+
+
+def _in_sample(resolved: Resolved, start: datetime, end: datetime, step: timedelta) -> list[str]:
+    """A note when the replay covers candles the model learned from: those figures flatter it."""
+    if resolved.trained_on is None:
+        return []
+    first, last = resolved.trained_on
+    if start > last or end < first:
+        return []
+    after = last + step
+    return [
+        f"IN-SAMPLE: the model learned from candles {first:%Y-%m-%d %H:%M} to "
+        f"{last:%Y-%m-%d %H:%M} UTC, which this replay covers; its figures there are not "
+        f"out-of-sample and overstate it. Replay from --start {after:%Y-%m-%dT%H:%M} on, "
+        "or read the walk-forward report of its training run"
+    ]
 
 
 def _run(ctx: Context, setup: ReplaySetup, strategy: Strategy, label: str) -> ReplayResult:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,12 +47,15 @@ class Resolved:
             gate compares it.
         description: one line for banners and reports.
         warnings: to print loudly before anything runs.
+        trained_on: first and last candle the model learned from (a model strategy whose run
+            recorded them), so a replay over them can be called in-sample.
     """
 
     strategy: Strategy
     identity: str
     description: str
     warnings: list[str] = field(default_factory=list)
+    trained_on: tuple[datetime, datetime] | None = None
 
 
 def strategy_choice(args: argparse.Namespace, config: UserConfig) -> StrategyChoice:
@@ -167,15 +171,16 @@ def _model(choice: StrategyChoice, config: UserConfig) -> Resolved:
         )
     identity = f"model run={run_id} {','.join(choice.pairs)}"
     text = f"{text} on {strategy.interval_minutes}-minute candles"
+    span = training_span(uri, run_id)
     if choice.retrain_every is None:
-        return Resolved(strategy, identity, text, warnings)
+        return Resolved(strategy, identity, text, warnings, span)
     wrapped = _retraining(choice, config, strategy)
     every, window = wrapped.every, wrapped.window
     # The model in use changes with each promoted retrain: a different identity from the
     # fixed model's, so a paper gate passed by one is not taken for the other.
     identity += f" retrain every={every} window={window}"
     text += f", retrained every {every} bars on the last {window} (gated, tracked in MLflow)"
-    return Resolved(wrapped, identity, text, warnings)
+    return Resolved(wrapped, identity, text, warnings, span)
 
 
 def _retraining(
@@ -215,6 +220,27 @@ def _from_run(pairs: list[str], run_id: str, uri: str | None) -> ModelStrategy:
             f"the model of run {run_id} cannot trade {', '.join(pairs)}: {exc}",
             "add the pairs it names to --pairs (or to [trading] pairs)",
         ) from None
+
+
+def training_span(tracking_uri: str | None, run_id: str) -> tuple[datetime, datetime] | None:
+    """The first and last candle time the run's model learned from, or None if not recorded.
+
+    They are the run's ``data_start`` and ``data_end`` params; without them nothing is claimed.
+    """
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    from src.ml.tracking import resolve_tracking_uri
+
+    try:
+        params = MlflowClient(tracking_uri=resolve_tracking_uri(tracking_uri)).get_run(run_id)
+        first, last = (
+            datetime.fromisoformat(params.data.params[k]) for k in ("data_start", "data_end")
+        )
+    except (MlflowException, KeyError, ValueError):
+        return None
+    # The pipeline's candles are UTC; an older run may have logged them without the offset.
+    return first.replace(tzinfo=first.tzinfo or UTC), last.replace(tzinfo=last.tzinfo or UTC)
 
 
 def alias_run_id(tracking_uri: str | None, name: str, alias: str) -> str | None:

@@ -85,6 +85,12 @@ def test_train_names_the_run_and_backtest_trades_its_model(
     assert newest.code == 0, newest.err
     assert f"trading the NEWEST run's model instead (run {run_id.group(1)}" in newest.err
     assert f"strategy  model of the newest run {run_id.group(1)} (NOT champion)" in newest.out
+    # The replay covers rows the model learned from: it is told, with the run's own span.
+    learned = run.data.params["data_start"][:16], run.data.params["data_end"][:16]
+    assert (
+        f"IN-SAMPLE: the model learned from candles {learned[0]} to {learned[1]} UTC"
+        in newest.err
+    )
 
     by_id = ktrade(
         "backtest",
@@ -101,6 +107,7 @@ def test_train_names_the_run_and_backtest_trades_its_model(
     )
     assert by_id.code == 0, by_id.err
     assert "NEWEST" not in by_id.err
+    assert "IN-SAMPLE" in by_id.err
     figures = [line for line in by_id.out.splitlines() if line.startswith("  total return")]
     assert figures == [
         line for line in newest.out.splitlines() if line.startswith("  total return")
