@@ -16,6 +16,9 @@ async def run_checks(ctx: Context, *, force_paper: bool) -> int:
     from src.brokers.kraken.settings import KrakenSettings
     from src.brokers.kraken_adapter import KrakenAdapter
 
+    # A config named by --config or $KTRADE_CONFIG must exist and parse, as for every other
+    # command: a check that passes over a missing or broken config would mislead.
+    ctx.config()
     settings = KrakenSettings()
     creds = None if force_paper else ctx.credentials()
     if creds is not None and creds.has_kraken:

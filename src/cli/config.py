@@ -151,7 +151,7 @@ COMMENTS: dict[str, dict[str, str]] = {
         "max_drawdown_pct": "trips the kill switch (% from the equity peak, 0-100; 0: off)",
         "kill_file": 'touch this file to stop trading ("" for none)',
     },
-    "paths": {"data_dir": "candles, runtime databases, logs and reports (default shown above)"},
+    "paths": {"data_dir": "candles, runtime databases, logs and reports (default: {data_dir})"},
     "ml": {
         "experiment": "experiment TOML for `ktrade train` (default: the shipped one)",
         "tracking_uri": "MLflow store (default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db)",
@@ -247,7 +247,13 @@ def render_config(config: UserConfig) -> str:
         "ktrade configuration (docs/cli.md). Keys left out keep their defaults; a value out\n"
         "of range is refused with the key named. Keys live elsewhere: see `ktrade setup`."
     )
-    return render(sections, COMMENTS, header)
+    # The data_dir comment names the folder in force when the key is left out.
+    default_dir = UserConfig().data_dir()
+    comments = {
+        table: {k: v.replace("{data_dir}", str(default_dir)) for k, v in notes.items()}
+        for table, notes in COMMENTS.items()
+    }
+    return render(sections, comments, header)
 
 
 def save_config(path: Path, config: UserConfig) -> None:

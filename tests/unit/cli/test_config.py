@@ -14,6 +14,7 @@ from src.cli.config import (
     UserConfig,
     default_config_path,
     load_config,
+    render_config,
     save_config,
 )
 from src.cli.errors import CliError
@@ -127,3 +128,13 @@ def test_data_dir_follows_config_then_environment(
     assert config.data_dir() == tmp_path / "cfg"
     monkeypatch.delenv("KTRADE_DATA_DIR")
     assert UserConfig().data_dir().name == "kraken-ml-trader"
+
+
+def test_written_config_names_the_data_dir_default_in_force(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KTRADE_DATA_DIR", str(tmp_path / "env"))
+    text = render_config(UserConfig())
+    assert f"(default: {tmp_path / 'env'})" in text
+    assert "{data_dir}" not in text
+    assert "# data_dir =" in text  # left out, so the default stays in force
