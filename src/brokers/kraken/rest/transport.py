@@ -135,7 +135,9 @@ class KrakenTransport:
             clock=self.clock,
             # A local refusal is the gate's decision (refuse mode): hand it to the caller.
             retry_if=lambda e: not isinstance(e, LocalRateLimitError),
-            on_retry=lambda e, n, w: log.warning(
+            # INFO: a read retried and then answered is routine; one that runs out of attempts
+            # raises to the caller, who reports it (a terminal shows WARNING and above).
+            on_retry=lambda e, n, w: log.info(
                 "kraken.retry", method=method, attempt=n, wait=round(w, 3), error=str(e)
             ),
         )

@@ -37,12 +37,19 @@ from tests.unit.brokers.kraken.kraken_helpers import (
 async def test_reads_retry_transient_failures(
     kraken: respx.MockRouter, adapter: KrakenAdapter, clock: ManualClock, transient: object
 ) -> None:
+    from structlog.testing import capture_logs
+
     route = kraken.post("/0/private/Balance").mock(
         side_effect=[transient(), transient(), ok({"ZUSD": "5.0"})]  # type: ignore[operator]
     )
-    assert await adapter.get_balance() == {"ZUSD": "5.0"}
+    with capture_logs() as logs:
+        assert await adapter.get_balance() == {"ZUSD": "5.0"}
     assert route.call_count == 3
     assert clock.monotonic() > 0  # backed off (on the injected clock)
+    # Each retry is recorded for the log file, below the terminal's WARNING: a read that was
+    # answered in the end is routine, not something to alarm a person with.
+    retries = [e for e in logs if e["event"] == "kraken.retry"]
+    assert [(e["log_level"], e["attempt"]) for e in retries] == [("info", 1), ("info", 2)]
 
 
 async def test_reads_give_up_after_max_attempts(
