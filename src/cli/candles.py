@@ -8,6 +8,7 @@ back to the Kraken OHLCVT CSV files the experiment config names (the shipped one
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -195,3 +196,28 @@ def instruments(
                 lot_step=Decimal("1e-8"),
             )
     return out, guessed
+
+
+def stored_history(
+    store: CandleStore, data: DataConfig, interval: int
+) -> Callable[[str, datetime, int], list[Candle]]:
+    """Stored candles before a time, for a retrain window to start with (``History``).
+
+    Each pair is read once, from the candle store, else the experiment's files (``load``); a
+    pair stored nowhere has no history (its window fills from the session).
+    """
+    frames: dict[str, pl.DataFrame | None] = {}
+
+    def before(pair: str, at: datetime, n: int) -> list[Candle]:
+        if pair not in frames:
+            try:
+                frames[pair] = load([pair], interval, store, data)[0].frame
+            except CliError:
+                frames[pair] = None
+        frame = frames[pair]
+        if frame is None:
+            return []
+        earlier = frame.filter(pl.col("timestamp") < at).tail(n)
+        return to_candles(pair, interval, earlier)
+
+    return before

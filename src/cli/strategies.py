@@ -196,11 +196,17 @@ def _retraining(
         update={"tracking": experiment.tracking.model_copy(update={"tracking_uri": uri})}
     )
     try:
-        return with_retraining(
+        wrapped = with_retraining(
             strategy, experiment, choice.retrain_every or 0.0, choice.retrain_window
         )
     except ValueError as exc:
         raise CliError(str(exc), "raise --retrain-window (hours), or omit it") from None
+    from src.cli import candles as candle_data
+
+    # The window starts from the candle store (or the shipped files), not empty.
+    store = candle_data.candle_store(config.data_dir())
+    wrapped.history = candle_data.stored_history(store, experiment.data, wrapped.interval_minutes)
+    return wrapped
 
 
 def _from_run(pairs: list[str], run_id: str, uri: str | None) -> ModelStrategy:

@@ -17,7 +17,7 @@ import tempfile
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -34,6 +34,9 @@ from src.ml.train import TrainResult, train
 log = logging.getLogger(__name__)
 Trainer = Callable[[ExperimentConfig, Tracker], TrainResult]
 Loader = Callable[[str], Strategy]
+#: ``(pair, before, n)`` -> at most ``n`` of the pair's stored candles that open before
+#: ``before``, oldest first (a candle store, the shipped files).
+History = Callable[[str, datetime, int], Sequence[Candle]]
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,9 @@ class RetrainingStrategy:
         trainer: The training function (default :func:`src.ml.train.train`).
         loader: Builds the strategy for a promoted run id (default
             :meth:`ModelStrategy.from_run`, primed with the window's candles).
+        history: Stored candles to start the window with. Without it the window fills only
+            from the session's own candles, and a window of thousands of bars would take
+            months of a session before the first retrain.
     """
 
     def __init__(
@@ -90,12 +96,14 @@ class RetrainingStrategy:
         tracker: Callable[[], Tracker] | None = None,
         trainer: Trainer = train,
         loader: Loader | None = None,
+        history: History | None = None,
     ) -> None:
         if every < 1 or window < 1:
             raise ValueError(f"every and window must be >= 1, got {every}, {window}")
         self.strategy, self.config, self.every, self.window = strategy, config, every, window
         self._tracker = tracker or (lambda: MLflowTracker(config.tracking.tracking_uri))
         self._trainer, self._loader = trainer, loader or self._from_run
+        self.history = history
         self._candles: dict[str, deque[Candle]] = {
             s: deque(maxlen=window) for s in strategy.symbols
         }
@@ -134,6 +142,12 @@ class RetrainingStrategy:
         held = self._candles.get(candle.symbol)
         if held is None:
             return targets
+        if not held and self.history is not None:
+            self._seed(held, candle)
+        if held and candle.timestamp <= held[-1].timestamp:
+            if candle.timestamp == held[-1].timestamp:
+                held[-1] = candle  # the same bar again (warm-up over stored history): newest wins
+            return targets
         held.append(candle)
         # A bar counts once every pair has its candle (pairs arrive in any order).
         latest = {c[-1].timestamp if c else None for c in self._candles.values()}
@@ -144,6 +158,35 @@ class RetrainingStrategy:
             if full and self._bars % self.every == 0:
                 self._retrain_safely()
         return targets
+
+    def _seed(self, held: deque[Candle], first: Candle) -> None:
+        """Start ``held`` with the stored candles just before ``first``, if they join up.
+
+        A window with a hole would train features and labels across it, so stored candles
+        that end before the bar preceding ``first`` are not used (and the log says why).
+        """
+        assert self.history is not None
+        try:
+            stored = list(self.history(first.symbol, first.timestamp, self.window - 1))
+        except Exception:  # no store, an unreadable file: the session's own candles still fill it
+            log.exception("retrain window for %s: stored candles unreadable", first.symbol)
+            return
+        step = timedelta(minutes=self.interval_minutes)
+        if not stored:
+            return
+        if stored[-1].timestamp != first.timestamp - step:
+            log.warning(
+                "retrain window for %s: stored candles end %s, the session's start %s; not "
+                "used (a window with a hole would train across it). `ktrade download` closes it",
+                first.symbol,
+                stored[-1].timestamp.isoformat(),
+                first.timestamp.isoformat(),
+            )
+            return
+        held.extend(stored)
+        log.info(
+            "retrain window for %s: %d stored candles to start with", first.symbol, len(stored)
+        )
 
     def _retrain_safely(self) -> None:
         # A retrain that fails (too few labeled rows in a quiet window, a leakage check, a full
@@ -256,6 +299,7 @@ class _Tagged:
 
 
 __all__ = [
+    "History",
     "Loader",
     "Retrain",
     "RetrainingStrategy",
