@@ -106,7 +106,7 @@ class PaperExchange:
         self.tick_interval, self.auto_tick = tick_interval, auto_tick
         self.bus = EventBus()
         rng = random.Random(seed)
-        self.markets = Markets(self._make_market)
+        self.markets = Markets(self._make_market, on_drop=self._market_dropped)
         for key in ORIGINAL:  # built now, seeded in their historic order; others on first use
             self.markets[key] = PairMarket(PAIRS[key], self.bus, random.Random(rng.random()))
         self._saved_trade_ids: dict[str, int] = {}
@@ -179,6 +179,11 @@ class PaperExchange:
         self._load_history(market, history, now, on_tick=True)  # built on the tick
         log.info("paper exchange: %s market built (%s)", key, self.source.label(key))
         return market
+
+    def _market_dropped(self, key: str, market: PairMarket) -> None:
+        # A rebuilt market goes on from the trade id it reached: ids never repeat.
+        self._saved_trade_ids[key] = market.next_trade_id
+        log.info("paper exchange: %s market dropped (idle)", key)
 
     def _load_history(
         self, market: PairMarket, candles: list[Candle], now: float, on_tick: bool = False

@@ -32,6 +32,7 @@ from src.venues.kraken_paper.events import (
 from src.venues.kraken_paper.ws_private_feed import PrivateFeed
 from src.venues.kraken_paper.ws_public_feed import (
     aggregate_candles,
+    pair_for_symbol,
     ticker_data,
     trade_data,
 )
@@ -70,6 +71,16 @@ class WsHub:
         self.private = PrivateFeed(self.venue)
         self.connection_count = 0
         self._unsubscribe = self.venue.bus.subscribe(self._on_event)
+        # A market a socket subscribes to stays built while nothing else reads it.
+        exchange.markets.pins.append(self.subscribed_pairs)
+
+    def subscribed_pairs(self) -> set[str]:
+        """Pair keys some session subscribes to (book, ticker, trade or ohlc)."""
+        symbols: set[str] = set()
+        for session in self.sessions:
+            symbols.update(session.books, session.tickers, session.trades, session.ohlc)
+        specs = (pair_for_symbol(symbol) for symbol in symbols)
+        return {spec.key for spec in specs if spec is not None}
 
     async def handle_public(self, request: web.Request) -> web.WebSocketResponse:
         """Serve a public socket: the aiohttp handler of ``/ws/v2``."""

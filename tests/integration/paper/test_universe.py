@@ -93,3 +93,39 @@ async def test_a_built_pair_resumes_after_a_restart(tmp_path: Path) -> None:
         assert "XXBTZEUR" not in again.markets  # not built until asked for
         market = again.markets["XXBTZEUR"]
         assert market.last == last and market.next_trade_id >= next_id
+
+
+async def test_an_idle_pair_is_dropped_unless_subscribed_or_ordered(
+    exchange: PaperExchange,
+) -> None:
+    """One listing of every pair must not keep hundreds of markets for the exchange's life."""
+    account = exchange.create_account({"EUR": "1000"}, "idle")
+    key, secret = exchange.create_api_key(account=account)
+    client = Client(exchange.rest_url, key, secret)
+    try:
+        for pair in ("DOTEUR", "XXBTZEUR", "ADAEUR"):
+            await client.public("Ticker", pair=pair)
+        dot = exchange.markets["DOTEUR"]
+        await exchange.step()
+        traded_to = dot.next_trade_id
+        await client.ok("AddOrder", pair="XBT/EUR", type="buy", ordertype="limit",
+                        volume="0.001", price="1000")  # fmt: skip
+        async with websockets.connect(exchange.ws_url) as ws:
+            params = {"channel": "ticker", "symbol": ["ADA/EUR"]}
+            await ws.send(json.dumps({"method": "subscribe", "params": params}))
+            while json.loads(await ws.recv()).get("method") != "subscribe":
+                pass
+            exchange.markets.idle_seconds = 0.0  # everything built is now idle
+            dropped = exchange.markets.drop_idle(
+                {o.pair_key for o in exchange.engine.open_orders()}
+            )
+            # The resting order's pair and the subscribed pair stay; the originals always do.
+            assert dropped == ["DOTEUR"]
+            assert {"XXBTZEUR", "ADAEUR", *ORIGINAL} == set(exchange.markets)
+        # Asked for again, DOT/EUR is built afresh and its trade ids go on, never repeating.
+        ticker = (await client.public("Ticker", pair="DOTEUR"))["result"]["DOTEUR"]
+        assert Decimal(ticker["c"][0]) > 0
+        assert exchange.markets["DOTEUR"] is not dot
+        assert exchange.markets["DOTEUR"].next_trade_id >= traded_to
+    finally:
+        await client.aclose()

@@ -51,3 +51,38 @@ def test_many_extra_pairs_take_turns_and_busy_ones_move_every_step() -> None:
     assert set(seen) == set(extra)  # everyone moved within three steps
     step = markets.extra_steps(10.0, busy)
     assert all(span == 30.0 for key, span in step.items() if key not in busy)
+
+
+def test_idle_extra_markets_are_dropped_after_the_idle_time_and_reading_keeps_them() -> None:
+    now = [0.0]
+    dropped: list[str] = []
+    markets = Markets(
+        lambda key: MagicMock(name=key),
+        idle_seconds=100.0,
+        on_drop=lambda key, _market: dropped.append(key),
+        monotonic=lambda: now[0],
+    )
+    original = next(iter(ORIGINAL))
+    markets[original] = MagicMock(name=original)  # as the exchange builds them at start
+    for key in ("DOTEUR", "XXBTZEUR", "ADAEUR"):
+        markets[key]
+    now[0] = 60.0
+    markets["XXBTZEUR"]  # read: its idle time starts again
+    now[0] = 100.0
+    markets.pins.append(lambda: {"ADAEUR"})
+    assert markets.drop_idle(set()) == ["DOTEUR"] and dropped == ["DOTEUR"]
+    assert markets.drop_idle(set()) == []
+    now[0] = 160.0
+    assert markets.drop_idle({"XXBTZEUR"}) == []  # an open order keeps it
+    assert markets.drop_idle(set()) == ["XXBTZEUR"]
+    assert set(markets) == {original, "ADAEUR"}  # originals are never dropped
+
+
+def test_the_step_sweeps_idle_markets_once_a_minute() -> None:
+    now = [0.0]
+    markets = Markets(lambda key: MagicMock(name=key), idle_seconds=10.0, monotonic=lambda: now[0])
+    markets["DOTEUR"]
+    now[0] = 30.0
+    assert markets.extra_steps(1.0, set()) == {"DOTEUR": 1.0}  # not swept yet
+    now[0] = 61.0
+    assert markets.extra_steps(1.0, set()) == {} and "DOTEUR" not in markets
