@@ -26,7 +26,7 @@ from src.app.ops_options import add_ops_arguments
 from src.app.ops_services import ops_plan
 from src.app.paths import DEFAULT_RISK_CONFIG
 from src.app.preflight import preflight
-from src.app.session import live_venue, paper_venue
+from src.app.session import live_venue, paper_speed, paper_venue
 from src.app.strategy_choice import make_strategy
 from src.app.trading_session import (
     SessionPlan,
@@ -138,7 +138,9 @@ async def main(argv: list[str] | None = None) -> int:
             settings=settings,
         )
     else:
-        venue_cm = paper_venue(mirror=args.mirror, settings=settings)
+        venue_cm = paper_venue(
+            mirror=args.mirror, speed=paper_speed(args.interval), settings=settings
+        )
     async with venue_cm as venue:
         try:
             plan = plan_session(args, venue, limits, services=ops.services(args.risk_config))

@@ -26,9 +26,18 @@ from src.core.working_orders import WorkingOrderConfig
 from src.venues.kraken_paper import PaperExchange
 from src.venues.kraken_paper.sources import ReplaySource
 
-#: Paper replay: one hour of recorded market per real second, so hourly candles close every
-#: second and a strategy trades within a minute.
-PAPER_SPEED = 3600.0
+
+def paper_speed(interval_minutes: int) -> float:
+    """Replay speed at which one candle of ``interval_minutes`` closes every real second.
+
+    Faster would hand a 1-minute strategy 60 candles a second: its real-time limits (orders a
+    minute, the kill switch's day) would then refuse nearly everything it decides.
+    """
+    return 60.0 * interval_minutes
+
+
+#: Paper replay of hourly candles: one hour of recorded market per real second.
+PAPER_SPEED = paper_speed(60)
 
 
 @dataclass

@@ -264,7 +264,8 @@ def run_session(ctx: Context, mode: str) -> int:
     elif session.exchange_url is not None:
         venue_cm = _remote_paper_venue(session, session.exchange_url)
     else:
-        from src.app.session import paper_venue
+        from src.app.session import paper_speed, paper_venue
 
-        venue_cm = paper_venue(mirror=mode == "mirror", settings=session.settings)
+        speed = paper_speed(session.resolved.strategy.interval_minutes)
+        venue_cm = paper_venue(mirror=mode == "mirror", speed=speed, settings=session.settings)
     return asyncio.run(_trade(ctx, session, venue_cm))

@@ -1,7 +1,8 @@
 """Trade on the local paper exchange: no account, no keys, no real money.
 
 Starts the Kraken-compatible paper exchange in-process (replaying recorded Kraken candles at
-one hour per second, or on Kraken's live public prices with --mirror) and runs the strategy
+one candle of the strategy's interval per second, or on Kraken's live public prices with
+--mirror) and runs the strategy
 through the same runtime, risk limits and order store as live trading. Ctrl-C stops it:
 open orders are cancelled and the runtime's books are compared with the exchange's. A clean
 session is recorded, and is what `ktrade live` asks for first.

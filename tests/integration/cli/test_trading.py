@@ -162,3 +162,26 @@ def test_paper_on_a_standalone_exchange_keeps_its_books_across_sessions(
         assert f"endpoint   {ex.rest_url}\n" in result.out  # not the in-process exchange
         assert " NO" not in result.out.split("Session summary", 1)[1]
         assert (home.data / "runtime" / db_name).is_file()
+
+
+def test_paper_replays_one_candle_of_the_interval_a_second(
+    home: Home, ktrade: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At one hour a second a 1-minute strategy would get 60 candles a second, and its limits
+    (orders a minute) would refuse nearly all it decides; the replay follows the interval."""
+    import src.app.session as session_module
+
+    speeds: list[float] = []
+    real = session_module.paper_venue
+
+    def recording(**kwargs: object) -> object:
+        speeds.append(float(kwargs["speed"]))  # type: ignore[arg-type]
+        return real(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(session_module, "paper_venue", recording)
+    for interval, speed in (("1", 60.0), ("60", 3600.0)):
+        result = ktrade("paper", "--interval", interval, "--duration", "2", "--no-dashboard")
+        assert result.code == 0, result.err
+        assert f"on {interval}-minute candles" in result.out
+        assert "max_orders_per_minute" not in result.out  # no order was refused for the rate
+        assert speeds[-1] == speed
