@@ -113,7 +113,11 @@ def _config(exc: BaseException) -> CliError | None:
     if isinstance(exc, PermissionError):
         return CliError(f"not allowed: {exc}", "check the file's owner and permissions")
     if isinstance(exc, LookupError) and not isinstance(exc, KeyError | IndexError):
-        return CliError(str(exc), "train a model with `ktrade train`, or give --model RUN_ID")
+        return CliError(
+            str(exc),
+            "train a model with `ktrade train` (from the same folder, or with the same "
+            "[ml] tracking_uri), or give --model RUN_ID",
+        )
     return None
 
 

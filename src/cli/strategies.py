@@ -266,6 +266,14 @@ def alias_run_id(tracking_uri: str | None, name: str, alias: str) -> str | None:
     return str(version.run_id) if version.run_id else None
 
 
+def _where(uri: str) -> str:
+    """The store, with the file a relative SQLite URI means here (it follows the cwd)."""
+    prefix = "sqlite:///"
+    if uri.startswith(prefix) and not uri.startswith(prefix + "/"):
+        return f"{uri} (that is {Path(uri[len(prefix):]).resolve()}, in the current folder)"
+    return uri
+
+
 def newest_model_run(tracking_uri: str | None, experiment: str) -> tuple[str, str]:
     """The id and name of the newest finished run of ``experiment``.
 
@@ -290,5 +298,5 @@ def newest_model_run(tracking_uri: str | None, experiment: str) -> tuple[str, st
         else []
     )
     if not runs:
-        raise LookupError(f"no champion model and no finished training run in {uri}")
+        raise LookupError(f"no champion model and no finished training run in {_where(uri)}")
     return str(runs[0].info.run_id), str(runs[0].info.run_name)
