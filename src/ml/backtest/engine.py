@@ -1,13 +1,14 @@
 """Vectorized backtest: target weights -> orders at the next open -> trades and equity.
 
-Each pair trades its own sleeve of ``initial_cash / n_pairs``. Bars are handled with numpy; the
-only Python loop runs over the bars where the target changes (orders), because sizing depends on
-the sleeve's equity at that moment.
+Each pair trades its own sleeve of ``initial_cash / n_pairs``. The frame is read into numpy
+once and split by pair with one stable sort; bars are handled in bulk, and the only Python loop
+runs over the bars where the target changes (orders, :mod:`src.ml.backtest.sleeve`), because
+sizing depends on the sleeve's equity at that moment. The sleeves' equity curves are merged on
+the union of their timestamps by index arithmetic (no joins).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -16,68 +17,14 @@ import polars as pl
 
 from src.core.instruments import Instrument
 from src.ml.backtest.costs import CostModel
+from src.ml.backtest.sleeve import ROW_FIELDS, Rules, SleeveFills, sleeve_equity, sleeve_fills
 
 TRADE_SCHEMA: dict[str, pl.DataType] = {
     "timestamp": pl.Datetime("us", "UTC"),
     "pair": pl.Utf8(),
     "side": pl.Utf8(),
-    **{
-        name: pl.Float64()
-        for name in (
-            "quantity",
-            "price",
-            "reference_price",
-            "notional",
-            "fee",
-            "slippage_cost",
-            "position",
-            "cash",
-        )
-    },
+    **{name: pl.Float64() for name in ROW_FIELDS[1:]},
 }
-
-
-@dataclass(frozen=True)
-class _Rules:
-    price_tick: float
-    lot_step: float
-    min_quantity: float
-    min_cost: float
-    price_decimals: int = 12
-    quantity_decimals: int = 12
-
-    @classmethod
-    def of(cls, inst: Instrument | None) -> _Rules:
-        if inst is None:
-            return cls(0.0, 0.0, 0.0, 0.0)
-        return cls(
-            float(inst.price_tick),
-            float(inst.lot_step),
-            float(inst.min_quantity),
-            float(inst.min_cost),
-            inst.price_decimals,
-            inst.quantity_decimals,
-        )
-
-    def price(self, p: float, buy: bool) -> float:
-        if self.price_tick <= 0:
-            return p
-        # Fill prices round against us: a buy pays the tick above, a sell gets the one below.
-        units = (
-            math.ceil(p / self.price_tick - 1e-9) if buy else math.floor(p / self.price_tick + 1e-9)
-        )
-        return round(units * self.price_tick, self.price_decimals)
-
-    def units(self, q: float) -> float:
-        """Whole lots in ``q`` (rounded down); positions are tracked in lots so they stay exact."""
-        if self.lot_step <= 0:
-            return q
-        return float(math.floor(q / self.lot_step + 1e-9))
-
-    def quantity(self, units: float) -> float:
-        if self.lot_step <= 0:
-            return units
-        return round(units * self.lot_step, self.quantity_decimals)
 
 
 @dataclass
@@ -100,99 +47,100 @@ class BacktestResult:
     metrics: dict[str, float] = field(default_factory=dict)
 
 
-def _sleeve(
-    opens: np.ndarray,
-    exec_weight: np.ndarray,
-    half_spread: np.ndarray,
-    cash0: float,
-    costs: CostModel,
-    rules: _Rules,
-) -> tuple[list[tuple[float, ...]], list[int], int]:
-    changes = np.flatnonzero(np.diff(exec_weight, prepend=0.0) != 0.0)
-    cash, units, skipped = cash0, 0.0, 0
-    rows: list[tuple[float, ...]] = []
-    at: list[int] = []
-    fee_rate = costs.fee_rate
-    for j in changes.tolist():
-        ref = float(opens[j])
-        impact = costs.impact(float(half_spread[j]))
-        # Size so that price impact and the fee still fit inside the sleeve's equity.
-        budget = abs(exec_weight[j]) * max(cash + rules.quantity(units) * ref, 0.0)
-        target = rules.units(budget / (ref * (1.0 + impact) * (1.0 + fee_rate)))
-        delta = math.copysign(target, exec_weight[j]) - units
-        if delta == 0.0:
-            continue
-        buy = delta > 0
-        price = rules.price(ref * (1.0 + impact) if buy else ref * (1.0 - impact), buy)
-        size = rules.quantity(abs(delta))
-        if size < rules.min_quantity or size * price < rules.min_cost or size == 0.0:
-            skipped += 1
-            continue
-        notional = size * price
-        fee = notional * fee_rate
-        cash -= (size * price if buy else -size * price) + fee
-        units += delta
-        side = 1.0 if buy else -1.0
-        slip = size * abs(price - ref)
-        rows.append((side, size, price, ref, notional, fee, slip, rules.quantity(units), cash))
-        at.append(j)
-    return rows, at, skipped
+@dataclass(frozen=True)
+class _Columns:
+    """The candles as numpy arrays, and each pair's rows (in time order) into them."""
+
+    timestamp: pl.Series
+    stamps: np.ndarray  # int64 physical timestamps
+    opens: np.ndarray
+    closes: np.ndarray
+    weight: np.ndarray
+    impact: np.ndarray
+    groups: list[tuple[str, np.ndarray | slice]]
+
+    @classmethod
+    def of(cls, candles: pl.DataFrame, weight_col: str, costs: CostModel) -> _Columns:
+        # One impact for every bar unless the candles carry their own spread (a 0-d array
+        # that broadcasts: no per-bar array to build for the common case).
+        slippage = costs.slippage_bps / 10_000.0
+        impact: np.ndarray
+        if costs.liquidity != "taker":
+            impact = np.asarray(0.0)
+        elif "spread" in candles.columns:
+            spread = candles["spread"].fill_null(costs.spread_bps / 1e4).to_numpy()
+            impact = spread.astype(float, copy=False) / 2.0 + slippage
+        else:
+            impact = np.asarray(costs.spread_bps / 2.0 / 10_000.0 + slippage)
+        # Unknown targets (null or NaN) mean flat; nulls arrive as NaN in the float array.
+        weight = candles[weight_col].cast(pl.Float64).to_numpy()
+        unknown = np.isnan(weight)
+        if unknown.any():
+            weight = np.where(unknown, 0.0, weight)
+        timestamp = candles["timestamp"]
+        opens = candles["open"].to_numpy().astype(float, copy=False)
+        closes = candles["close"].to_numpy().astype(float, copy=False)
+        # Nulls arrive as NaN, which fails ``> 0`` as a zero or negative price does.
+        if not ((opens > 0).all() and (closes > 0).all()):
+            raise ValueError("backtest prices must be positive numbers (no null or NaN open/close)")
+        return cls(timestamp, timestamp.to_physical().to_numpy(), opens, closes, weight, impact,
+                   _groups(candles))  # fmt: skip
 
 
-def _run_pair(
-    frame: pl.DataFrame,
-    weight_col: str,
-    cash0: float,
-    costs: CostModel,
-    rules: _Rules,
-) -> tuple[pl.DataFrame, np.ndarray, int]:
-    opens = frame["open"].to_numpy().astype(float)
-    closes = frame["close"].to_numpy().astype(float)
-    weight = frame[weight_col].fill_null(0.0).fill_nan(0.0).to_numpy().astype(float)
-    # The target decided at bar t's close is executed at bar t+1's open: no look-ahead.
-    exec_weight = np.concatenate(([0.0], weight[:-1]))
-    if "spread" in frame.columns:
-        half = frame["spread"].fill_null(costs.spread_bps / 1e4).to_numpy().astype(float) / 2.0
-    else:
-        half = np.full(len(opens), costs.spread_bps / 2.0 / 10_000.0)
-    rows, at, skipped = _sleeve(opens, exec_weight, half, cash0, costs, rules)
-    n = len(opens)
-    cash_path = np.full(n, cash0)
-    qty_path = np.zeros(n)
-    if at:
-        arr = np.asarray(rows)
-        seg = np.searchsorted(np.asarray(at), np.arange(n), side="right") - 1
-        has = seg >= 0
-        cash_path[has] = arr[seg[has], 8]
-        qty_path[has] = arr[seg[has], 7]
-    equity = cash_path + qty_path * closes
-    trades = _trades_frame(frame, rows, at)
-    return trades, equity, skipped
+def _groups(candles: pl.DataFrame) -> list[tuple[str, np.ndarray | slice]]:
+    """Pair -> its rows in the frame's order, pairs in order of first appearance.
+
+    A pair whose rows are one block (a concat of per-pair frames) gets a slice: no copies.
+    """
+    if "pair" not in candles.columns:
+        return [("", slice(0, candles.height))]
+    pair = candles["pair"]
+    if pair.is_sorted():  # blocks in name order (e.g. sorted by pair, time): bisect for them
+        groups: list[tuple[str, np.ndarray | slice]] = []
+        start = 0
+        while start < candles.height:
+            name = pair[start]
+            end = int(pair.search_sorted(name, side="right"))
+            groups.append((name, slice(start, end)))
+            start = end
+        return groups
+    runs = pair.rle()
+    names, lengths = runs.struct.field("value").to_list(), runs.struct.field("len").to_numpy()
+    if len(set(names)) == len(names):  # each pair one block (a concat of per-pair frames)
+        ends = np.cumsum(lengths).tolist()
+        return [
+            (name, slice(end - n, end))
+            for name, n, end in zip(names, lengths.tolist(), ends, strict=True)
+        ]
+    names = list(dict.fromkeys(names))
+    codes = pair.cast(pl.Enum(names)).to_physical().to_numpy()
+    # A stable sort keeps each pair's rows in the frame's order (radix on 16-bit codes).
+    order = np.argsort(codes.astype(np.uint16 if len(names) < 65_536 else np.int64), kind="stable")
+    bounds = np.cumsum(np.bincount(codes, minlength=len(names)))[:-1]
+    return list(zip(names, np.split(order, bounds), strict=True))
 
 
-def _trades_frame(
-    frame: pl.DataFrame, rows: list[tuple[float, ...]], at: list[int]
-) -> pl.DataFrame:
-    if not rows:
+def _trades(cols: _Columns, filled: list[tuple[str, np.ndarray, SleeveFills]]) -> pl.DataFrame:
+    """One frame of every sleeve's fills, in time order (pairs in order at the same time).
+
+    Args:
+        cols: The candles' columns.
+        filled: Per pair, the frame rows its fills happened at, and the fills.
+    """
+    done = [(pair, rows, fills.rows) for pair, rows, fills in filled if rows.size]
+    if not done:
         return pl.DataFrame(schema=TRADE_SCHEMA)
-    arr = np.asarray(rows)
-    pair = frame["pair"][0] if "pair" in frame.columns else ""
-    return pl.DataFrame(
-        {
-            "timestamp": frame["timestamp"].gather(at),
-            "pair": [pair] * len(at),
-            "side": np.where(arr[:, 0] > 0, "buy", "sell"),
-            "quantity": arr[:, 1],
-            "price": arr[:, 2],
-            "reference_price": arr[:, 3],
-            "notional": arr[:, 4],
-            "fee": arr[:, 5],
-            "slippage_cost": arr[:, 6],
-            "position": arr[:, 7],
-            "cash": arr[:, 8],
-        },
-        schema=TRADE_SCHEMA,
-    )
+    data = np.concatenate([rows for _, _, rows in done])
+    counts = [rows.size for _, rows, _ in done]
+    frame = {
+        "timestamp": cols.timestamp.gather(np.concatenate([rows for _, rows, _ in done])),
+        "pair": pl.Series([pair for pair, _, _ in done]).gather(
+            np.repeat(np.arange(len(done)), counts)
+        ),
+        "side": pl.Series(["sell", "buy"]).gather((data[:, 0] > 0).astype(np.int64)),
+        **{name: data[:, i] for i, name in enumerate(ROW_FIELDS) if i},
+    }
+    return pl.DataFrame(frame, schema=TRADE_SCHEMA).sort("timestamp", maintain_order=True)
 
 
 def run_backtest(
@@ -218,32 +166,58 @@ def run_backtest(
     """
     _validate(candles, weight_col, initial_cash)
     costs = costs or CostModel()
-    pairs = (
-        candles["pair"].unique(maintain_order=True).to_list() if "pair" in candles.columns else [""]
-    )
-    sleeve_cash = initial_cash / len(pairs)
-    all_trades, curves, skipped = [], [], 0
-    for pair in pairs:
-        part = candles.filter(pl.col("pair") == pair) if pair else candles
-        inst = (instruments or {}).get(pair)
-        trades, equity, n_skip = _run_pair(part, weight_col, sleeve_cash, costs, _Rules.of(inst))
-        all_trades.append(trades)
-        skipped += n_skip
+    cols = _Columns.of(candles, weight_col, costs)
+    sleeve_cash = initial_cash / len(cols.groups)
+    filled: list[tuple[str, np.ndarray, SleeveFills]] = []
+    curves: list[tuple[str, np.ndarray, np.ndarray]] = []
+    skipped = 0
+    for pair, rows in cols.groups:
+        weight = cols.weight[rows]
+        # The target decided at bar t's close is executed at bar t+1's open: no look-ahead.
+        exec_weight = np.concatenate(([0.0], weight[:-1]))
+        rules = Rules.of((instruments or {}).get(pair))
+        impact = cols.impact[rows] if cols.impact.ndim else cols.impact
+        fills = sleeve_fills(cols.opens[rows], exec_weight, impact, sleeve_cash,
+                             costs.fee_rate, rules)  # fmt: skip
+        curves.append(
+            (pair, cols.stamps[rows], sleeve_equity(fills, cols.closes[rows], sleeve_cash))
+        )
+        at = fills.at + rows.start if isinstance(rows, slice) else rows[fills.at]
+        filled.append((pair, at, fills))
+        skipped += fills.skipped
+    equity = _combine(curves, sleeve_cash, cols.timestamp.dtype)
+    return BacktestResult(_trades(cols, filled), equity, initial_cash, skipped)
+
+
+def _combine(
+    curves: list[tuple[str, np.ndarray, np.ndarray]], sleeve_cash: float, dtype: pl.DataType
+) -> pl.DataFrame:
+    """The sleeves' equity on the union of their timestamps, and their sum.
+
+    A pair without a bar at some timestamp keeps its last value (its starting cash before any).
+    """
+    first = curves[0][1]
+    # The usual case: every pair has the same bars, in order; nothing to align.
+    aligned = _ascending(first) and all(np.array_equal(c[1], first) for c in curves[1:])
+    union = first if aligned else np.unique(np.concatenate([c[1] for c in curves]))
+    columns: dict[str, np.ndarray] = {}
+    for pair, stamps, values in curves:
         name = f"equity_{pair}" if pair else "equity_all"
-        curves.append(pl.DataFrame({"timestamp": part["timestamp"], name: equity}))
-    trades = pl.concat(all_trades).sort("timestamp", maintain_order=True)
-    return BacktestResult(trades, _combine(curves, sleeve_cash), initial_cash, skipped)
+        if aligned:
+            columns[name] = values
+            continue
+        order = np.argsort(stamps, kind="stable")
+        at = np.searchsorted(stamps[order], union, side="right") - 1
+        columns[name] = np.where(at >= 0, values[order][np.maximum(at, 0)], sleeve_cash)
+    total = np.zeros(union.size)
+    for values in columns.values():
+        total = total + values
+    stamp = pl.Series("timestamp", union).cast(dtype)
+    return pl.DataFrame({"timestamp": stamp, **columns, "equity": total})
 
 
-def _combine(curves: list[pl.DataFrame], sleeve_cash: float) -> pl.DataFrame:
-    merged = curves[0]
-    for curve in curves[1:]:
-        merged = merged.join(curve, on="timestamp", how="full", coalesce=True)
-    merged = merged.sort("timestamp")
-    names = [c for c in merged.columns if c != "timestamp"]
-    # A pair without a bar at some timestamp keeps its last value (its starting cash before any).
-    merged = merged.with_columns(pl.col(names).forward_fill().fill_null(sleeve_cash))
-    return merged.with_columns(pl.sum_horizontal(names).alias("equity"))
+def _ascending(stamps: np.ndarray) -> bool:
+    return bool(stamps.size < 2 or (np.diff(stamps) > 0).all())
 
 
 def _validate(candles: pl.DataFrame, weight_col: str, initial_cash: float) -> None:
@@ -254,8 +228,3 @@ def _validate(candles: pl.DataFrame, weight_col: str, initial_cash: float) -> No
         raise ValueError(f"initial_cash must be > 0, got {initial_cash}")
     if candles.height == 0:
         raise ValueError("backtest got no candles")
-    prices = pl.col("open", "close")
-    invalid = (prices <= 0) | prices.is_null() | prices.is_nan()
-    bad = candles.select(pl.any_horizontal(invalid.any())).item()
-    if bad:
-        raise ValueError("backtest prices must be positive numbers (no null or NaN open/close)")
