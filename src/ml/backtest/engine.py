@@ -73,7 +73,8 @@ class _Columns:
         else:
             impact = np.asarray(costs.spread_bps / 2.0 / 10_000.0 + slippage)
         # Unknown targets (null or NaN) mean flat; nulls arrive as NaN in the float array.
-        weight = candles[weight_col].cast(pl.Float64).to_numpy()
+        target = candles[weight_col]
+        weight = (target if target.dtype == pl.Float64 else target.cast(pl.Float64)).to_numpy()
         unknown = np.isnan(weight)
         if unknown.any():
             weight = np.where(unknown, 0.0, weight)
@@ -132,15 +133,17 @@ def _trades(cols: _Columns, filled: list[tuple[str, np.ndarray, SleeveFills]]) -
         return pl.DataFrame(schema=TRADE_SCHEMA)
     data = np.concatenate([rows for _, _, rows in done])
     counts = [rows.size for _, rows, _ in done]
-    frame = {
-        "timestamp": cols.timestamp.gather(np.concatenate([rows for _, rows, _ in done])),
-        "pair": pl.Series([pair for pair, _, _ in done]).gather(
-            np.repeat(np.arange(len(done)), counts)
-        ),
-        "side": pl.Series(["sell", "buy"]).gather((data[:, 0] > 0).astype(np.int64)),
-        **{name: data[:, i] for i, name in enumerate(ROW_FIELDS) if i},
-    }
-    return pl.DataFrame(frame, schema=TRADE_SCHEMA).sort("timestamp", maintain_order=True)
+    numbers = pl.from_numpy(np.ascontiguousarray(data[:, 1:].T), schema=list(ROW_FIELDS[1:]),
+                            orient="col")  # fmt: skip
+    labels = pl.Series("pair", [pair for pair, _, _ in done])
+    frame = numbers.insert_column(
+        0, pl.Series("side", ["sell", "buy"]).gather((data[:, 0] > 0).astype(np.int64))
+    )
+    frame = frame.insert_column(0, labels.gather(np.repeat(np.arange(len(done)), counts)))
+    stamps = cols.timestamp.gather(np.concatenate([rows for _, rows, _ in done]))
+    frame = frame.insert_column(0, stamps.alias("timestamp").cast(TRADE_SCHEMA["timestamp"]))
+    # One sleeve's fills are in time order already; several are merged by time, pairs in order.
+    return frame if len(done) == 1 else frame.sort("timestamp", maintain_order=True)
 
 
 def run_backtest(
