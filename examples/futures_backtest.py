@@ -175,9 +175,12 @@ async def kraken_frame(
     if len(rows) < 2:
         raise UsageError(f"Kraken returned {len(rows)} mark candle(s) for {start} to {end}")
     frame = pl.DataFrame(rows).with_columns(
-        pl.col("timestamp").dt.cast_time_unit("us").dt.replace_time_zone("UTC"),
-        pl.col("close").alias("mark"),
+        pl.col("timestamp").dt.cast_time_unit("us").dt.replace_time_zone("UTC")
     ).unique("timestamp", keep="last")
+    frame, filled = regular_bars(frame, STEP)  # the backtest needs evenly spaced bars
+    frame = frame.with_columns(pl.col("close").alias("mark"))
+    if filled:
+        progress(f"{filled} missing mark hours filled flat at the last close")
     rates = await adapter.get_funding_rates(contract.symbol)
     progress(f"funding rates: {len(rates)}")
     rate_frame = pl.DataFrame(

@@ -256,3 +256,13 @@ async def test_kraken_source_reads_mark_candles_and_funding_history(
     })  # fmt: skip
     costs = FuturesCosts(taker_fee=0.0005, slippage_bps=1.0, max_leverage=5.0)
     _check(_table(out.out), _direct(contract, frame, costs))
+
+
+def test_an_unreachable_kraken_host_is_a_clear_error() -> None:
+    proc = subprocess.run(  # noqa: S603 - our own interpreter and example, fixed argv
+        [sys.executable, str(EXAMPLE), "--source", "kraken", "--futures-url",
+         "http://127.0.0.1:9", "--no-mlflow"], cwd=ROOT, capture_output=True, text=True,
+        timeout=120, env=_env(),
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert "could not read kraken data" in proc.stderr and "Traceback" not in proc.stderr
