@@ -3,7 +3,7 @@
 Sizing depends on the sleeve's equity at each order, so orders are walked in sequence; the
 walk touches only the bars where the target changes and keeps everything in local floats (no
 calls per order), which is what makes it as fast as a plain numpy loop. Bars between orders
-are handled in bulk by :func:`sleeve_paths`.
+are handled in bulk by :func:`sleeve_equity`.
 """
 
 from __future__ import annotations
@@ -71,7 +71,11 @@ def sleeve_fills(
         fee_rate: Fee fraction of each fill's notional.
         rules: Tick, lot and minimums; a fill price rounds against us, quantities to whole lots.
     """
-    changes = np.flatnonzero(np.diff(exec_weight, prepend=0.0) != 0.0)
+    # Where the weight in force differs from the bar before's (0 before the first bar).
+    moved = np.empty(exec_weight.size, dtype=bool)
+    moved[:1] = exec_weight[:1] != 0.0
+    np.not_equal(exec_weight[1:], exec_weight[:-1], out=moved[1:])
+    changes = np.flatnonzero(moved)
     if rules == UNROUNDED:
         return _unrounded_fills(changes, opens, exec_weight, impact, cash0, fee_rate)
     tick, lot, p_dec, q_dec = (rules.price_tick, rules.lot_step, rules.price_decimals,
@@ -130,39 +134,80 @@ def _unrounded_fills(
 
     Only what is sequential (the cash, hence each size) is computed in the loop; the rest of
     each row comes from numpy afterwards, by the same float operations. Every order fills (no
-    minimum to miss), so none is skipped.
+    minimum to miss), so none is skipped; an order that changes nothing (a zero size, as when
+    equity is gone) is dropped after the loop.
     """
-    cash, units = cash0, 0.0
-    at: list[int] = []
-    kept: list[float] = []  # delta, price, cash of each fill
-    orders = zip(changes.tolist(), opens[changes].tolist(), exec_weight[changes].tolist(),
-                 np.broadcast_to(impact, opens.shape)[changes].tolist(), strict=True)  # fmt: skip
-    for j, ref, w, imp in orders:
+    refs = opens[changes]
+    weights = exec_weight[changes].tolist()
+    if impact.ndim:
+        kept = _walk(refs.tolist(), weights, impact[changes].tolist(), cash0, fee_rate)
+    else:
+        kept = _walk_constant(refs.tolist(), weights, float(impact), cash0, fee_rate)
+    fills = np.array(kept, dtype=float).reshape(changes.size, 3)
+    done = fills[:, 0] != 0.0
+    if not done.all():
+        fills, changes, refs = fills[done], changes[done], refs[done]
+    delta, price = fills[:, 0], fills[:, 1]
+    rows = np.empty((changes.size, len(ROW_FIELDS)))
+    size = np.abs(delta, out=rows[:, 1])
+    rows[:, 0] = np.sign(delta)
+    rows[:, 2] = price
+    rows[:, 3] = refs
+    notional = np.multiply(size, price, out=rows[:, 4])
+    np.multiply(notional, fee_rate, out=rows[:, 5])
+    np.multiply(size, np.abs(price - refs), out=rows[:, 6])
+    np.cumsum(delta, out=rows[:, 7])
+    rows[:, 8] = fills[:, 2]
+    return SleeveFills(changes.astype(np.int64, copy=False), rows, 0)
+
+
+def _walk(
+    refs: list[float], weights: list[float], imps: list[float], cash: float, fee_rate: float
+) -> list[float]:
+    """Delta, price and cash after each order (a zero delta: nothing traded), per-bar impact."""
+    units = 0.0
+    kept: list[float] = []
+    grow = 1.0 + fee_rate
+    for ref, w, imp in zip(refs, weights, imps, strict=True):
         equity = cash + units * ref
         budget = (w if w > 0 else -w) * (equity if equity > 0.0 else 0.0)
-        target = budget / (ref * (1.0 + imp) * (1.0 + fee_rate))
+        target = budget / (ref * (1.0 + imp) * grow)
         delta = (target if w > 0 else -target) - units
-        if delta == 0.0:
-            continue
         if delta > 0:
             price = ref * (1.0 + imp)
             notional = delta * price
             cash -= notional + notional * fee_rate
-        else:
+        else:  # a zero delta changes nothing: its notional is zero
             price = ref * (1.0 - imp)
             notional = -delta * price
             cash -= notional * fee_rate - notional
         units += delta
         kept += (delta, price, cash)
-        at.append(j)
-    fills = np.array(kept, dtype=float).reshape(len(at), 3)
-    delta, price = fills[:, 0], fills[:, 1]
-    size = np.abs(delta)
-    ref = opens[np.asarray(at, dtype=np.int64)]
-    notional = size * price
-    rows = np.column_stack((np.sign(delta), size, price, ref, notional, notional * fee_rate,
-                            size * np.abs(price - ref), np.cumsum(delta), fills[:, 2]))  # fmt: skip
-    return SleeveFills(np.asarray(at, dtype=np.int64), rows.reshape(len(at), len(ROW_FIELDS)), 0)
+    return kept
+
+
+def _walk_constant(
+    refs: list[float], weights: list[float], imp: float, cash: float, fee_rate: float
+) -> list[float]:
+    """:func:`_walk` with one impact for every order: its factors computed once."""
+    units = 0.0
+    kept: list[float] = []
+    up, down, grow = 1.0 + imp, 1.0 - imp, 1.0 + fee_rate
+    for ref, w in zip(refs, weights, strict=True):
+        equity = cash + units * ref
+        budget = (w if w > 0 else -w) * (equity if equity > 0.0 else 0.0)
+        delta = (budget if w > 0 else -budget) / (ref * up * grow) - units
+        if delta > 0:
+            price = ref * up
+            notional = delta * price
+            cash -= notional + notional * fee_rate
+        else:
+            price = ref * down
+            notional = -delta * price
+            cash -= notional * fee_rate - notional
+        units += delta
+        kept += (delta, price, cash)
+    return kept
 
 
 def sleeve_equity(fills: SleeveFills, closes: np.ndarray, cash0: float) -> np.ndarray:
