@@ -212,14 +212,16 @@ def _walk_constant(
 
 def sleeve_equity(fills: SleeveFills, closes: np.ndarray, cash0: float) -> np.ndarray:
     """The sleeve's equity at each bar's close: its cash and position after the last fill."""
-    equity = np.full(closes.size, cash0)
-    if fills.at.size:
-        first = int(fills.at[0])
-        # Each fill's cash and position hold until the next fill (or the end).
-        held = np.diff(np.append(fills.at, closes.size))
-        cash = np.repeat(fills.rows[:, 8], held)
-        position = np.repeat(fills.rows[:, 7], held)
-        equity[first:] = cash + position * closes[first:]
+    if not fills.at.size:
+        return np.full(closes.size, cash0)
+    first = int(fills.at[0])
+    equity = np.empty(closes.size)
+    equity[:first] = cash0
+    # Each fill's cash and position hold until the next fill (or the end); written in place.
+    held = np.diff(np.append(fills.at, closes.size))
+    rest = equity[first:]
+    np.multiply(np.repeat(fills.rows[:, 7], held), closes[first:], out=rest)
+    rest += np.repeat(fills.rows[:, 8], held)
     return equity
 
 
