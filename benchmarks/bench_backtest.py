@@ -130,14 +130,24 @@ def _loop_times(frame: pl.DataFrame, res: LoopResult) -> tuple[list[Any], list[A
 
 
 def assert_same(frame: pl.DataFrame, ours_res: Any, vbt_res: Any, loop_res: LoopResult) -> int:
-    """Assert ours, vectorbt and the numpy loop entered and exited at the same bars and end
-    at the same equity; the number of entries."""
+    """Assert ours, vectorbt and the numpy loop entered and exited at the same bars, with the
+    same quantities and prices as vectorbt, and the same equity at every close; the number of
+    entries."""
     buys, sells = _ours_times(ours_res)
     assert (buys, sells) == _vbt_times(vbt_res), "ours and vectorbt trade differently"
     assert (buys, sells) == _loop_times(frame, loop_res), "ours and the numpy loop differ"
-    final = ours_res.equity["equity"][-1]
-    assert abs(final - float(vbt_res.value().iloc[-1])) <= 1e-6 * abs(final) + 1e-9
-    assert abs(final - float(loop_res.equity[-1])) <= 1e-9 * abs(final) + 1e-12
+    rec = vbt_res.trades.records_readable
+    trades = ours_res.trades
+    bought, sold = trades.filter(pl.col("side") == "buy"), trades.filter(pl.col("side") == "sell")
+    closed = rec["Status"] == "Closed"
+    close = partial(np.testing.assert_allclose, rtol=1e-9, atol=0.0)
+    close(bought["quantity"].to_numpy(), rec["Size"].to_numpy(), err_msg="entry quantities")
+    close(bought["price"].to_numpy(), rec["Avg Entry Price"].to_numpy(), err_msg="entry prices")
+    close(sold["quantity"].to_numpy(), rec["Size"][closed].to_numpy(), err_msg="exit quantities")
+    close(sold["price"].to_numpy(), rec["Avg Exit Price"][closed].to_numpy(), err_msg="exits")
+    equity = ours_res.equity["equity"].to_numpy()
+    close(equity, vbt_res.value().to_numpy(), rtol=1e-6, err_msg="equity vs vectorbt")
+    close(equity, loop_res.equity, err_msg="equity vs the numpy loop")
     return len(buys)
 
 
@@ -166,8 +176,9 @@ def part_real() -> None:
         t_bt, r_bt = best_of(lambda: bt_run(bt_in), 1)
     entries = assert_same(frame, r_ours, r_vbt, r_loop)
     print(
-        f"  identical entries and exits ({entries}) and final equity: ours, vectorbt, "
-        f"numpy loop; backtesting.py too: {same_as_backtesting_py(r_ours, r_bt)}"
+        f"  identical entries and exits ({entries}), quantities and prices (vectorbt) and "
+        f"equity at every close: ours, vectorbt, numpy loop; backtesting.py's entries and "
+        f"exits too: {same_as_backtesting_py(r_ours, r_bt)}"
     )
     print(
         f"  ours {t_ours * 1e3:.2f} ms | vectorbt {t_vbt * 1e3:.2f} ms | numpy loop "
@@ -206,11 +217,18 @@ def part_year() -> None:
         t_vbt += t
         t, r_loop = best_of(partial(loop_run, arrays, YEAR_FEE), 3)
         t_loop += t
-        entries += assert_same(part, ours(part, YEAR_FEE), r_vbt, r_loop)
+        alone = ours(part, YEAR_FEE)
+        entries += assert_same(part, alone, r_vbt, r_loop)
+        # The three-sleeve run trades each pair exactly as that pair run alone.
+        mine = r_ours.trades.filter(pl.col("pair") == pair)
+        assert mine.equals(alone.trades), f"{pair}: the multi-pair run trades differently"
+        column = f"equity_{pair}"
+        assert r_ours.equity[column].equals(alone.equity[column]), f"{pair}: sleeve equity"
     assert entries == r_ours.trades.filter(pl.col("side") == "buy").height
     print(
-        f"  identical entries and exits ({entries}) and final equity per pair: ours, "
-        "vectorbt, numpy loop"
+        f"  identical entries and exits ({entries}), quantities and prices (vectorbt) and "
+        "equity at every close per pair: ours, vectorbt, numpy loop; the 3-pair run's "
+        "trades and sleeve equity equal each pair's alone"
     )
     print(
         f"  ours {t_ours * 1e3:.1f} ms ({r_ours.trades.height} fills) | vectorbt "
