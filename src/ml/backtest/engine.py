@@ -27,6 +27,10 @@ TRADE_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+# The side column's two values, repeated per fill by ``new_from_index`` (never exposed).
+_BUY, _SELL = pl.Series("side", ["buy"]), pl.Series("side", ["sell"])
+
+
 @dataclass
 class BacktestResult:
     """Trades, equity curve and bookkeeping of one backtest.
@@ -141,24 +145,21 @@ def _trades(cols: _Columns, filled: list[tuple[str, np.ndarray, SleeveFills]]) -
     data = done[0][2] if len(done) == 1 else np.concatenate([rows for _, _, rows in done])
     at = done[0][1] if len(done) == 1 else np.concatenate([rows for _, rows, _ in done])
     stamps = pl.Series("timestamp", cols.stamps[at]).cast(cols.timestamp.dtype)
+    if stamps.dtype != TRADE_SCHEMA["timestamp"]:
+        stamps = stamps.cast(TRADE_SCHEMA["timestamp"])
     pairs = [pl.Series("pair", [pair]).new_from_index(0, rows.size) for pair, rows, _ in done]
-    buy = pl.Series("buy", data[:, 0] > 0)
-    side = _constant("side", "buy", buy.len()).zip_with(buy, _constant("side", "sell", buy.len()))
+    n = data.shape[0]
+    side = _BUY.new_from_index(0, n).zip_with(pl.Series(data[:, 0] > 0), _SELL.new_from_index(0, n))
     # The figures as one Series cut into columns: slices share its buffer.
-    n = buy.len()
     numbers = pl.Series("", np.ascontiguousarray(data[:, 1:].T).ravel())
     frame = pl.DataFrame([
-        stamps.cast(TRADE_SCHEMA["timestamp"]),
+        stamps,
         pairs[0] if len(pairs) == 1 else pl.concat(pairs),
         side,
         *(numbers.slice(k * n, n).alias(name) for k, name in enumerate(ROW_FIELDS[1:])),
     ])  # fmt: skip
     # One sleeve's fills are in time order already; several are merged by time, pairs in order.
     return frame if len(done) == 1 else frame.sort("timestamp", maintain_order=True)
-
-
-def _constant(name: str, value: str, n: int) -> pl.Series:
-    return pl.Series(name, [value]).new_from_index(0, n)
 
 
 def run_backtest(
