@@ -39,7 +39,9 @@ def _frame(seed: int, n_pairs: int, bars: int, interleave: bool, spread: bool) -
     start = datetime(2024, 1, 1)
     parts = []
     for i, pair in enumerate(PAIRS[:n_pairs]):
-        keep = np.sort(rng.choice(bars, size=max(2, int(bars * rng.uniform(0.6, 1.0))), replace=False))
+        keep = np.sort(
+            rng.choice(bars, size=max(2, int(bars * rng.uniform(0.6, 1.0))), replace=False)
+        )
         close = 100.0 * (i + 1) * np.exp(np.cumsum(rng.normal(0, 0.01, bars)))[keep]
         opened = close * np.exp(rng.normal(0, 0.002, keep.size))
         # Targets hold for a while, then move: long, flat, short or a fraction; some unknown.
