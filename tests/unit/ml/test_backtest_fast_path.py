@@ -47,8 +47,8 @@ def _frame(seed: int, n_pairs: int, bars: int, interleave: bool, spread: bool) -
         # Targets hold for a while, then move: long, flat, short or a fraction; some unknown.
         levels = rng.choice([1.0, 0.0, -1.0, 0.5, -0.3, 0.25], size=keep.size)
         hold = rng.random(keep.size) < 0.8
-        target = pl.Series(np.where(hold, np.nan, levels)).fill_nan(None).forward_fill()
-        target = target.to_numpy().copy()
+        held = pl.Series(np.where(hold, np.nan, levels)).fill_nan(None).forward_fill()
+        target = held.to_numpy().copy()
         target[rng.random(keep.size) < 0.03] = np.nan
         columns = {
             "timestamp": [start + timedelta(minutes=int(k)) for k in keep],
@@ -58,8 +58,9 @@ def _frame(seed: int, n_pairs: int, bars: int, interleave: bool, spread: bool) -
             "target": target,
         }
         if spread:
-            columns["spread"] = np.where(rng.random(keep.size) < 0.1, None,
-                                         rng.uniform(0, 0.002, keep.size)).tolist()  # fmt: skip
+            spreads = rng.uniform(0, 0.002, keep.size).tolist()
+            gaps = (rng.random(keep.size) < 0.1).tolist()
+            columns["spread"] = [None if gap else x for gap, x in zip(gaps, spreads, strict=True)]
         parts.append(pl.DataFrame(columns, strict=False))
     frame = pl.concat(parts, how="diagonal_relaxed").with_columns(
         pl.col("timestamp").dt.replace_time_zone("UTC"),
