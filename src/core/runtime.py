@@ -301,7 +301,14 @@ class TradingRuntime:
     async def step(self) -> None:
         """One loop iteration: market data, candles, fills, timers, kill switch."""
         sent = []
-        for candle in await self.poll_market():
+        candles = await self.poll_market()
+        # Heartbeats (the dead man's re-arm) come before anything this step sends: a poll or a
+        # reconcile that overran (an exchange outage, retries) may have let the switch lapse,
+        # and an order sent before the re-arm would rest unprotected.
+        if self._due("heartbeat", self.config.heartbeat_seconds):
+            for beat in self.heartbeats:
+                await beat()
+        for candle in candles:
             sent += await self.on_candle(candle)
         await self._catch_up(bool(sent))
         await self._check_kill()
@@ -311,9 +318,6 @@ class TradingRuntime:
                 await self.reconcile()
             except BrokerError as exc:  # try again next period; orders stay as they are
                 log.warning("runtime.reconcile_failed", error=str(exc))
-        if self._due("heartbeat", self.config.heartbeat_seconds):
-            for beat in self.heartbeats:
-                await beat()
         if self._due("status", self.config.status_seconds):
             self.status_sink(self.status_line())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from pathlib import Path
 
@@ -174,3 +175,37 @@ async def test_market_data_errors_do_not_stop_the_loop(
     runtime.quotes = type("Q", (), {"get_quote": staticmethod(broken)})()
     await runtime.step()
     assert runtime.mids == {}
+
+
+async def test_a_due_heartbeat_runs_before_the_orders_of_its_step(
+    engine: SimEngine, clock: ManualClock, feed: ListCandles, tmp_path: Path
+) -> None:
+    """A market poll that overran (an outage, retries) may have let the dead man's switch
+    lapse: the step re-arms it before it sends anything, or the order would rest unprotected.
+    """
+    beats: list[float] = []
+    since_beat: list[float] = []
+    sent, fetch = engine.submit_orders, feed.fetch_candles
+
+    async def recording_submit(orders: object) -> object:
+        since_beat.append(clock.monotonic() - beats[-1])
+        return await sent(orders)  # type: ignore[arg-type]
+
+    async def slow_fetch(*args: object, **kwargs: object) -> object:
+        clock.advance(100)  # each poll takes longer than the heartbeat period
+        return await fetch(*args, **kwargs)  # type: ignore[arg-type]
+
+    async def beat() -> None:
+        beats.append(clock.monotonic())
+
+    runtime = _runtime(engine, clock, feed, tmp_path / "rt.sqlite")
+    runtime.heartbeats.append(beat)
+    runtime.config = dataclasses.replace(runtime.config, heartbeat_seconds=60)
+    await runtime.start()
+    engine.submit_orders = recording_submit  # type: ignore[method-assign,assignment]
+    feed.fetch_candles = slow_fetch  # type: ignore[method-assign,assignment]
+    await runtime.step()  # the first beat
+    await _play(runtime, engine, feed, clock)
+    await runtime.shutdown()
+    assert len(since_beat) == 2  # the buy and the sell
+    assert all(age < 60 for age in since_beat), since_beat
