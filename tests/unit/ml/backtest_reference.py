@@ -166,19 +166,7 @@ def reference_backtest(
     instruments: Mapping[str, Instrument] | None = None,
     initial_cash: float = 10_000.0,
 ) -> BacktestResult:
-    """Backtest target weights over candles.
-
-    Args:
-        candles: ``timestamp`` (UTC), ``open``, ``close``, the weight column and optionally
-            ``pair`` and ``spread`` (full relative spread per bar). Sorted by time per pair.
-        weight_col: Column with the target weight in [-1, 1] decided at each bar's close.
-        costs: Fees, spread and slippage; defaults to Kraken's 2025 starter tier, taker.
-        instruments: Pair -> :class:`Instrument` for tick, lot and minimums (none: unrounded).
-        initial_cash: Starting capital, split evenly across pairs.
-
-    Returns:
-        A :class:`BacktestResult`; equity is marked at each bar's close.
-    """
+    """:func:`src.ml.backtest.run_backtest`'s contract, computed the straightforward way."""
     _validate(candles, weight_col, initial_cash)
     costs = costs or CostModel()
     pairs = (
