@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from src.app.soak.audit import AuditResult, check_applied, check_fills, check_orders
 from src.app.soak.churn import ChurnStrategy, OrderMix
 from src.app.soak.config import SoakConfig
@@ -15,7 +17,8 @@ from src.app.soak.dead_man import armed_windows, coverage, uncovered
 from src.app.soak.metrics import MemoryTrack
 from src.app.soak.proxy import DeadManReply
 from src.app.soak.records import ExchangeRecords, PairInfo, RuntimeRecords, common_asset
-from src.app.soak.schedule import PROCESS_EVENTS, RUNTIME_KILL, process_plan
+from src.app.soak.runner import SoakRun
+from src.app.soak.schedule import PROCESS_EVENTS, RUNTIME_KILL, ProcessEvent, process_plan
 from src.core.execution import Fill, OrderStatus, OrderType, Side
 from src.core.market_data import Candle
 from src.core.order_state import ManagedOrder
@@ -150,3 +153,43 @@ def test_applied_books_compare_the_db_position_with_the_exchange_rows_of_its_fil
     doubled = PositionState("BTC/USD", Decimal(2), Decimal(10), fees=Decimal("0.02"), trades=2)
     check_applied(bad, ex, RuntimeRecords([], [fill], {"BTC/USD": doubled}, {}, {}), pairs)
     assert not bad.ok
+
+
+class _ScriptedRun(SoakRun):
+    """The plan loop alone: the clock is a script, and playing an event takes a day."""
+
+    def __init__(self, cfg: SoakConfig) -> None:
+        self.lines: list[str] = []
+        super().__init__(cfg, say=self.lines.append)
+        self.played: list[str] = []
+
+    async def _tick_clock(self) -> None:
+        self.state.sim += 600.0
+
+    async def _play(self, event: ProcessEvent) -> None:
+        self.played.append(event.kind)
+        self.state.sim += 86_400.0  # a restart and its audit outlasting the gap to the next
+
+    async def _check_worker(self) -> None:
+        return None
+
+    def _sample(self) -> None:
+        return None
+
+    def _counts(self) -> tuple[int, int]:
+        return 0, 0
+
+
+async def test_events_overdue_at_the_end_are_still_played(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def no_wait(_: float) -> None:
+        return None
+
+    monkeypatch.setattr("src.app.soak.runner.asyncio.sleep", no_wait)
+    cfg = SoakConfig(days=1, speed=3600, workdir=Path("unused"))
+    plan = [ProcessEvent(7_200.0 * (i + 1), kind, 0.0) for i, kind in enumerate(PROCESS_EVENTS)]
+    run = _ScriptedRun(cfg)
+    await run._loop(list(plan))
+    # The first event alone used up the day; the other two came after the nominal end.
+    assert run.played == list(PROCESS_EVENTS)
+    assert run.state.sim > cfg.sim_seconds
+    assert any("2 planned event(s) overdue" in line for line in run.lines)
