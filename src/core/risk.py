@@ -108,6 +108,10 @@ class RiskContext:
     available_quote: Decimal | None = None
 
 
+#: Seconds (risk clock) in which a repeat of the same refusal code for the same symbol is
+#: counted but not logged again.
+REPEAT_QUIET_SECONDS = 3600.0
+
 #: Called with every intent ``RiskManager.check`` decided on and its refusal (None: allowed).
 DecisionListener = Callable[[OrderIntent, Refusal | None], object]
 
@@ -136,6 +140,8 @@ class RiskManager:
         #: Why new entries are paused (None: not paused).
         self.paused: str | None = None
         self._listeners: list[DecisionListener] = []
+        #: (code, symbol) -> (clock time last logged, refusals since that were not logged).
+        self._quiet: dict[tuple[str, str], tuple[float, int]] = {}
 
     def pause(self, reason: str) -> None:
         """Refuse orders that increase exposure until ``resume`` (exits still pass)."""
@@ -164,16 +170,29 @@ class RiskManager:
             self._sent.append(self.clock.monotonic())
         else:
             self.refusals[refusal.code] += 1
-            log.warning(
-                "risk.refused",
-                code=refusal.code,
-                reason=refusal.message,
-                symbol=intent.symbol,
-                side=intent.side.value,
-                quantity=str(intent.quantity),
-            )
+            self._log_refusal(intent, refusal)
         self._tell(intent, refusal)
         return refusal
+
+    def _log_refusal(self, intent: OrderIntent, refusal: Refusal) -> None:
+        # A tripped switch or a standing limit refuses the strategy on every candle; one line
+        # per hour per cause and symbol keeps the log readable (the counters keep every one).
+        key = (refusal.code, intent.symbol)
+        now = self.clock.monotonic()
+        last = self._quiet.get(key)
+        if last is not None and now - last[0] < REPEAT_QUIET_SECONDS:
+            self._quiet[key] = (last[0], last[1] + 1)
+            return
+        self._quiet[key] = (now, 0)
+        log.warning(
+            "risk.refused",
+            code=refusal.code,
+            reason=refusal.message,
+            symbol=intent.symbol,
+            side=intent.side.value,
+            quantity=str(intent.quantity),
+            **({"unlogged_repeats": last[1]} if last is not None and last[1] else {}),
+        )
 
     def _tell(self, intent: OrderIntent, refusal: Refusal | None) -> None:
         for listener in list(self._listeners):

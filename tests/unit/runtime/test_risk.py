@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import structlog.testing
 
 from src.core.clock import ManualClock
 from src.core.errors import ConfigurationError
@@ -221,3 +222,23 @@ def test_a_limit_that_could_never_trip_is_refused_with_its_name(
     path.write_text(text + "\n")
     with pytest.raises(ConfigurationError, match=field):
         RiskLimits.from_toml(path)
+
+
+def test_a_standing_refusal_is_logged_once_an_hour_and_counted_every_time(
+    manager: RiskManager, clock: ManualClock
+) -> None:
+    manager.kill_switch.trip("test: daily loss")
+    with structlog.testing.capture_logs() as logs:
+        for _ in range(30):  # a candle a minute for half an hour
+            assert manager.check(_intent(), _ctx()) is not None
+            clock.advance(60)
+        manager.check(_intent(symbol="ETH/USD", price="2000"), _ctx(mid=D(2000)))
+        clock.advance(1800)
+        manager.check(_intent(), _ctx())
+    refused = [e for e in logs if e["event"] == "risk.refused"]
+    assert manager.refusals["kill_switch"] == 32
+    assert [(e["symbol"], e.get("unlogged_repeats")) for e in refused] == [
+        ("BTC/USD", None),
+        ("ETH/USD", None),  # another symbol is its own line
+        ("BTC/USD", 29),  # an hour on: logged again, with what was left out
+    ]
