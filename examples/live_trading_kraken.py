@@ -120,6 +120,13 @@ async def main(argv: list[str] | None = None) -> int:
     except ConfigurationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    try:
+        # Built before the venue: a paper replay runs at one of the strategy's candles a
+        # second, and a model's interval is the one it was trained on, not --interval.
+        strategy = make_strategy(args)
+    except LookupError as exc:  # --strategy model with nothing trained yet
+        print(f"error: {exc}; train one first: python examples/train_model.py", file=sys.stderr)
+        return 2
     if mode == "live":
         creds = BrokerCredentials()
         if creds.kraken_api_key is None or creds.kraken_api_secret is None:
@@ -139,14 +146,11 @@ async def main(argv: list[str] | None = None) -> int:
         )
     else:
         venue_cm = paper_venue(
-            mirror=args.mirror, speed=paper_speed(args.interval), settings=settings
+            mirror=args.mirror, speed=paper_speed(strategy.interval_minutes), settings=settings
         )
     async with venue_cm as venue:
-        try:
-            plan = plan_session(args, venue, limits, services=ops.services(args.risk_config))
-        except LookupError as exc:  # --strategy model with nothing trained yet
-            print(f"error: {exc}; train one first: python examples/train_model.py", file=sys.stderr)
-            return 2
+        services = ops.services(args.risk_config)
+        plan = plan_session(args, venue, limits, services=services, strategy=strategy)
         print(*ops.lines(), sep="\n")
         try:
             return await trade(venue, plan)

@@ -66,8 +66,13 @@ def plan_session(
     limits: RiskLimits,
     *,
     services: Sequence[Service] = (),
+    strategy: Strategy | None = None,
 ) -> SessionPlan:
-    """The session the example's command line asks for on ``venue``, with ``services``."""
+    """The session the example's command line asks for on ``venue``, with ``services``.
+
+    ``strategy`` is the one ``make_strategy(args)`` already built (the example builds it before
+    the venue, whose replay speed follows the strategy's candle interval); None builds it here.
+    """
     db = args.db or Path("data/runtime") / f"{venue.mode}.sqlite"
     settings = SessionSettings(
         db_path=db, limits=limits, capital_per_pair=args.capital_per_pair,
@@ -76,7 +81,7 @@ def plan_session(
     # On the replayed market the exchange runs 3600x faster than real time, so a dead man's
     # timeout would fire between two heartbeats; it protects real-time venues only.
     return SessionPlan(
-        strategy=make_strategy(args),
+        strategy=strategy if strategy is not None else make_strategy(args),
         settings=settings,
         duration=args.duration,
         fresh_db=venue.mode != "live",  # the local exchange lives in memory: books start fresh

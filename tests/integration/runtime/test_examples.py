@@ -96,3 +96,26 @@ async def test_live_asks_for_typed_confirmation_and_arms_dead_mans_switch(
     assert "one order at most 250 USD" in out  # the limits were shown, in words, before confirming
     assert "ok       query funds" in out
     assert armed[0] == 60 and armed[-1] == 0  # armed at start, disarmed on exit
+
+
+async def test_paper_replay_speed_follows_the_model_interval_not_the_interval_option(
+    live_env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import examples.live_trading_kraken as example
+    from src.app.session import paper_venue as real
+    from src.core.strategy import MovingAverageCross
+
+    # Stands in for a registered model trained on 4-hour candles (the option says 1 minute).
+    four_hourly = MovingAverageCross(["BTC/USD"], fast=3, slow=8, interval_minutes=240)
+    monkeypatch.setattr(example, "make_strategy", lambda args: four_hourly)
+    speeds: list[float] = []
+
+    def spy(*, mirror: bool, speed: float, settings: object) -> object:
+        speeds.append(speed)
+        return real(mirror=mirror, speed=speed, settings=settings)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(example, "paper_venue", spy)
+    argv = ["--strategy", "model", "--interval", "1", "--risk-config", RISK, "--duration", "1"]
+    assert await example.main([*argv, "--symbols", "BTC/USD"]) == 0
+    assert speeds == [240 * 60]  # one four-hour candle a second
+    assert "Session summary" in capsys.readouterr().out
