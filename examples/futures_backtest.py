@@ -174,9 +174,11 @@ async def kraken_frame(
         since = until
     if len(rows) < 2:
         raise UsageError(f"Kraken returned {len(rows)} mark candle(s) for {start} to {end}")
-    frame = pl.DataFrame(rows).with_columns(
-        pl.col("timestamp").dt.cast_time_unit("us").dt.replace_time_zone("UTC")
-    ).unique("timestamp", keep="last")
+    frame = (
+        pl.DataFrame(rows)
+        .with_columns(pl.col("timestamp").dt.cast_time_unit("us").dt.replace_time_zone("UTC"))
+        .unique("timestamp", keep="last")
+    )
     frame, filled = regular_bars(frame, STEP)  # the backtest needs evenly spaced bars
     frame = frame.with_columns(pl.col("close").alias("mark"))
     if filled:

@@ -40,14 +40,12 @@ def make_strategy(args: argparse.Namespace) -> Strategy:
         every = getattr(args, "retrain_every", None)
         if every is None:
             return model
-        from src.cli.candles import candle_store, stored_history
+        from src.cli.candles import seed_retraining
         from src.cli.config import UserConfig
         from src.ml.retraining import with_retraining
 
         wrapped = with_retraining(model, experiment, every, getattr(args, "retrain_window", None))
-        # The window starts from ktrade's candle store (or the shipped files), not empty.
-        store = candle_store(UserConfig().data_dir())
-        wrapped.history = stored_history(store, experiment.data, wrapped.interval_minutes)
+        seed_retraining(wrapped, UserConfig().data_dir(), experiment.data)  # ktrade's store
         print(
             f"retraining every {wrapped.every} bars on the last {wrapped.window} (each retrain "
             "an MLflow run; it replaces the model only if the promotion gate passes it)",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -21,6 +22,9 @@ from src.core.instruments import Instrument
 from src.core.market_data import Candle
 from src.ml.config import DataConfig, ExperimentConfig, instruments_from
 from src.ml.data.store import CandleStore
+
+if TYPE_CHECKING:
+    from src.ml.retraining import RetrainingStrategy
 
 
 def candle_store(data_dir: Path) -> CandleStore:
@@ -221,3 +225,12 @@ def stored_history(
         return to_candles(pair, interval, earlier)
 
     return before
+
+
+def seed_retraining(strategy: RetrainingStrategy, data_dir: Path, data: DataConfig) -> None:
+    """Start ``strategy``'s retrain window from ``data_dir``'s candles, not empty.
+
+    The candle store there, else the experiment's shipped files (``stored_history``).
+    """
+    store = candle_store(data_dir)
+    strategy.history = stored_history(store, data, strategy.interval_minutes)

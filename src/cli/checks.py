@@ -69,12 +69,18 @@ def failure_fix(results: list[tuple[str, bool, str]], url: str) -> str | None:
         return None
     details = " ".join(failed.values())
     if "NetworkError" in details or "transport failed" in details:
-        return f"fix: the exchange at {url} cannot be reached: check your connection, or " \
+        return (
+            f"fix: the exchange at {url} cannot be reached: check your connection, or "
             "KRAKEN_API_URL if you set it"
+        )
     if "Authentication" in failed or "AuthenticationError" in details:
-        return "fix: the exchange refused the key: check KRAKEN_API_KEY / KRAKEN_API_SECRET " \
+        return (
+            "fix: the exchange refused the key: check KRAKEN_API_KEY / KRAKEN_API_SECRET "
             "(or the keys `ktrade setup` stored) belong to this exchange and are not revoked"
+        )
     if "Key permissions" in failed:
-        return f"fix: give the key these permissions on Kraken (API settings): " \
+        return (
+            f"fix: give the key these permissions on Kraken (API settings): "
             f"{failed['Key permissions']}"
+        )
     return None

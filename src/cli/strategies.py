@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -171,7 +171,7 @@ def _model(choice: StrategyChoice, config: UserConfig) -> Resolved:
         )
     identity = f"model run={run_id} {','.join(choice.pairs)}"
     text = f"{text} on {strategy.interval_minutes}-minute candles"
-    span = training_span(uri, run_id)
+    span = strategy.trained_on
     if choice.retrain_every is None:
         return Resolved(strategy, identity, text, warnings, span)
     wrapped = _retraining(choice, config, strategy)
@@ -201,11 +201,9 @@ def _retraining(
         )
     except ValueError as exc:
         raise CliError(str(exc), "raise --retrain-window (hours), or omit it") from None
-    from src.cli import candles as candle_data
+    from src.cli.candles import seed_retraining
 
-    # The window starts from the candle store (or the shipped files), not empty.
-    store = candle_data.candle_store(config.data_dir())
-    wrapped.history = candle_data.stored_history(store, experiment.data, wrapped.interval_minutes)
+    seed_retraining(wrapped, config.data_dir(), experiment.data)
     return wrapped
 
 
@@ -226,27 +224,6 @@ def _from_run(pairs: list[str], run_id: str, uri: str | None) -> ModelStrategy:
             f"the model of run {run_id} cannot trade {', '.join(pairs)}: {exc}",
             "add the pairs it names to --pairs (or to [trading] pairs)",
         ) from None
-
-
-def training_span(tracking_uri: str | None, run_id: str) -> tuple[datetime, datetime] | None:
-    """The first and last candle time the run's model learned from, or None if not recorded.
-
-    They are the run's ``data_start`` and ``data_end`` params; without them nothing is claimed.
-    """
-    from mlflow.exceptions import MlflowException
-    from mlflow.tracking import MlflowClient
-
-    from src.ml.tracking import resolve_tracking_uri
-
-    try:
-        params = MlflowClient(tracking_uri=resolve_tracking_uri(tracking_uri)).get_run(run_id)
-        first, last = (
-            datetime.fromisoformat(params.data.params[k]) for k in ("data_start", "data_end")
-        )
-    except (MlflowException, KeyError, ValueError):
-        return None
-    # The pipeline's candles are UTC; an older run may have logged them without the offset.
-    return first.replace(tzinfo=first.tzinfo or UTC), last.replace(tzinfo=last.tzinfo or UTC)
 
 
 def alias_run_id(tracking_uri: str | None, name: str, alias: str) -> str | None:
@@ -270,7 +247,7 @@ def _where(uri: str) -> str:
     """The store, with the file a relative SQLite URI means here (it follows the cwd)."""
     prefix = "sqlite:///"
     if uri.startswith(prefix) and not uri.startswith(prefix + "/"):
-        return f"{uri} (that is {Path(uri[len(prefix):]).resolve()}, in the current folder)"
+        return f"{uri} (that is {Path(uri[len(prefix) :]).resolve()}, in the current folder)"
     return uri
 
 

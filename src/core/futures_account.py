@@ -301,7 +301,9 @@ def attach_futures(
     # Re-pricing amends in place only where the venue can (else cancel-and-replace).
     kind = AmendingFuturesRiskGate if isinstance(engine, OrderAmender) else FuturesRiskGate
     gate = kind(
-        gate_engine, limits, funding_paid_today=lambda s: book.paid_today(s, clock.now().date()),
+        gate_engine,
+        limits,
+        funding_paid_today=lambda s: book.paid_today(s, clock.now().date()),
         clock=clock,
     )
     return book, gate

@@ -142,7 +142,7 @@ class ProcessPool:
         if where is not None:
             log.warning(
                 "process pool started from the main script's top level (%s), outside "
-                "`if __name__ == \"__main__\":`: spawned workers would re-run the script and "
+                '`if __name__ == "__main__":`: spawned workers would re-run the script and '
                 "the pool would break or hang, so the %d jobs run serially in this process; "
                 "put the call under the guard to use %d workers",
                 where,

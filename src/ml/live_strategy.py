@@ -17,7 +17,7 @@ import logging
 import math
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -124,6 +124,9 @@ class ModelStrategy:
         self.weights: dict[str, Decimal] = dict.fromkeys(self.symbols, Decimal(0))
         self.last_score: dict[str, float] = {}
         self.last_features: dict[str, np.ndarray] = {}
+        #: First and last candle the model learned from (set when loaded from a run that
+        #: recorded them), so a backtest over them can be called in-sample.
+        self.trained_on: tuple[datetime, datetime] | None = None
 
     @classmethod
     def from_registry(
@@ -144,7 +147,7 @@ class ModelStrategy:
             )
         champion = load_champion(name, tracking_uri)
         params = _run_params(champion.run_id, tracking_uri)
-        return cls(
+        strategy = cls(
             symbols,
             champion.model,
             champion.feature_spec,
@@ -153,6 +156,8 @@ class ModelStrategy:
             feature_tolerance=feature_tolerance,
             policy=_policy(_spec_doc(champion.run_id, tracking_uri), params),
         )
+        strategy.trained_on = training_span(params)
+        return strategy
 
     @classmethod
     def from_run(
@@ -179,7 +184,7 @@ class ModelStrategy:
             model = load_model(local / "artifacts" / NATIVE_DIR)
             doc = json.loads((local / "artifacts" / SPEC_FILE).read_text("utf-8"))
         params = _run_params(run_id, tracking_uri)
-        return cls(
+        strategy = cls(
             symbols,
             model,
             FeatureSpec.from_dict(doc["spec"]),
@@ -188,6 +193,8 @@ class ModelStrategy:
             feature_tolerance=feature_tolerance,
             policy=_policy(doc, params),
         )
+        strategy.trained_on = training_span(params)
+        return strategy
 
     def prime(self, candles: Iterable[Candle]) -> None:
         """Load past candles (e.g. from a candle store) without scoring them.
@@ -294,6 +301,19 @@ def _spec_doc(run_id: str, tracking_uri: str | None) -> dict[str, Any]:
         local = Path(client.download_artifacts(run_id, path, tmp))
         doc: dict[str, Any] = json.loads(local.read_text("utf-8"))
     return doc
+
+
+def training_span(params: dict[str, str]) -> tuple[datetime, datetime] | None:
+    """The first and last candle time a run's model learned from, or None if not recorded.
+
+    They are the run's ``data_start`` and ``data_end`` params; without them nothing is claimed.
+    """
+    try:
+        first, last = (datetime.fromisoformat(params[k]) for k in ("data_start", "data_end"))
+    except (KeyError, ValueError):
+        return None
+    # The pipeline's candles are UTC; an older run may have logged them without the offset.
+    return first.replace(tzinfo=first.tzinfo or UTC), last.replace(tzinfo=last.tzinfo or UTC)
 
 
 def _run_params(run_id: str, tracking_uri: str | None) -> dict[str, str]:

@@ -206,8 +206,11 @@ def run_backtest(
         skipped += fills.skipped
     first = cols.groups[0][1]
     # The first sleeve's own timestamps, a view when its rows are one block (no conversion).
-    stamps = cols.timestamp.slice(first.start, first.stop - first.start).rename("timestamp") \
-        if isinstance(first, slice) else None
+    stamps = (
+        cols.timestamp.slice(first.start, first.stop - first.start).rename("timestamp")
+        if isinstance(first, slice)
+        else None
+    )
     equity = _combine(curves, sleeve_cash, cols.timestamp.dtype, stamps)
     return BacktestResult(_trades(cols, filled), equity, initial_cash, skipped)
 

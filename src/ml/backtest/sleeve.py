@@ -139,10 +139,8 @@ def _unrounded_fills(
     """
     refs = opens[changes]
     weights = exec_weight[changes].tolist()
-    if impact.ndim:
-        kept = _walk(refs.tolist(), weights, impact[changes].tolist(), cash0, fee_rate)
-    else:
-        kept = _walk_constant(refs.tolist(), weights, float(impact), cash0, fee_rate)
+    imps = impact[changes].tolist() if impact.ndim else [float(impact)] * changes.size
+    kept = _walk(refs.tolist(), weights, imps, cash0, fee_rate)
     fills = np.array(kept, dtype=float).reshape(changes.size, 3)
     done = fills[:, 0] != 0.0
     if not done.all():
@@ -179,30 +177,6 @@ def _walk(
             cash -= notional + notional * fee_rate
         else:  # a zero delta changes nothing: its notional is zero
             price = ref * (1.0 - imp)
-            notional = -delta * price
-            cash -= notional * fee_rate - notional
-        units += delta
-        kept += (delta, price, cash)
-    return kept
-
-
-def _walk_constant(
-    refs: list[float], weights: list[float], imp: float, cash: float, fee_rate: float
-) -> list[float]:
-    """:func:`_walk` with one impact for every order: its factors computed once."""
-    units = 0.0
-    kept: list[float] = []
-    up, down, grow = 1.0 + imp, 1.0 - imp, 1.0 + fee_rate
-    for ref, w in zip(refs, weights, strict=True):
-        equity = cash + units * ref
-        budget = (w if w > 0 else -w) * (equity if equity > 0.0 else 0.0)
-        delta = (budget if w > 0 else -budget) / (ref * up * grow) - units
-        if delta > 0:
-            price = ref * up
-            notional = delta * price
-            cash -= notional + notional * fee_rate
-        else:
-            price = ref * down
             notional = -delta * price
             cash -= notional * fee_rate - notional
         units += delta

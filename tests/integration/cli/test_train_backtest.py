@@ -88,8 +88,7 @@ def test_train_names_the_run_and_backtest_trades_its_model(
     # The replay covers rows the model learned from: it is told, with the run's own span.
     learned = run.data.params["data_start"][:16], run.data.params["data_end"][:16]
     assert (
-        f"IN-SAMPLE: the model learned from candles {learned[0]} to {learned[1]} UTC"
-        in newest.err
+        f"IN-SAMPLE: the model learned from candles {learned[0]} to {learned[1]} UTC" in newest.err
     )
 
     by_id = ktrade(

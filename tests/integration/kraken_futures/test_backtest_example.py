@@ -62,7 +62,7 @@ def _table(out: str) -> dict[str, tuple[float, float]]:
     found: dict[str, tuple[float, float]] = {}
     for label, key in COLUMNS.items():
         line = next(x for x in out.splitlines() if x.startswith(label))
-        numbers = re.findall(r"-?[\d,]+(?:\.\d+)?", line[len(label):])
+        numbers = re.findall(r"-?[\d,]+(?:\.\d+)?", line[len(label) :])
         found[key] = (float(numbers[0].replace(",", "")), float(numbers[1].replace(",", "")))
     return found
 
@@ -71,7 +71,7 @@ def _sma_target(close: np.ndarray, fast: int, slow: int, leverage: float) -> np.
     def mean(n: int) -> np.ndarray:
         out = np.full(len(close), np.nan)
         sums = np.convolve(close, np.ones(n), "valid") / n
-        out[n - 1:] = sums
+        out[n - 1 :] = sums
         return out
 
     side: np.ndarray = np.nan_to_num(np.sign(mean(fast) - mean(slow)))

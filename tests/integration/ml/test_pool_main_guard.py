@@ -41,7 +41,7 @@ def test_unguarded_script_runs_serially_and_says_why(tmp_path: Path) -> None:
     # Same results, computed in the script's own process (no worker), and a warning that
     # names the line and the fix.
     assert "result [(11, False), (12, False), (13, False)]" in done.stdout
-    assert "outside `if __name__ == \"__main__\":`" in done.stderr
+    assert 'outside `if __name__ == "__main__":`' in done.stderr
     assert f"{tmp_path / 'script.py'}:" in done.stderr
     assert "BrokenProcessPool" not in done.stderr
 

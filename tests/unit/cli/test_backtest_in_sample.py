@@ -42,3 +42,14 @@ def test_in_sample_only_when_the_replay_touches_training_rows(
 
 def test_no_claim_without_a_recorded_span() -> None:
     assert _in_sample(_resolved(None), FIRST, LAST, HOUR) == []
+
+
+def test_the_training_span_comes_from_the_run_params_or_is_not_claimed() -> None:
+    from src.ml.live_strategy import training_span
+
+    logged = {"data_start": "2024-01-01T00:00:00+00:00", "data_end": "2024-03-01T00:00:00"}
+    first, last = training_span(logged) or (None, None)
+    assert first == datetime(2024, 1, 1, tzinfo=UTC)
+    assert last == datetime(2024, 3, 1, tzinfo=UTC)  # an older run logged it without the offset
+    assert training_span({"data_start": "2024-01-01"}) is None
+    assert training_span({"data_start": "soon", "data_end": "later"}) is None

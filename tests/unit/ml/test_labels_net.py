@@ -91,7 +91,10 @@ KINDS = [
     LabelConfig(kind="net_return", horizon=24),
     LabelConfig(kind="net_direction", horizon=24),
     LabelConfig(
-        kind="triple_barrier", horizon=24, barrier_scale="volatility", profit_take=1.0,
+        kind="triple_barrier",
+        horizon=24,
+        barrier_scale="volatility",
+        profit_take=1.0,
         stop_loss=1.0,
     ),
     LabelConfig(kind="meta", horizon=24, primary_window=24),

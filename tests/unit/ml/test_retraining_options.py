@@ -48,9 +48,7 @@ def test_bad_retraining_options_are_refused(argv: tuple[str, ...], says: str) ->
         strategies.strategy_choice(_args(*argv), UserConfig())
 
 
-def _experiment(
-    monkeypatch: pytest.MonkeyPatch, small_config: ConfigFactory, uri: str
-) -> None:
+def _experiment(monkeypatch: pytest.MonkeyPatch, small_config: ConfigFactory, uri: str) -> None:
     config = small_config(uri)
     # The CLI reads the experiment named in [ml]; here the small test experiment.
     monkeypatch.setattr(
