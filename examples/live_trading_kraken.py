@@ -21,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from src.app.logs import setup_logs
-from src.app.operator import BANNERS, banner, confirm_live
+from src.app.operator import BANNERS, banner, confirm_live, live_venue_line
 from src.app.ops_options import add_ops_arguments
 from src.app.ops_services import ops_plan
 from src.app.paths import DEFAULT_RISK_CONFIG
@@ -135,7 +135,7 @@ async def main(argv: list[str] | None = None) -> int:
             )
             return 2
         # Shown before the confirmation: the user confirms this venue and these limits.
-        print(f"Kraken at {settings.api_url}, {settings.tier} tier rate limits (KRAKEN_TIER)")
+        print(live_venue_line(settings.api_url, settings.tier))
         if not confirm_live(limits, args.yes):
             print("Not confirmed; nothing was sent.")
             return 1

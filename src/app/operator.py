@@ -6,6 +6,7 @@ import sys
 from typing import Protocol, TextIO
 
 from src.app.limit_words import describe_limits
+from src.brokers.kraken.constants import DEFAULT_REST_URL
 from src.core.risk import RiskLimits
 
 BANNERS = {
@@ -32,6 +33,20 @@ def print_framed(text: str, out: TextIO | None = None) -> None:
 def banner(mode: str, out: TextIO | None = None) -> None:
     """Print the mode's banner (PAPER, MIRROR or LIVE) framed in ``#`` to ``out`` or stdout."""
     print_framed(BANNERS[mode], out)
+
+
+def live_venue_line(api_url: str, tier: str) -> str:
+    """Where a live session's orders go, in words, shown before the live confirmation.
+
+    The LIVE banner says "real money on Kraken"; a ``KRAKEN_API_URL`` pointing elsewhere (a
+    standalone paper exchange, a proxy) is said plainly, so the person confirms what is true.
+    """
+    if api_url.rstrip("/") == DEFAULT_REST_URL:
+        return f"Kraken at {DEFAULT_REST_URL}, {tier} tier rate limits (KRAKEN_TIER)"
+    return (
+        f"NOT Kraken's host: KRAKEN_API_URL is {api_url}; orders go there "
+        f"(a paper exchange or a proxy), {tier} tier rate limits (KRAKEN_TIER)"
+    )
 
 
 def confirm_live(

@@ -172,8 +172,9 @@ def _live_venue(ctx: Context, session: Session) -> AbstractAsyncContextManager[A
             "run `ktrade setup`, or set KRAKEN_API_KEY and KRAKEN_API_SECRET",
         )
     live_gate(ctx, session)
-    from src.app.operator import confirm_live
+    from src.app.operator import confirm_live, live_venue_line
 
+    ctx.print(live_venue_line(session.settings.api_url, session.settings.tier))
     if not confirm_live(session.limits, bool(ctx.args.yes)):
         ctx.log("operator.live_declined")
         raise CliError("not confirmed; nothing was sent", None, exit_code=1)

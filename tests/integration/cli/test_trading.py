@@ -105,6 +105,7 @@ def test_paper_session_unlocks_live_for_the_same_strategy_only(
     declined = ktrade("live", "--duration", "1")
     assert declined.code == 1
     assert "paper gate: passed" in declined.out
+    assert "NOT Kraken's host: KRAKEN_API_URL is http://127.0.0.1:" in declined.out
     assert "error: not confirmed; nothing was sent" in declined.err
 
     monkeypatch.setattr("builtins.input", lambda prompt: "LIVE")

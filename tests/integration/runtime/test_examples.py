@@ -78,7 +78,10 @@ async def test_live_asks_for_typed_confirmation_and_arms_dead_mans_switch(
         monkeypatch.setenv("KRAKEN_API_SECRET", ex.api_secret)
         monkeypatch.setattr("builtins.input", lambda prompt: "yes")  # not "LIVE"
         assert await main(["--live", "--risk-config", RISK]) == 1
-        assert "Not confirmed" in capsys.readouterr().out
+        first = capsys.readouterr().out
+        assert "Not confirmed" in first
+        # The LIVE banner's "on Kraken" is corrected before the question: orders go elsewhere.
+        assert f"NOT Kraken's host: KRAKEN_API_URL is {ex.rest_url}" in first
 
         armed: list[int] = []
         from src.brokers.kraken.adapter import KrakenAdapter
