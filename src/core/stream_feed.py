@@ -98,6 +98,7 @@ class StreamFeed:
         self.fills = StreamState("fills")
         self.orders = StreamState("orders") if isinstance(engine, OrderUpdateStream) else None
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopped = False  # stopped after a start: the shutdown line says so, not "off"
         self._gaps = 0  # fills no stream may deliver: fill-stream starts, unapplied events
         self._covered = 0  # gaps opened before the last successful poll began
 
@@ -138,6 +139,7 @@ class StreamFeed:
         """Start one consumer task per stream (idempotent)."""
         if self._tasks:
             return
+        self._stopped = False
         self._tasks.append(
             asyncio.create_task(self._supervise(self.fills, self._fill_events), name="feed.fills")
         )
@@ -148,6 +150,7 @@ class StreamFeed:
     async def stop(self) -> None:
         """Cancel the consumers and wait for them (the engine's streams close with them)."""
         tasks, self._tasks = self._tasks, []
+        self._stopped = self._stopped or bool(tasks)
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -161,10 +164,11 @@ class StreamFeed:
         """Compact health for the status line.
 
         ``off`` (not started), ``up`` (fills are delivered by stream), ``waiting`` (consuming,
-        nothing delivered since the start yet), ``down[fills](n failures)`` (restarting).
+        nothing delivered since the start yet), ``down[fills](n failures)`` (restarting),
+        ``stopped`` (shut down after running).
         """
         if not self._tasks:
-            return "off"
+            return "stopped" if self._stopped else "off"
         states = [s for s in (self.fills, self.orders) if s is not None]
         down = "+".join(s.name for s in states if not s.running)
         if down:

@@ -161,7 +161,9 @@ class KrakenAdapter(AccountQueries):
         async with self._ws_lock:
             if self._ws_orders is None:
                 await self.get_websockets_token()  # a key without the permission fails here
-                manager = KrakenOrderManager(self.private_stream(), self.find_order)
+                manager = KrakenOrderManager(
+                    self.private_stream(name="kraken-private/orders"), self.find_order
+                )
                 try:
                     await manager.stream.start()
                 except BaseException:
@@ -264,7 +266,9 @@ class KrakenAdapter(AccountQueries):
 
     def _fill_source(self) -> WsFillSource:
         polling = PollingFillSource(self.get_fills, self.clock, interval=self.fill_poll_interval)
-        return WsFillSource(self, stream=self.private_stream(), fallback=polling)
+        return WsFillSource(
+            self, stream=self.private_stream(name="kraken-private/fills"), fallback=polling
+        )
 
     async def stream_fills(self) -> AsyncIterator[Fill]:
         """Yield the account's new fills as they happen, each once, until you stop.

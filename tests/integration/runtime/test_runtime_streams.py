@@ -234,6 +234,7 @@ async def test_stream_failure_falls_back_to_polling_without_losing_a_fill(rig: R
 async def test_a_stream_that_never_works_leaves_the_runtime_polling(rig: Rig) -> None:
     runtime = rig.runtime
     rig.adapter.broken = True
+    assert runtime.feed.status() == "off"
     await runtime.start()
     await eventually(lambda: runtime.feed.fills.failures >= 2, "restarts with backoff")
     assert not runtime.feed.streaming and "stream=down[fills]" in runtime.status_line()
@@ -242,7 +243,8 @@ async def test_a_stream_that_never_works_leaves_the_runtime_polling(rig: Rig) ->
     assert runtime.stats.polled_fills == 1 and runtime.feed.fills.applied == 0
     assert rig.adapter.last_order_transport == "rest"  # no private socket: orders over REST
     await runtime.shutdown()  # never crashed; stops cleanly
-    assert runtime.feed.status() == "off"
+    # The shutdown line reads "stopped", not "off": off is a session that never streamed.
+    assert runtime.feed.status() == "stopped" and "stream=stopped" in runtime.status_line()
 
 
 async def test_a_fill_on_both_stream_and_poll_is_counted_once(rig: Rig) -> None:

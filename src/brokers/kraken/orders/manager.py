@@ -97,7 +97,8 @@ class KrakenOrderManager:
         Returns:
             A manager whose stream is not yet started (``async with`` starts it).
         """
-        stream: KrakenPrivateStream = adapter.private_stream(**stream_options)
+        options = {"name": "kraken-private/orders", **stream_options}
+        stream: KrakenPrivateStream = adapter.private_stream(**options)
         return cls(stream, adapter.find_order, clock=adapter.clock)
 
     async def __aenter__(self) -> Self:

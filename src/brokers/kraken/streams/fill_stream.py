@@ -72,7 +72,8 @@ class WsFillSource:
         if stream is None:
             if adapter is None or self._token is None:
                 raise ValueError("WsFillSource: give an adapter or a stream")
-            stream = KrakenPrivateStream(adapter.ws_auth_url, self._token, **stream_options)
+            options = {"name": "kraken-private/fills", **stream_options}
+            stream = KrakenPrivateStream(adapter.ws_auth_url, self._token, **options)
         self._fallback = fallback
         self.stream = stream
         self._get_fills = get_fills or (adapter.get_fills if adapter is not None else None)

@@ -157,7 +157,12 @@ class WsOrderUpdateSource:
         self._adapter = adapter
         self._fallback = fallback
         self._overlap = timedelta(seconds=overlap)
-        options = {"snap_trades": False, "balances": False, **stream_options}
+        options = {
+            "snap_trades": False,
+            "balances": False,
+            "name": "kraken-private/updates",
+            **stream_options,
+        }
         # The adapter's shared token cache when it has one: a refused token can be forgotten,
         # and the permission probe's token is the one the connection then uses.
         self._token = getattr(adapter, "websocket_token", None) or self._fresh_token

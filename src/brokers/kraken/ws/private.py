@@ -65,6 +65,8 @@ class KrakenPrivateStream:
         gap_recheck: seconds after a gap opened by an unreadable frame before its reconcile
             runs once more (REST may list a fill late); None for no recheck.
         gap_backoff: retry delays of a reconcile that failed.
+        name: the connection's name in logs and metrics; an account may hold several private
+            sockets at once (orders, fills, order updates), so each says which it is.
     """
 
     def __init__(
@@ -82,6 +84,7 @@ class KrakenPrivateStream:
         clock: Clock | None = None,
         gap_recheck: float | None = 2.0,
         gap_backoff: Backoff | None = None,
+        name: str = "kraken-private",
     ) -> None:
         self.connection = WsConnection(
             ws_auth_url,
@@ -93,7 +96,7 @@ class KrakenPrivateStream:
             request_timeout=request_timeout,
             backoff=backoff,
             clock=clock,
-            name="kraken-private",
+            name=name,
             compression=None,  # small frames: inflating them cost more than it saved
         )
         self._snap_trades = snap_trades
@@ -112,7 +115,7 @@ class KrakenPrivateStream:
         self._finals: OrderedDict[str, None] = OrderedDict()
         self._order_listeners: list[OrderListener] = []
         self.gaps = GapReconciler(
-            "kraken-private", self.connection.clock, recheck=gap_recheck, backoff=gap_backoff
+            name, self.connection.clock, recheck=gap_recheck, backoff=gap_backoff
         )
         self.connection.add_reconnect_hook(self._reconnected)
 
@@ -174,7 +177,10 @@ class KrakenPrivateStream:
 
     def _gap(self, problem: str, raw: Any) -> None:
         log.warning(
-            "kraken-private: %s; reconciling fills and orders over REST: %.300r", problem, raw
+            "%s: %s; reconciling fills and orders over REST: %.300r",
+            self.connection.name,
+            problem,
+            raw,
         )
         self.gaps.open(problem, late=True)
 
