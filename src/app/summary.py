@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from src.core.execution import ExecutionEngine, Fill
 from src.core.portfolio import Portfolio
@@ -115,3 +116,20 @@ async def summarize(runtime: TradingRuntime, engine: ExecutionEngine) -> Session
         change = account.get(quote, ZERO) - baseline.get(quote, ZERO)
         rows.append(_row(f"{quote} balance change", expected, change, tol))
     return summary
+
+
+def scope_line(runtime: TradingRuntime, fills_before: int, db: Path) -> str:
+    """What the summary covers: every session the runtime database holds, and this one's share.
+
+    The table audits the database's whole history (positions and balances carry over a
+    restart), so after a restart its trade count is not this session's; this line says both.
+    """
+    orders = runtime.store.orders()
+    total = len(runtime.store.fills())
+    if not orders:
+        return f"this session: {total - fills_before} fills; nothing recorded in {db} yet"
+    since = min(o.created_at for o in orders).astimezone(UTC)
+    return (
+        f"this session: {total - fills_before} of the {total} fills recorded in {db} "
+        f"since {since:%Y-%m-%d %H:%M} UTC, which the table covers"
+    )

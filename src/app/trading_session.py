@@ -20,7 +20,7 @@ from src.app.preflight import preflight
 from src.app.session import SessionSettings, Venue, build_runtime
 from src.app.session_state import SessionState
 from src.app.strategy_choice import make_strategy
-from src.app.summary import summarize
+from src.app.summary import scope_line, summarize
 from src.app.venue import DeadMansSwitch
 from src.core.risk import RiskLimits
 from src.core.runtime import Heartbeat, TradingRuntime
@@ -113,6 +113,7 @@ async def trade(venue: Venue, plan: SessionPlan) -> int:
         venue, plan.strategy, plan.settings, heartbeats=heartbeats, status_sink=state.sink
     )
     state.attach(runtime.store, runtime.risk.kill_switch)
+    fills_before = len(runtime.store.fills())  # a restart resumes the database's history
     if dead_man is not None:  # a switch that cannot be kept armed stops new trading
         dead_man.on_lost = runtime.risk.kill_switch.trip
     if plan.on_runtime is not None:
@@ -135,6 +136,7 @@ async def trade(venue: Venue, plan: SessionPlan) -> int:
     summary = await summarize(runtime, venue.adapter)
     print("\nSession summary (runtime database vs the exchange's own records):")
     print(summary.table())
+    print(scope_line(runtime, fills_before, db))
     print(f"state saved in {db}")
     return 0
 

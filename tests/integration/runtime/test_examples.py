@@ -41,6 +41,7 @@ async def test_paper_run_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     assert proc.returncode == 0, err.decode()[-2000:]
     assert "### PAPER TRADING" in out
     assert "Session summary" in out and " NO" not in out
+    assert "this session: " in out  # what the table covers, after it
     assert list((tmp_path / "logs").glob("trading_paper_*.jsonl"))
 
 

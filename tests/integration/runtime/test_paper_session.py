@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from src.app.session import SessionSettings, build_runtime, paper_venue
-from src.app.summary import summarize
+from src.app.summary import scope_line, summarize
 from src.core.portfolio import Portfolio
 from src.core.risk import RiskLimits
 from src.core.strategy import MovingAverageCross
@@ -46,3 +46,28 @@ async def test_paper_session_books_match_the_exchange(tmp_path: Path) -> None:
         change = account[base] - Decimal(baseline[base])
         assert runtime.portfolio.position(symbol).quantity == change
     assert "kill=off" in lines[-1]
+
+
+async def test_after_a_restart_the_summary_says_this_sessions_share(tmp_path: Path) -> None:
+    # The summary audits the database's whole history; after a restart on the same database
+    # the operator must still see how many fills this session made, and since when the rest.
+    db = tmp_path / "live.sqlite"
+    settings = SessionSettings(db_path=db, limits=RiskLimits(kill_file=None), poll_seconds=0.1)
+    strategy = MovingAverageCross(["BTC/USD"], fast=2, slow=4, interval_minutes=60)
+    async with paper_venue(speed=3600) as venue:
+        first = build_runtime(venue, strategy, settings, status_sink=lambda _: None)
+        await first.run(duration=4)
+        earlier = len(first.store.fills())
+        since = min(o.created_at for o in first.store.orders())
+        second = build_runtime(venue, strategy, settings, status_sink=lambda _: None)
+        before = len(second.store.fills())
+        await second.run(duration=4)
+        total = len(second.store.fills())
+        summary = await summarize(second, venue.adapter)
+
+    assert earlier >= 1 and before == earlier and total > earlier
+    assert summary.rows[0].ours == str(total) and summary.agrees, summary.table()
+    assert scope_line(second, before, db) == (
+        f"this session: {total - earlier} of the {total} fills recorded in {db} "
+        f"since {since:%Y-%m-%d %H:%M} UTC, which the table covers"
+    )
