@@ -65,6 +65,7 @@ class FaultProxy:
         self.record = ProxyRecord()
         self.enabled = True
         self.ws_order_requests = 0
+        self.ws_seconds: Counter[str] = Counter()  # chaos seconds by socket kind
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self._pumps: set[WsPump] = set()

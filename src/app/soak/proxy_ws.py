@@ -51,6 +51,7 @@ class FaultHost(Protocol):
     rates: FaultRates
     enabled: bool
     ws_order_requests: int
+    ws_seconds: Counter[str]
 
     @property
     def faults(self) -> Counter[str]:
@@ -164,13 +165,28 @@ class WsPump:
             await asyncio.sleep(1.0)
             if not host.enabled:
                 continue
-            if host.rng.random() < host.rates.ws_malformed_per_s:
+            host.ws_seconds[self.kind] += 1
+            if self._strikes(f"ws_malformed_{self.kind}", host.rates.ws_malformed_per_s):
                 frame = host.rng.choice(frames)
-                host.faults[f"ws_malformed_{self.kind}"] += 1
                 if isinstance(frame, bytes):
                     await self.client.send_bytes(frame)
                 else:
                     await self.client.send_str(frame)
-            if host.rng.random() < host.rates.ws_drop_per_s:
-                host.faults[f"ws_drop_{self.kind}"] += 1
+            if self._strikes(f"ws_drop_{self.kind}", host.rates.ws_drop_per_s):
                 return
+
+    def _strikes(self, fault: str, per_second: float) -> bool:
+        """Roll for ``fault`` this second and count it when it strikes.
+
+        As with lost replies, a run with faults on injects each kind at least once: by the
+        expected count of seconds per fault, if the dice have not done it yet (pure odds left a
+        CI run of the short soak without a single private socket drop).
+        """
+        host = self.host
+        if per_second <= 0:
+            return False
+        overdue = host.faults[fault] == 0 and host.ws_seconds[self.kind] * per_second >= 1.0
+        if not overdue and host.rng.random() >= per_second:
+            return False
+        host.faults[fault] += 1
+        return True
