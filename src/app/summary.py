@@ -101,7 +101,10 @@ async def summarize(runtime: TradingRuntime, engine: ExecutionEngine) -> Session
     rows.append(_row("fees", mine.fees, venue.fees))
     account = await engine.get_account()
     baseline = {k: Decimal(v) for k, v in (runtime.store.get("baseline_balances") or {}).items()}
-    for symbol in sorted({f.symbol for f in ours} | {f.symbol for f in theirs}):
+    # Every pair the strategy trades gets its rows, filled or not, so the table has the same
+    # shape each session and a pair that never traded reads as flat rather than missing.
+    traded = {f.symbol for f in ours} | {f.symbol for f in theirs}
+    for symbol in sorted(traded | set(runtime.strategy.symbols)):
         position = runtime.portfolio.position(symbol).quantity
         rows.append(_row(f"{symbol} position", position, venue.position(symbol).quantity))
         base = symbol.split("/")[0]

@@ -9,8 +9,10 @@ import pytest
 
 from src.app.session import SessionSettings, build_runtime, paper_venue
 from src.app.summary import scope_line, summarize
+from src.core.market_data import Candle
 from src.core.portfolio import Portfolio
 from src.core.risk import RiskLimits
+from src.core.sizing import Target
 from src.core.strategy import MovingAverageCross
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -71,3 +73,29 @@ async def test_after_a_restart_the_summary_says_this_sessions_share(tmp_path: Pa
         f"this session: {total - earlier} of the {total} fills recorded in {db} "
         f"since {since:%Y-%m-%d %H:%M} UTC, which the table covers"
     )
+
+
+class _OnlyBitcoinMoves(MovingAverageCross):
+    """Trades BTC/USD, and holds ETH/USD flat without ever asking for an order."""
+
+    def on_candle(self, candle: Candle) -> list[Target]:
+        return [] if candle.symbol == "ETH/USD" else super().on_candle(candle)
+
+
+async def test_a_pair_that_never_filled_still_reads_flat_in_the_summary(tmp_path: Path) -> None:
+    # A session paused after its first fill may leave a pair untraded; the operator must see
+    # that pair's position and balance rows as flat, not find them missing from the table.
+    settings = SessionSettings(
+        db_path=tmp_path / "one.sqlite", limits=RiskLimits(kill_file=None), poll_seconds=0.1
+    )
+    strategy = _OnlyBitcoinMoves(["BTC/USD", "ETH/USD"], fast=2, slow=4, interval_minutes=60)
+    async with paper_venue(speed=3600) as venue:
+        runtime = build_runtime(venue, strategy, settings, status_sink=lambda _: None)
+        await runtime.run(duration=4)
+        summary = await summarize(runtime, venue.adapter)
+
+    assert {f.symbol for f in runtime.store.fills()} == {"BTC/USD"}
+    rows = {r.name: (r.ours, r.exchange) for r in summary.rows}
+    assert rows["ETH/USD position"] == ("0", "0")
+    assert rows["ETH balance change"] == ("0", "0")
+    assert "BTC/USD position" in rows and summary.agrees, summary.table()
