@@ -53,8 +53,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--symbol", default="PF_XBTUSD",
-                   help="linear contract: a perpetual (PF_) or a fixed maturity "
-                        "(FF_XBTUSD_YYMMDD, settled at expiry)")  # fmt: skip
+                   help="a perpetual, linear (PF_) or inverse (PI_, booked in BTC), or a "
+                        "fixed maturity (FF_/FI_XBTUSD_YYMMDD, settled at expiry)")  # fmt: skip
     p.add_argument("--strategy", choices=("cross", "flip"), default="cross",
                    help="cross: long above the slow mark average, short below; "
                         "flip: long, then short, every --hold candles")  # fmt: skip
@@ -184,10 +184,15 @@ class Row:
 
 
 async def summary(
-    runtime: TradingRuntime, adapter: KrakenFuturesAdapter, start: datetime, usd0: Decimal
+    runtime: TradingRuntime, adapter: KrakenFuturesAdapter, start: datetime, balance0: Decimal
 ) -> list[Row]:
-    """The runtime DB's figures next to the venue's own: fills, fees, funding, position, USD."""
+    """The runtime DB's figures next to the venue's own, in the contract's settlement currency.
+
+    That is USD for a linear contract and the base (BTC) for an inverse one, whose PnL, fees
+    and funding the venue books in its single-collateral wallet.
+    """
     symbol = runtime.strategy.symbols[0].upper()
+    currency, places = settlement_of(runtime.instruments[symbol])
     ours = {o.client_order_id for o in runtime.store.orders()}
     fills = [f for f in await adapter.get_fills(start) if f.client_order_id in ours]
     payments = [
@@ -195,18 +200,28 @@ async def summary(
         if p.symbol == symbol and p.timestamp > start
     ]  # fmt: skip
     positions = {p.symbol: p for p in await adapter.get_futures_positions()}
-    usd = (await adapter.get_account()).get("USD", ZERO)
+    balance = (await adapter.get_account()).get(currency, ZERO)
     book = runtime.portfolio
-    explained = book.realized_pnl - book.fees + book.funding_pnl
+    position, funding = book.position(symbol), book.funding.get(symbol, ZERO)
+    explained = position.realized_pnl - position.fees + funding
     venue_position = positions[symbol].quantity if symbol in positions else ZERO
-    per_fill = Decimal("0.0001") * (len(fills) + 1)  # fee rounding of REST-priced fills
+    # fee rounding of REST-priced fills: a unit of the last place shown, per fill
+    per_fill = Decimal(1).scaleb(-places) * (len(fills) + 1)
     return [
         Row("fills", Decimal(len(runtime.store.fills())), Decimal(len(fills)), places=0),
-        Row("fees (USD)", book.fees, sum((f.fee for f in fills), ZERO), per_fill),
-        Row("funding (USD)", book.funding_pnl, sum((p.amount for p in payments), ZERO)),
-        Row(f"position {symbol}", book.position(symbol).quantity, venue_position),
-        Row("USD balance change", explained, usd - usd0, per_fill),
-    ]
+        Row(f"fees ({currency})", position.fees, sum((f.fee for f in fills), ZERO), per_fill,
+            places),
+        Row(f"funding ({currency})", funding, sum((p.amount for p in payments), ZERO),
+            places=places),
+        Row(f"position {symbol}", position.quantity, venue_position),
+        Row(f"{currency} balance change", explained, balance - balance0, per_fill, places),
+    ]  # fmt: skip
+
+
+def settlement_of(instrument: object) -> tuple[str, int]:
+    """The currency a contract's books are kept in, and the decimals to show it with."""
+    currency = getattr(instrument, "settlement_currency", "USD")
+    return currency, 4 if currency == "USD" else 8
 
 
 def print_summary(rows: list[Row], runtime: TradingRuntime) -> None:
@@ -217,6 +232,13 @@ def print_summary(rows: list[Row], runtime: TradingRuntime) -> None:
         ours, venue = (f"{v:.{row.places}f}" for v in (row.ours, row.venue))
         print(f"{row.name:24}{ours:>16}{venue:>16}  {mark}")
     book = runtime.portfolio
+    symbol = runtime.strategy.symbols[0].upper()
+    currency, places = settlement_of(runtime.instruments[symbol])
+    if currency != "USD":  # the contract's own currency first, then the book's USD totals
+        position = book.position(symbol)
+        print(f"realized PnL {position.realized_pnl:.{places}f} {currency}, fees "
+              f"{position.fees:.{places}f}, funding {book.funding.get(symbol, ZERO):.{places}f}"
+              f"; valued at the last mark:")  # fmt: skip
     print(f"realized PnL {book.realized_pnl:.4f} USD, fees {book.fees:.4f}, "
           f"funding {book.funding_pnl:.4f}, net {book.net_pnl:.4f}")  # fmt: skip
     agreed = all(r.agrees for r in rows)
@@ -232,7 +254,8 @@ async def session(args: argparse.Namespace, settings: KrakenFuturesSettings, mod
     async with open_venue(settings, args.speed) as (adapter, clock):
         scale = args.speed if mode == "paper" else 1.0
         runtime = build_runtime(adapter, clock, args, db, scale)
-        start, usd0 = clock.now(), (await adapter.get_account()).get("USD", ZERO)
+        currency, _ = settlement_of(await adapter.get_instrument(args.symbol.upper()))
+        start, balance0 = clock.now(), (await adapter.get_account()).get(currency, ZERO)
         try:
             await runtime.start()
             await runtime.run(args.duration * scale, start=False)
@@ -244,7 +267,7 @@ async def session(args: argparse.Namespace, settings: KrakenFuturesSettings, mod
             if heartbeat_armed := bool(runtime.heartbeats):
                 await adapter.cancel_all_orders_after(0)
             print(f"dead man's switch {'disarmed' if heartbeat_armed else 'not armed'}")
-        print_summary(await summary(runtime, adapter, start, usd0), runtime)
+        print_summary(await summary(runtime, adapter, start, balance0), runtime)
         runtime.store.close()
 
 

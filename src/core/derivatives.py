@@ -34,6 +34,7 @@ __all__ = [
     "MarginTier",
     "Settlement",
     "TierBasis",
+    "quote_value",
 ]
 
 ZERO = Decimal(0)
@@ -119,6 +120,31 @@ class DerivativeInstrument(Instrument):
         """Absolute position value in the settlement currency at ``price``."""
         size = abs(quantity) * self.contract_size
         return size * price if self.settlement is Settlement.LINEAR else size / price
+
+    def to_quote(self, amount: Decimal, price: Decimal) -> Decimal:
+        """An amount in the settlement currency, in the quote currency at ``price``.
+
+        Linear contracts settle in the quote currency already; an inverse one's base-currency
+        amount is worth ``amount * price`` quote units.
+        """
+        return amount if self.settlement is Settlement.LINEAR else amount * price
+
+    def average_entry(
+        self, held: Decimal, entry: Decimal, added: Decimal, price: Decimal
+    ) -> Decimal:
+        """The average entry after adding ``added`` contracts at ``price`` to ``held`` at ``entry``.
+
+        Both counts are absolute and on the same side. Linear: weighted by contracts (each is
+        base units). Inverse: the harmonic mean, since each contract is a fixed quote amount
+        and its base value is ``size / price``; venues average inverse entries this way, so
+        the PnL a later close realises matches theirs.
+        """
+        total = held + added
+        if held == 0:
+            return price
+        if self.settlement is Settlement.LINEAR:
+            return (held * entry + added * price) / total
+        return total / (held / entry + added / price)
 
     def pnl(self, quantity: Decimal, entry: Decimal, exit_price: Decimal) -> Decimal:
         """PnL of a signed ``quantity`` opened at ``entry`` and valued at ``exit_price``."""
@@ -312,3 +338,14 @@ class MarginSummary(BaseModel):
         if self.margin_equity <= 0:
             return Decimal("Infinity")
         return self.maintenance_margin / self.margin_equity
+
+
+def quote_value(instrument: Instrument | None, quantity: Decimal, price: Decimal) -> Decimal:
+    """Absolute value of ``quantity`` in the quote currency at ``price``.
+
+    A spot pair's quantity is base units (``|quantity| * price``); a contract's is counted by
+    its own rule (an inverse contract is a fixed quote amount, whatever the price).
+    """
+    if isinstance(instrument, DerivativeInstrument):
+        return instrument.quote_notional(quantity, price)
+    return abs(quantity) * price

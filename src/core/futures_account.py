@@ -37,7 +37,6 @@ from src.core.derivatives import (
     DerivativeTicker,
     FundingPayment,
     MarginSummary,
-    Settlement,
 )
 from src.core.errors import ConfigurationError
 from src.core.futures_gate import AmendingFuturesRiskGate, DerivativesEngine, FuturesRiskGate
@@ -233,7 +232,9 @@ class FuturesBook:
         if last is not None:
             for symbol, p in sorted(last.positions.items()):
                 liq = f"{p.liquidation_price:.2f}" if p.liquidation_price else "none"
-                parts.append(f"{symbol}[mark {p.mark_price} liq {liq} upnl {p.unrealized_pnl}]")
+                # the venue's figure can carry 30 digits (an inverse PnL is a quotient)
+                upnl = "none" if p.unrealized_pnl is None else _short(p.unrealized_pnl)
+                parts.append(f"{symbol}[mark {p.mark_price} liq {liq} upnl {upnl}]")
             equities = _equities(last.margin)
             if equities:
                 parts.append("margin_equity=" + ",".join(equities))
@@ -242,6 +243,12 @@ class FuturesBook:
         if closed:
             parts.append("expired=" + ",".join(closed))
         return " ".join(parts)
+
+
+def _short(value: Decimal) -> str:
+    """At most 8 decimals, trailing zeros dropped."""
+    text = f"{value:.8f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
 
 
 def _equities(margin: Mapping[str, MarginSummary]) -> list[str]:
@@ -262,18 +269,16 @@ def attach_futures(
     """The futures book and risk gate for a runtime whose instruments are contracts.
 
     None when they are spot pairs. Refused (``ConfigurationError``): spot and futures mixed,
-    inverse contracts (the runtime's spot limits count notional as quantity times price, so
-    it trades linear contracts only), an engine without positions, margin and funding, and
-    fixed maturities on an engine that does not report settlements (``SettlementSource``).
+    an engine without positions, margin and funding, and fixed maturities on an engine that
+    does not report settlements (``SettlementSource``). Linear and inverse contracts both
+    trade: the book keeps each contract's PnL in its settlement currency and values it in
+    the quote currency for its totals (``Portfolio.in_quote``).
     """
     contracts = [i for i in instruments.values() if isinstance(i, DerivativeInstrument)]
     if not contracts:
         return None
     if len(contracts) != len(instruments):
         raise ConfigurationError("one runtime trades spot pairs or futures contracts, not both")
-    inverse = [c.symbol for c in contracts if c.settlement is Settlement.INVERSE]
-    if inverse:
-        raise ConfigurationError(f"the runtime trades linear contracts only, not {inverse}")
     if not isinstance(engine, FuturesAccount):
         raise ConfigurationError(
             "the engine's instruments are futures contracts but it reports no futures "

@@ -33,7 +33,8 @@ class FuturesRiskLimits(BaseModel):
             the mark away (0.15: a 15 % move).
         max_notional_per_contract: largest position per contract, quote currency (USD).
         funding_cost_budget: most funding a position may be expected to pay per day at the
-            current rate (settlement currency), counting what it already paid today.
+            current rate, counting what it already paid today; quote currency (USD), an
+            inverse contract's base-currency funding valued at the mark.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -158,9 +159,13 @@ def _funding_reason(
     periods = Decimal(DAY / instrument.funding_interval)
     per_period = -instrument.funding_payment(after, exposure.funding_rate)
     expected = per_period * periods + exposure.funding_paid_today
-    if expected > limits.funding_cost_budget:
+    cost = instrument.to_quote(expected, exposure.mark)
+    if cost > limits.funding_cost_budget:
+        shown = f"{cost:.4f} {instrument.quote}"
+        if instrument.settlement_currency != instrument.quote:
+            shown += f" ({expected:.8f} {instrument.settlement_currency})"
         return (
-            f"expected funding {expected:.4f} {instrument.settlement_currency} a day would "
-            f"exceed funding_cost_budget {limits.funding_cost_budget}"
+            f"expected funding {shown} a day would exceed funding_cost_budget "
+            f"{limits.funding_cost_budget} {instrument.quote}"
         )
     return None

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from src.core.derivatives import DerivativeInstrument, FundingPayment
+from src.core.derivatives import DerivativeInstrument, FundingPayment, Settlement
 from src.core.execution import Fill
 
 ZERO = Decimal(0)
@@ -31,7 +31,8 @@ class PositionState:
     """One pair's position: signed base quantity, average entry price, realized PnL, fees.
 
     PnL and fees are in the pair's quote currency; a fee charged in the base currency is
-    valued at the fill price.
+    valued at the fill price. A contract's are in its settlement currency (the base for an
+    inverse contract, whose average entry is the harmonic mean of its fill prices).
     """
 
     symbol: str
@@ -63,7 +64,10 @@ class PositionState:
         quantity, average, realized = self.quantity, self.average_price, self.realized_pnl
         if quantity == 0 or (quantity > 0) == (signed > 0):
             new_quantity = quantity + signed
-            average = (abs(quantity) * average + fill.quantity * fill.price) / abs(new_quantity)
+            if contract is not None:
+                average = contract.average_entry(abs(quantity), average, fill.quantity, fill.price)
+            else:
+                average = (abs(quantity) * average + fill.quantity * fill.price) / abs(new_quantity)
         else:
             closed = min(abs(signed), abs(quantity))
             direction = Decimal(1) if quantity > 0 else Decimal(-1)
@@ -76,8 +80,7 @@ class PositionState:
                 average = ZERO
             elif (new_quantity > 0) != (quantity > 0):
                 average = fill.price  # crossed through zero: the rest opens at this price
-        base = contract.base if contract is not None else split_symbol(fill.symbol)[0]
-        fee = fill.fee * fill.price if fill.fee_currency == base else fill.fee
+        fee = _fee_in_book_currency(fill, contract)
         return replace(
             self,
             quantity=new_quantity,
@@ -86,6 +89,23 @@ class PositionState:
             fees=self.fees + fee,
             trades=self.trades + 1,
         )
+
+
+def _fee_in_book_currency(fill: Fill, contract: DerivativeInstrument | None) -> Decimal:
+    """The fill's fee in the currency its position keeps PnL in.
+
+    A spot pair and a linear contract keep the quote currency (a base-currency fee is valued
+    at the fill price); an inverse contract keeps its settlement (base) currency, so a fee
+    charged in the quote currency is divided by the price.
+    """
+    if contract is None:
+        base = split_symbol(fill.symbol)[0]
+        return fill.fee * fill.price if fill.fee_currency == base else fill.fee
+    if fill.fee_currency == contract.settlement_currency:
+        return fill.fee
+    if contract.settlement is Settlement.INVERSE:
+        return fill.fee / fill.price
+    return fill.fee * fill.price
 
 
 def balance_deltas(
@@ -192,17 +212,33 @@ class Portfolio:
         """Record ``price`` as the mark used to value ``symbol``'s open position."""
         self.marks[symbol] = price
 
+    def in_quote(self, symbol: str, amount: Decimal) -> Decimal:
+        """``symbol``'s book amount in its quote currency.
+
+        Only an inverse contract's amounts (base currency) change: they are valued at the
+        latest mark (the average entry before the first one), so the book's totals, equity
+        and the loss limits read one currency.
+        """
+        contract = self.contracts.get(symbol)
+        if contract is None or contract.settlement is Settlement.LINEAR:
+            return amount
+        price = self.marks.get(symbol) or self.position(symbol).average_price
+        return contract.to_quote(amount, price)
+
     @property
     def realized_pnl(self) -> Decimal:
-        """Return the PnL realized by reducing positions, summed over symbols (before fees)."""
-        return sum((p.realized_pnl for p in self.positions.values()), ZERO)
+        """Return the PnL realized by reducing positions, summed over symbols (before fees).
+
+        In quote currency, as every total here (see ``in_quote``).
+        """
+        return sum((self.in_quote(s, p.realized_pnl) for s, p in self.positions.items()), ZERO)
 
     @property
     def unrealized_pnl(self) -> Decimal:
         """Return the open positions' PnL at the latest marks (unmarked symbols count zero)."""
         return sum(
             (
-                p.unrealized_pnl(self.marks.get(s), self.contracts.get(s))
+                self.in_quote(s, p.unrealized_pnl(self.marks.get(s), self.contracts.get(s)))
                 for s, p in self.positions.items()
             ),
             ZERO,
@@ -210,13 +246,13 @@ class Portfolio:
 
     @property
     def funding_pnl(self) -> Decimal:
-        """Return the funding received (+) or paid (-) over all contracts."""
-        return sum(self.funding.values(), ZERO)
+        """Return the funding received (+) or paid (-) over all contracts (quote currency)."""
+        return sum((self.in_quote(s, a) for s, a in self.funding.items()), ZERO)
 
     @property
     def fees(self) -> Decimal:
         """Return the fees paid over all symbols, in each pair's quote currency."""
-        return sum((p.fees for p in self.positions.values()), ZERO)
+        return sum((self.in_quote(s, p.fees) for s, p in self.positions.items()), ZERO)
 
     @property
     def trades(self) -> int:

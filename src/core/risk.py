@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 from collections import Counter, deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -15,8 +15,10 @@ import structlog
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from src.core.clock import Clock
+from src.core.derivatives import quote_value
 from src.core.errors import ConfigurationError
 from src.core.execution import Side
+from src.core.instruments import Instrument
 from src.core.kill_switch import KillSwitch
 from src.core.sizing import OrderIntent
 
@@ -99,6 +101,9 @@ class RiskContext:
         mid: current mid price for the intent's symbol, None if unknown.
         data_age_seconds: seconds since the intent's symbol last got market data.
         available_quote: free quote-currency balance, None if unknown.
+        instruments: the symbols' instruments, so a contract's quantity is valued by its own
+            rule (an inverse contract counts quote units, not base); a symbol without one is
+            valued as base units times price.
     """
 
     positions: Mapping[str, Decimal]
@@ -106,6 +111,11 @@ class RiskContext:
     mid: Decimal | None
     data_age_seconds: float | None
     available_quote: Decimal | None = None
+    instruments: Mapping[str, Instrument] = field(default_factory=dict)
+
+    def value(self, symbol: str, quantity: Decimal, price: Decimal) -> Decimal:
+        """Absolute quote-currency value of ``quantity`` of ``symbol`` at ``price``."""
+        return quote_value(self.instruments.get(symbol), quantity, price)
 
 
 #: Seconds (risk clock) in which a repeat of the same refusal code for the same symbol is
@@ -258,10 +268,11 @@ class RiskManager:
         return None
 
     def _order_notional(self, intent: OrderIntent, ctx: RiskContext) -> Refusal | None:
-        if intent.notional > self.limits.max_order_notional:
+        notional = ctx.value(intent.symbol, intent.quantity, intent.price)
+        if notional > self.limits.max_order_notional:
             return Refusal(
                 "max_order_notional",
-                f"{intent.symbol}: order notional {intent.notional:.2f} exceeds "
+                f"{intent.symbol}: order notional {notional:.2f} exceeds "
                 f"{self.limits.max_order_notional}",
             )
         return None
@@ -276,22 +287,23 @@ class RiskManager:
             return Refusal(
                 "leverage", f"{intent.symbol}: sell would leave a short position {after}"
             )
+        cost = ctx.value(intent.symbol, intent.quantity, intent.price)
         if (
             intent.side is Side.BUY
             and ctx.available_quote is not None
-            and intent.notional > ctx.available_quote
+            and cost > ctx.available_quote
         ):
             return Refusal(
                 "leverage",
-                f"{intent.symbol}: cost {intent.notional:.2f} exceeds free cash "
-                f"{ctx.available_quote:.2f}",
+                f"{intent.symbol}: cost {cost:.2f} exceeds free cash {ctx.available_quote:.2f}",
             )
         return None
 
     def _position(self, intent: OrderIntent, ctx: RiskContext) -> Refusal | None:
-        before = ctx.positions.get(intent.symbol, Decimal(0))
-        after = abs(before + intent.signed_quantity) * intent.price
-        if after > self.limits.max_position_notional and after > abs(before) * intent.price:
+        symbol, price = intent.symbol, intent.price
+        before = ctx.positions.get(symbol, Decimal(0))
+        after = ctx.value(symbol, before + intent.signed_quantity, price)
+        if after > self.limits.max_position_notional and after > ctx.value(symbol, before, price):
             return Refusal(
                 "max_position_notional",
                 f"{intent.symbol}: position would be {after:.2f} "
@@ -303,9 +315,12 @@ class RiskManager:
         gross_before = Decimal(0)
         for symbol, quantity in ctx.positions.items():
             price = intent.price if symbol == intent.symbol else ctx.prices.get(symbol)
-            gross_before += abs(quantity) * (price or Decimal(0))
+            gross_before += ctx.value(symbol, quantity, price or Decimal(0))
         before = ctx.positions.get(intent.symbol, Decimal(0))
-        change = (abs(before + intent.signed_quantity) - abs(before)) * intent.price
+        after = before + intent.signed_quantity
+        change = ctx.value(intent.symbol, after, intent.price) - ctx.value(
+            intent.symbol, before, intent.price
+        )
         gross_after = gross_before + change
         if change > 0 and gross_after > self.limits.max_gross_exposure:
             return Refusal(

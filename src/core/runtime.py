@@ -277,6 +277,7 @@ class TradingRuntime:
             mid=self.mids.get(symbol, self.prices.get(symbol)),
             data_age_seconds=None if at is None else self.clock.monotonic() - at,
             available_quote=self.portfolio.expected_balances.get(quote) if quote else None,
+            instruments=self.instruments,
         )
 
     async def poll_market(self) -> list[Candle]:

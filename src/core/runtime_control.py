@@ -125,7 +125,7 @@ def status_line(rt: TradingRuntime) -> str:
     """
     p = rt.portfolio
     positions = " ".join(
-        f"{s}={q.quantity.normalize()}" for s, q in sorted(p.positions.items()) if q.quantity
+        f"{s}={q.quantity.normalize():f}" for s, q in sorted(p.positions.items()) if q.quantity
     )
     refusals = sum(rt.risk.refusals.values())
     kill_state = rt.risk.kill_switch.reason or "off"

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import structlog
 
-from src.core.derivatives import DerivativeInstrument
+from src.core.derivatives import DerivativeInstrument, quote_value
 from src.core.errors import OrderMinimumError
 from src.core.execution import OrderType, Side
 from src.core.instruments import Instrument
@@ -127,7 +127,7 @@ def plan_order(
     """
     if price <= 0:
         raise ValueError(f"{target.symbol}: price must be positive, got {price}")
-    wanted = target.weight * config.capital_per_pair / _notional(instrument, Decimal(1), price)
+    wanted = target.weight * config.capital_per_pair / quote_value(instrument, Decimal(1), price)
     delta = wanted - (position + pending)
     side = Side.BUY if delta > 0 else Side.SELL
     size = abs(delta)
@@ -143,7 +143,7 @@ def plan_order(
         return None
     if (
         target.weight != 0
-        and _notional(instrument, quantity, price)
+        and quote_value(instrument, quantity, price)
         < config.rebalance_threshold * config.capital_per_pair
     ):
         return None
@@ -162,13 +162,6 @@ def plan_order(
         limit_price=limit_price,
         reducing=reducing,
     )
-
-
-def _notional(instrument: Instrument, quantity: Decimal, price: Decimal) -> Decimal:
-    """Quote value of ``quantity``: base units times price, or contracts at their size."""
-    if isinstance(instrument, DerivativeInstrument):
-        return instrument.quote_notional(quantity, price)
-    return quantity * price
 
 
 def plan_orders(

@@ -55,11 +55,18 @@ def ff(expiry: datetime) -> str:
 
 
 @pytest.fixture
-async def venue(expiry: datetime, ff: str) -> AsyncIterator[FuturesPaperExchange]:
-    pf = default_contracts(expiry)[0]
+def fi(expiry: datetime) -> str:
+    return f"FI_XBTUSD_{expiry:%y%m%d}"
+
+
+@pytest.fixture
+async def venue(expiry: datetime, ff: str, fi: str) -> AsyncIterator[FuturesPaperExchange]:
+    listed = default_contracts(expiry)
+    pf, pi = listed[0], listed[2]
     dated = Contract(ff, "XBT", True, D(1), 4, pf.tiers, D(1000), last_trading=expiry)
+    inverse = Contract(fi, "XBT", False, D("0.5"), 0, pi.tiers, D(10**6), last_trading=expiry)
     async with FuturesPaperExchange(
-        seed=3, auto_tick=False, basis_volatility=0, contracts=[pf, dated]
+        seed=3, auto_tick=False, basis_volatility=0, contracts=[pf, dated, inverse]
     ) as exchange:
         yield exchange
 
@@ -188,6 +195,37 @@ async def test_the_venues_settlement_is_booked_once_and_the_contract_takes_no_mo
         await gate.amend_working_order(
             filled.order_id, client_order_id=filled.client_order_id, quantity=D("0.03")
         )
+    await runtime.shutdown()
+
+
+async def test_an_inverse_dated_contract_settles_in_bitcoin_as_the_venue_books_it(
+    adapter: KrakenFuturesAdapter, venue: FuturesPaperExchange, fi: str, expiry: datetime,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    runtime, candles = runtime_for(adapter, fi, ["-1"], tmp_path / "fi.db")
+    await runtime.start()
+    candles.released = 2
+    await runtime.step()  # short 1,000 one-dollar contracts
+    held = runtime.portfolio.position(fi)
+    assert held.quantity == D(-1000)
+    await pass_expiry(venue, expiry, 59000)  # the venue settles at the index: the short gains
+    report = await runtime.reconcile()
+    assert report.futures is not None and report.futures.settled == 1
+    account = venue.engine.accounts[venue.account_id]
+    log = [e for e in account.log if e.contract == fi]
+    assert [e.info for e in log].count("settlement") == 1
+    mine = runtime.portfolio.position(fi)
+    assert mine.quantity == account.positions[fi].size == 0
+    # In bitcoin, as the venue's wallet: 1,000 * (1/59,000 - 1/entry) gained, taker fees paid.
+    gained = D(1000) * (D(1) / D(59000) - D(1) / held.average_price)
+    assert mine.realized_pnl == sum((e.realized_pnl or ZERO for e in log), ZERO)
+    assert abs(mine.realized_pnl - gained) < D("1e-20") and gained > 0
+    assert mine.fees == sum((e.fee or ZERO for e in log), ZERO)
+    settlement_fee = D(1000) * D("0.0005") / D(59000)  # the taker fee, in bitcoin
+    assert abs(mine.fees - held.fees - settlement_fee) < D("1e-20")
+    assert runtime.portfolio.expected_with_funding()["BTC"] == account.wallets["XBT"]
+    assert report.balance_differences == []
+    assert report.futures.position_differences == []
     await runtime.shutdown()
 
 

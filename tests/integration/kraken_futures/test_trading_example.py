@@ -33,6 +33,23 @@ async def test_example_trades_a_perpetual_on_paper_and_its_books_agree(
     assert (tmp_path / "data/runtime/futures_paper.sqlite").exists()
 
 
+async def test_example_trades_an_inverse_perpetual_and_compares_its_bitcoin_books(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    _no_keys(monkeypatch, tmp_path)
+    args = ["--symbol", "PI_XBTUSD", "--strategy", "flip", "--hold", "15", "--speed", "600",
+            "--duration", "8"]  # fmt: skip
+    assert await main(args) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.endswith(" ok")}
+    # The comparison is in the wallet's currency: fees, funding and the balance in BTC.
+    assert rows["fees"][1] == "(BTC)" and rows["funding"][1] == "(BTC)" and "BTC" in rows
+    assert int(rows["fills"][1]) >= 2 and float(rows["fees"][2]) > 0
+    assert "books agree with the venue" in out and "DIFFERENT" not in out
+    assert "positions[PI_XBTUSD=500]" in out or "positions[PI_XBTUSD=-500]" in out
+    assert " BTC, fees " in out and "valued at the last mark" in out
+
+
 async def test_live_needs_the_flag_and_a_typed_live(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -145,7 +145,7 @@ async def test_reconcile_reports_position_differences_and_marks_at_the_venue(
     assert (diff.symbol, diff.expected, diff.actual) == ("PF_XBTUSD", D("0.1"), D(0))
 
 
-def test_attach_futures_only_for_linear_contracts_on_a_futures_engine(tmp_path: Path) -> None:
+def test_attach_futures_for_linear_and_inverse_contracts(tmp_path: Path) -> None:
     store, clock, limits = OrderStore(tmp_path / "rt.db"), ManualClock(), FuturesRiskLimits()
     spot = Instrument(symbol="BTC/USD", base="BTC", quote="USD", price_tick=D("0.1"),
                       lot_step=D("0.0001"))  # fmt: skip
@@ -153,12 +153,14 @@ def test_attach_futures_only_for_linear_contracts_on_a_futures_engine(tmp_path: 
     attached = attach_futures(Venue(), {"PF_XBTUSD": PF}, Portfolio(), store, limits, clock)
     assert attached is not None and attached[1].limits is limits
     inverse = PF.model_copy(update={"symbol": "PI_XBTUSD", "settlement": Settlement.INVERSE})
+    both = attach_futures(Venue(), {"PI_XBTUSD": inverse, "PF_XBTUSD": PF}, Portfolio(), store,
+                          limits, clock)  # fmt: skip
+    assert both is not None and both[0].symbols == {"PI_XBTUSD", "PF_XBTUSD"}
     dated = PF.model_copy(
         update={"symbol": "FF_XBTUSD_260925", "contract_type": ContractType.FIXED_MATURITY}
     )
     cases: list[tuple[object, dict[str, Instrument], str]] = [
         (Venue(), {"PF_XBTUSD": PF, "BTC/USD": spot}, "not both"),
-        (Venue(), {"PI_XBTUSD": inverse}, "linear contracts only"),
         (Venue(), {"FF_XBTUSD_260925": dated}, "reports settlements"),
         (object(), {"PF_XBTUSD": PF}, "FuturesAccount"),
     ]

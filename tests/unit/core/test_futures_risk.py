@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from src.core.derivatives import DerivativeInstrument, MarginTier
+from src.core.derivatives import DerivativeInstrument, MarginTier, Settlement
 from src.core.execution import Side
 from src.core.futures_risk import FuturesExposure, FuturesRiskLimits, check_futures_order
 
@@ -70,6 +70,36 @@ def test_funding_cost_budget() -> None:
     reason = check_futures_order(limits, paid, Side.BUY, D("0.05"))
     assert reason is not None and "10.2000" in reason
     assert check_futures_order(limits, rich, Side.SELL, D("0.05")) is None  # shorts receive
+
+
+PI = DerivativeInstrument(
+    symbol="PI_XBTUSD", base="BTC", quote="USD", price_tick=D("0.5"), lot_step=D(1),
+    settlement=Settlement.INVERSE, settlement_currency="BTC",
+    margin_tiers=(MarginTier(floor=0, initial_rate="0.02", maintenance_rate="0.01"),),
+    funding_interval=timedelta(hours=1),
+)  # fmt: skip
+
+
+def test_inverse_contract_counts_dollars_and_budgets_funding_in_usd() -> None:
+    limits = FuturesRiskLimits(
+        allowed_symbols=frozenset({"PI_XBTUSD"}), max_notional_per_contract=D(6000),
+        min_liquidation_distance=D(0), funding_cost_budget=D(10),
+    )  # fmt: skip
+    # 6,001 one-dollar contracts are 6,001 USD whatever the price: over 6,000
+    flat = dataclasses.replace(exposure(equity="1"), instrument=PI)
+    reason = check_futures_order(limits, flat, Side.BUY, D(6001))
+    assert reason is not None and "6001 USD" in reason
+    # 6,000 USD at 60,000 is 0.1 BTC on 0.02 BTC of equity: 5x > 3x
+    thin = dataclasses.replace(exposure(equity="0.02"), instrument=PI)
+    reason = check_futures_order(limits, thin, Side.BUY, D(6000))
+    assert reason is not None and "5.00x" in reason
+    # funding 1e-7 BTC per contract per hour: 3,000 long pay 0.0003 BTC an hour, 0.0072 BTC
+    # a day, 432 USD at 60,000 - over the 10 USD budget, which 0.0072 "units" would not be
+    funded = dataclasses.replace(exposure(equity="1", funding_rate=D("1e-7")), instrument=PI)
+    reason = check_futures_order(limits, funded, Side.BUY, D(3000))
+    assert reason is not None and "432.0000 USD" in reason and "0.00720000 BTC" in reason
+    # 60 contracts pay 0.000144 BTC a day: 8.64 USD, inside the budget
+    assert check_futures_order(limits, funded, Side.BUY, D(60)) is None
 
 
 def test_reducing_is_always_allowed() -> None:
