@@ -225,7 +225,11 @@ class FuturesBook:
         return result
 
     def describe(self) -> str:
-        """The status line's futures part: funding, liquidation prices, margin equity."""
+        """The status line's futures part: funding, the venue's positions, margin equity.
+
+        Each contract's ``[venue size mark … liq … upnl …]`` is what the venue reported at the
+        last reconcile, for the size it held then.
+        """
         funding = self.portfolio.funding_pnl
         parts = [f"funding={funding:.4f}"]
         last = self.last
@@ -234,7 +238,10 @@ class FuturesBook:
                 liq = f"{p.liquidation_price:.2f}" if p.liquidation_price else "none"
                 # the venue's figure can carry 30 digits (an inverse PnL is a quotient)
                 upnl = "none" if p.unrealized_pnl is None else _short(p.unrealized_pnl)
-                parts.append(f"{symbol}[mark {p.mark_price} liq {liq} upnl {upnl}]")
+                # The venue's figures are as of the last reconcile, which can be older than
+                # the book's position beside them: they name the size they belong to.
+                size = f"{p.quantity.normalize():f}"
+                parts.append(f"{symbol}[venue {size} mark {p.mark_price} liq {liq} upnl {upnl}]")
             equities = _equities(last.margin)
             if equities:
                 parts.append("margin_equity=" + ",".join(equities))

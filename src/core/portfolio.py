@@ -216,8 +216,9 @@ class Portfolio:
         """``symbol``'s book amount in its quote currency.
 
         Only an inverse contract's amounts (base currency) change: they are valued at the
-        latest mark (the average entry before the first one), so the book's totals, equity
-        and the loss limits read one currency.
+        latest mark (the average entry before the first one; zero while neither is known,
+        which the runtime's warm-up candles prevent), so the book's totals, equity and the
+        loss limits read one currency.
         """
         contract = self.contracts.get(symbol)
         if contract is None or contract.settlement is Settlement.LINEAR:
