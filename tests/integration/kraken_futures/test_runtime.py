@@ -12,39 +12,16 @@ from decimal import Decimal
 from pathlib import Path
 
 from src.brokers.kraken_futures import KrakenFuturesAdapter
-from src.core.clock import SystemClock
 from src.core.execution import OrderStatus, Side
 from src.core.futures_risk import FuturesRiskLimits
-from src.core.kill_switch import KillSwitch
-from src.core.market_data import Candle
-from src.core.order_store import OrderStore
-from src.core.risk import RiskLimits, RiskManager
-from src.core.runtime import RuntimeConfig, TradingRuntime
-from src.core.sizing import SizingConfig, Target
+from src.core.runtime import TradingRuntime
 from src.venues.kraken_futures_paper import FuturesPaperExchange
-from tests.support.runtime import ListCandles, make_candles
+from tests.support.futures_runtime import futures_runtime
+from tests.support.runtime import ListCandles
 
 D = Decimal
 PF = "PF_XBTUSD"
 ZERO = D(0)
-
-
-class Script:
-    """Targets from a list, one per candle after the warm-up."""
-
-    symbols = (PF,)
-    interval_minutes = 1
-    warmup_candles = 0
-
-    def __init__(self, weights: Sequence[str]) -> None:
-        self.weights = list(weights)
-        self.seen = 0
-
-    def on_candle(self, candle: Candle) -> list[Target]:
-        self.seen += 1
-        if self.seen == 1 or not self.weights:  # the first candle is the warm-up
-            return []
-        return [Target(PF, D(self.weights.pop(0)))]
 
 
 def runtime_for(
@@ -54,19 +31,8 @@ def runtime_for(
     path: Path,
     futures_limits: FuturesRiskLimits | None = None,
 ) -> tuple[TradingRuntime, ListCandles]:
-    limits = RiskLimits(
-        allowed_pairs=frozenset({PF}), allow_leverage=True, max_order_notional=D(5000),
-        max_position_notional=D(5000), max_gross_exposure=D(10000), kill_file=None,
-    )  # fmt: skip
-    clock = SystemClock()
-    candles = ListCandles(make_candles(PF, closes), released=1)
-    runtime = TradingRuntime(
-        adapter, Script(weights), store=OrderStore(path), clock=clock, candles=candles,
-        risk=RiskManager(limits, clock, KillSwitch()), quotes=adapter,
-        config=RuntimeConfig(sizing=SizingConfig(capital_per_pair=D(1000)), history_candles=1),
-        futures_limits=futures_limits, status_sink=lambda line: None,
-    )  # fmt: skip
-    return runtime, candles
+    return futures_runtime(adapter, PF, weights, closes, path,
+                           futures_limits=futures_limits or FuturesRiskLimits())  # fmt: skip
 
 
 async def test_runtime_goes_long_then_short_and_its_books_match_the_venue(

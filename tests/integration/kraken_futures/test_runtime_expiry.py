@@ -19,23 +19,17 @@ import pytest
 
 from src.brokers.kraken_futures import KrakenFuturesAdapter, KrakenFuturesSettings
 from src.brokers.kraken_futures.limits.budgets import NullFuturesGate
-from src.core.clock import SystemClock
 from src.core.errors import OrderRejectedError
 from src.core.execution import Order, OrderStatus, OrderType, Side
 from src.core.futures_gate import AmendingFuturesRiskGate
-from src.core.futures_risk import FuturesRiskLimits
 from src.core.futures_settlement import settlement_fill_id
-from src.core.kill_switch import KillSwitch
-from src.core.market_data import Candle
 from src.core.order_outcome import LostReplyPolicy
-from src.core.order_store import OrderStore
 from src.core.reconcile_report import ReconcileReport
-from src.core.risk import RiskLimits, RiskManager
-from src.core.runtime import RuntimeConfig, TradingRuntime
-from src.core.sizing import SizingConfig, Target
+from src.core.runtime import TradingRuntime
 from src.venues.kraken_futures_paper import FuturesPaperExchange
 from src.venues.kraken_futures_paper.contracts import Contract, default_contracts
-from tests.support.runtime import ListCandles, make_candles
+from tests.support.futures_runtime import futures_runtime
+from tests.support.runtime import ListCandles
 
 D = Decimal
 ZERO = D(0)
@@ -82,41 +76,10 @@ async def adapter(venue: FuturesPaperExchange) -> AsyncIterator[KrakenFuturesAda
         yield engine
 
 
-class Script:
-    """One target per candle after the warm-up candle."""
-
-    interval_minutes = 1
-    warmup_candles = 0
-
-    def __init__(self, symbol: str, weights: Sequence[str]) -> None:
-        self.symbols = (symbol,)
-        self.weights = list(weights)
-        self.seen = 0
-
-    def on_candle(self, candle: Candle) -> list[Target]:
-        self.seen += 1
-        if self.seen == 1 or not self.weights:
-            return []
-        return [Target(self.symbols[0], D(self.weights.pop(0)))]
-
-
 def runtime_for(
     adapter: KrakenFuturesAdapter, symbol: str, weights: Sequence[str], path: Path
 ) -> tuple[TradingRuntime, ListCandles]:
-    limits = RiskLimits(
-        allowed_pairs=frozenset({symbol}), allow_leverage=True, max_order_notional=D(5000),
-        max_position_notional=D(5000), max_gross_exposure=D(10000), kill_file=None,
-    )  # fmt: skip
-    clock = SystemClock()
-    candles = ListCandles(make_candles(symbol, [60000] * 4), released=1)
-    runtime = TradingRuntime(
-        adapter, Script(symbol, weights), store=OrderStore(path), clock=clock, candles=candles,
-        risk=RiskManager(limits, clock, KillSwitch()), quotes=adapter,
-        config=RuntimeConfig(sizing=SizingConfig(capital_per_pair=D(1000)), history_candles=1),
-        futures_limits=FuturesRiskLimits(allowed_symbols=frozenset({symbol})),
-        status_sink=lambda line: None,
-    )  # fmt: skip
-    return runtime, candles
+    return futures_runtime(adapter, symbol, weights, [60000] * 4, path)
 
 
 async def pass_expiry(venue: FuturesPaperExchange, expiry: datetime, index: int) -> None:

@@ -12,39 +12,16 @@ from decimal import Decimal
 from pathlib import Path
 
 from src.brokers.kraken_futures import KrakenFuturesAdapter
-from src.core.clock import SystemClock
 from src.core.execution import OrderStatus, Side
-from src.core.futures_risk import FuturesRiskLimits
-from src.core.kill_switch import KillSwitch
-from src.core.market_data import Candle
-from src.core.order_store import OrderStore
-from src.core.risk import RiskLimits, RiskManager
-from src.core.runtime import RuntimeConfig, TradingRuntime
-from src.core.sizing import SizingConfig, Target
+from src.core.risk import RiskLimits
+from src.core.runtime import TradingRuntime
 from src.venues.kraken_futures_paper import FuturesPaperExchange
-from tests.support.runtime import ListCandles, make_candles
+from tests.support.futures_runtime import futures_runtime
+from tests.support.runtime import ListCandles
 
 D = Decimal
 PI = "PI_XBTUSD"
 ZERO = D(0)
-
-
-class Script:
-    """Targets from a list, one per candle after the warm-up."""
-
-    symbols = (PI,)
-    interval_minutes = 1
-    warmup_candles = 0
-
-    def __init__(self, weights: Sequence[str]) -> None:
-        self.weights = list(weights)
-        self.seen = 0
-
-    def on_candle(self, candle: Candle) -> list[Target]:
-        self.seen += 1
-        if self.seen == 1 or not self.weights:  # the first candle is the warm-up
-            return []
-        return [Target(PI, D(self.weights.pop(0)))]
 
 
 def runtime_for(
@@ -56,16 +33,7 @@ def runtime_for(
         allowed_pairs=frozenset({PI}), allow_leverage=True, max_order_notional=D(2500),
         max_position_notional=D(1500), max_gross_exposure=D(1500), kill_file=None,
     )  # fmt: skip
-    clock = SystemClock()
-    candles = ListCandles(make_candles(PI, closes), released=1)
-    runtime = TradingRuntime(
-        adapter, Script(weights), store=OrderStore(path), clock=clock, candles=candles,
-        risk=RiskManager(limits, clock, KillSwitch()), quotes=adapter,
-        config=RuntimeConfig(sizing=SizingConfig(capital_per_pair=D(1000)), history_candles=1),
-        futures_limits=FuturesRiskLimits(allowed_symbols=frozenset({PI})),
-        status_sink=lambda line: None,
-    )  # fmt: skip
-    return runtime, candles
+    return futures_runtime(adapter, PI, weights, closes, path, limits=limits)
 
 
 async def test_an_inverse_perpetual_trades_in_dollars_and_books_bitcoin_as_the_venue_does(
