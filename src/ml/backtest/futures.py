@@ -13,7 +13,11 @@ futures add is in every figure:
   positive rates make longs pay), from a ``funding_rate`` column or a constant;
 * liquidation: when the bar's adverse mark extreme (``low``/``high`` scaled by mark/close)
   reaches the price where equity equals maintenance margin, the position is closed there with
-  the taker fee; equity never goes below zero.
+  the taker fee; equity never goes below zero;
+* settlement of a fixed maturity (a contract with an ``expiry`` inside the candles): at the
+  open of the first bar at or after the expiry the position is closed at that open, the
+  underlying's price (the basis is gone at expiry), with the taker fee, as the venue does;
+  the contract then trades no more and the rest of the path is flat at the cash.
 
 Bars are walked one by one: funding and the liquidation check change every bar.
 """
@@ -57,11 +61,13 @@ class FuturesBacktestResult:
     """Fills, the per-bar path and totals.
 
     Attributes:
-        trades: ``timestamp, side, quantity, price, fee, kind`` (``trade`` or ``liquidation``).
+        trades: ``timestamp, side, quantity, price, fee, kind`` (``trade``, ``liquidation``
+            or ``settlement``).
         path: per bar: ``timestamp, mark, position, equity, funding, liquidation_price``
             (funding is the bar's payment, + received).
         initial_equity: starting collateral (settlement currency).
-        totals: ``fees``, ``funding``, ``liquidations``, ``final_equity``.
+        totals: ``fees``, ``funding``, ``liquidations``, ``settled`` (1 when a fixed maturity
+            expired inside the candles), ``final_equity``.
     """
 
     trades: pl.DataFrame
@@ -188,7 +194,13 @@ def run_futures_backtest(
     fees = funding_total = 0.0
     liquidations = 0
     last_target = 0.0
+    expiry_bar = _expiry_bar(candles, contract)
     for i in range(len(closes)):
+        if expiry_bar is not None and i >= expiry_bar:
+            if i == expiry_bar and book.qty:
+                fees += _settle(book, opens[i], costs, trades, i)
+            path.append((closes[i], 0.0, book.cash, 0.0, None))
+            continue
         ratio = marks[i] / closes[i]
         if targets[i] != last_target:
             fees += _rebalance(book, targets[i], opens[i] * ratio, opens[i], costs, lot, trades, i)
@@ -212,7 +224,27 @@ def run_futures_backtest(
             funding_total += payment
         equity = max(0.0, book.cash + book.pnl(marks[i]))
         path.append((marks[i], book.qty, equity, payment, book.liquidation_price()))
-    return _result(candles, trades, path, initial_equity, fees, funding_total, liquidations)
+    result = _result(candles, trades, path, initial_equity, fees, funding_total, liquidations)
+    result.totals["settled"] = 1.0 if expiry_bar is not None else 0.0
+    return result
+
+
+def _expiry_bar(candles: pl.DataFrame, contract: DerivativeInstrument) -> int | None:
+    """The first bar opening at or after a fixed maturity's expiry (None: it never comes)."""
+    if contract.is_perpetual or contract.expiry is None or candles.height == 0:
+        return None
+    after = (candles["timestamp"] >= contract.expiry).arg_true()
+    return int(after[0]) if after.len() else None
+
+
+def _settle(
+    book: _Book, price: float, costs: FuturesCosts,
+    trades: list[tuple[int, str, float, float, float, str]], i: int,
+) -> float:  # fmt: skip
+    fee = book.value(book.qty, price) * costs.taker_fee
+    trades.append((i, "sell" if book.qty > 0 else "buy", abs(book.qty), price, fee, "settlement"))
+    book.trade(-book.qty, price, fee)
+    return fee
 
 
 def _rebalance(

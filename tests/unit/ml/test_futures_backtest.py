@@ -8,7 +8,13 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from src.core.derivatives import DerivativeInstrument, MarginTier, Settlement, TierBasis
+from src.core.derivatives import (
+    ContractType,
+    DerivativeInstrument,
+    MarginTier,
+    Settlement,
+    TierBasis,
+)
 from src.ml.backtest.futures import FuturesCosts, run_futures_backtest
 
 D = Decimal
@@ -82,3 +88,51 @@ def test_basis_moves_equity_and_targets_are_capped() -> None:
 def test_flat_target_trades_nothing() -> None:
     result = run_futures_backtest(bars([1.0, 2.0, 3.0], [0.0] * 3), PF)
     assert result.trades.height == 0 and result.totals["final_equity"] == 10000
+
+
+def dated(contract: DerivativeInstrument, expiry_hour: int) -> DerivativeInstrument:
+    symbol = contract.symbol.replace("PF_", "FF_").replace("PI_", "FI_") + "_240105"
+    return contract.model_copy(update={
+        "symbol": symbol, "contract_type": ContractType.FIXED_MATURITY, "funding_interval": None,
+        "expiry": datetime(2024, 1, 1, tzinfo=UTC) + timedelta(hours=expiry_hour),
+    })  # fmt: skip
+
+
+def test_a_fixed_maturity_settles_at_the_expiry_open_and_trades_no_more() -> None:
+    frame = bars([50000.0, 50000.0, 52000.0, 55000.0, 60000.0], [1.0] * 5)
+    result = run_futures_backtest(frame, dated(PF, 3), costs=NO_SLIP)
+    # long 0.2 at 50000 (fee 5); bar 3 opens at the expiry: sold at 55000, fee 0.2*55000*0.05 %
+    assert result.trades["kind"].to_list() == ["trade", "settlement"]
+    assert result.trades["price"].to_list() == [50000.0, 55000.0]
+    assert result.totals["settled"] == 1.0 and result.totals["fees"] == pytest.approx(5 + 5.5)
+    final = 10000 - 5 + 0.2 * 5000 - 5.5
+    # Flat at the cash from the expiry on: bar 4's 60,000 and its target move nothing.
+    assert result.path["position"].to_list() == [0, 0.2, 0.2, 0, 0]
+    assert result.path["equity"].to_list()[3:] == [pytest.approx(final)] * 2
+    assert result.totals["final_equity"] == pytest.approx(final)
+
+
+def test_the_basis_is_gone_at_settlement() -> None:
+    frame = bars([50000.0] * 4, [1.0] * 4)
+    costs = FuturesCosts(slippage_bps=0, basis=0.01)
+    result = run_futures_backtest(frame, dated(PF, 3), costs=costs)
+    # bought 0.2 at the 50,000 open and marked 1 % above: +100 before the expiry; settled at
+    # the underlying's 50,000, the 100 is gone and only the two fees of 5 remain
+    equity = result.path["equity"].to_list()
+    assert equity[1:3] == [pytest.approx(10000 - 5 + 100)] * 2
+    assert equity[3] == pytest.approx(10000 - 5 - 5)
+
+
+def test_an_inverse_fixed_maturity_settles_in_bitcoin() -> None:
+    frame = bars([50000.0, 50000.0, 40000.0], [1.0] * 3)
+    result = run_futures_backtest(frame, dated(PI, 2), costs=NO_SLIP, initial_equity=1.0)
+    # 50,000 one-dollar contracts at 50,000; settled at 40,000: 50000 * (1/50000 - 1/40000)
+    loss = 50000 * (1 / 50000 - 1 / 40000)
+    fees = 0.0005 + 50000 / 40000 * 0.0005
+    assert result.trades["kind"].to_list() == ["trade", "settlement"]
+    assert result.totals["final_equity"] == pytest.approx(1 + loss - fees)
+
+
+def test_an_expiry_after_the_candles_never_settles() -> None:
+    result = run_futures_backtest(bars([50000.0] * 3, [1.0] * 3), dated(PF, 10), costs=NO_SLIP)
+    assert result.totals["settled"] == 0.0 and result.path["position"].to_list()[-1] == 0.2
