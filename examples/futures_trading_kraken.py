@@ -31,8 +31,10 @@ from pathlib import Path
 from src.app.operator import confirm_live, print_framed
 from src.brokers.kraken_futures import KrakenFuturesAdapter, KrakenFuturesSettings
 from src.core.clock import Clock, ScaledClock, SystemClock
+from src.core.derivatives import DerivativeInstrument
 from src.core.errors import ConfigurationError, TradingError
 from src.core.futures_risk import FuturesRiskLimits
+from src.core.instruments import Instrument
 from src.core.kill_switch import KillSwitch
 from src.core.market_data import Candle
 from src.core.order_store import OrderStore
@@ -218,10 +220,12 @@ async def summary(
     ]  # fmt: skip
 
 
-def settlement_of(instrument: object) -> tuple[str, int]:
+def settlement_of(instrument: Instrument) -> tuple[str, int]:
     """The currency a contract's books are kept in, and the decimals to show it with."""
-    currency = getattr(instrument, "settlement_currency", "USD")
-    return currency, 4 if currency == "USD" else 8
+    if not isinstance(instrument, DerivativeInstrument):
+        raise ConfigurationError(f"{instrument.symbol} is not a futures contract")
+    currency = instrument.settlement_currency
+    return currency, 4 if currency == instrument.quote else 8
 
 
 def print_summary(rows: list[Row], runtime: TradingRuntime) -> None:
@@ -234,7 +238,7 @@ def print_summary(rows: list[Row], runtime: TradingRuntime) -> None:
     book = runtime.portfolio
     symbol = runtime.strategy.symbols[0].upper()
     currency, places = settlement_of(runtime.instruments[symbol])
-    if currency != "USD":  # the contract's own currency first, then the book's USD totals
+    if places == 8:  # an inverse contract's own currency first, then the book's USD totals
         position = book.position(symbol)
         print(f"realized PnL {position.realized_pnl:.{places}f} {currency}, fees "
               f"{position.fees:.{places}f}, funding {book.funding.get(symbol, ZERO):.{places}f}"

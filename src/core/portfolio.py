@@ -221,10 +221,11 @@ class Portfolio:
         loss limits read one currency.
         """
         contract = self.contracts.get(symbol)
-        if contract is None or contract.settlement is Settlement.LINEAR:
+        if contract is None:
             return amount
-        price = self.marks.get(symbol) or self.position(symbol).average_price
-        return contract.to_quote(amount, price)
+        return contract.to_quote(
+            amount, self.marks.get(symbol) or self.position(symbol).average_price
+        )
 
     @property
     def realized_pnl(self) -> Decimal:

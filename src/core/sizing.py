@@ -58,7 +58,11 @@ class OrderIntent:
 
     @property
     def notional(self) -> Decimal:
-        """Return quantity times ``price``, in quote currency."""
+        """Return quantity times ``price``: a spot pair's quote value, not a contract's.
+
+        An inverse contract's quantity is already quote units; value any instrument with
+        ``src.core.derivatives.quote_value``, as sizing and the risk limits do.
+        """
         return self.quantity * self.price
 
     @property

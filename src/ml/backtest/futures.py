@@ -198,7 +198,7 @@ def run_futures_backtest(
     for i in range(len(closes)):
         if expiry_bar is not None and i >= expiry_bar:
             if i == expiry_bar and book.qty:
-                fees += _settle(book, opens[i], costs, trades, i)
+                fees += _close(book, opens[i], costs, trades, i, "settlement")
             path.append((closes[i], 0.0, book.cash, 0.0, None))
             continue
         ratio = marks[i] / closes[i]
@@ -208,12 +208,7 @@ def run_futures_backtest(
         liq = book.liquidation_price()
         adverse = (lows[i] if book.qty > 0 else highs[i]) * ratio
         if liq is not None and (adverse <= liq if book.qty > 0 else adverse >= liq):
-            fee = book.value(book.qty, liq) * costs.taker_fee
-            trades.append(
-                (i, "sell" if book.qty > 0 else "buy", abs(book.qty), liq, fee, "liquidation")
-            )
-            book.trade(-book.qty, liq, fee)
-            fees += fee
+            fees += _close(book, liq, costs, trades, i, "liquidation")
             liquidations += 1
         payment = 0.0
         if book.qty and periods:
@@ -237,12 +232,13 @@ def _expiry_bar(candles: pl.DataFrame, contract: DerivativeInstrument) -> int | 
     return int(after[0]) if after.len() else None
 
 
-def _settle(
+def _close(
     book: _Book, price: float, costs: FuturesCosts,
-    trades: list[tuple[int, str, float, float, float, str]], i: int,
+    trades: list[tuple[int, str, float, float, float, str]], i: int, kind: str,
 ) -> float:  # fmt: skip
+    """Close the whole position at ``price`` with the taker fee (a liquidation, a settlement)."""
     fee = book.value(book.qty, price) * costs.taker_fee
-    trades.append((i, "sell" if book.qty > 0 else "buy", abs(book.qty), price, fee, "settlement"))
+    trades.append((i, "sell" if book.qty > 0 else "buy", abs(book.qty), price, fee, kind))
     book.trade(-book.qty, price, fee)
     return fee
 
